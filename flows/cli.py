@@ -1,0 +1,147 @@
+"""The `autogrant` command. Bad input ends in one line on stderr and a non-zero exit, never a traceback."""
+
+import datetime as dt
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from transforms.errors import GateFailed, InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Apply-free job-stabilisation refunds (稳岗返还 免申即享).")
+out_console = Console()
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_INPUT = 2
+EXIT_GATE = 3
+EXIT_REGION = 4
+EXIT_INTERNAL = 70
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--as-of '{value}' is not a date YYYY-MM-DD") from None
+
+
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"autogrant: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def print_run(result) -> None:
+    t = Table(title=f"{result.policy_id}: rows read = staged + quarantined", title_justify="left")
+    for col in ("file", "read", "staged", "quarantined"):
+        t.add_column(col, justify="left" if col == "file" else "right")
+    for c in sorted(result.ingest.counts.values(), key=lambda c: c.file):
+        t.add_row(c.file, str(c.rows_read), str(c.rows_staged), str(c.rows_quarantined))
+    out_console.print(t)
+    d = Table(title=f"decisions (as of {result.as_of})", title_justify="left")
+    for col in ("region", "PAY", "HOLD", "REJECT", "amount (yuan)"):
+        d.add_column(col, justify="right")
+    import json
+
+    manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
+    for region, r in manifest["decisions"].items():
+        units = r["units"]
+        d.add_row(region, *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")), f"{sum(r['amount_fen'].values()) / 100:,.2f}")
+    out_console.print(d)
+    reasons = ", ".join(f"{k} {v}" for k, v in manifest["reasons"].items() if k not in ("PAY", "HOLD", "REJECT"))
+    out_console.print(f"reasons: {reasons or 'none'}")
+    out_console.print(f"written to {result.out}")
+
+
+@app.command()
+def run(
+    policy: Annotated[str, typer.Option("--policy", help="policy id, e.g. LN-2021")],
+    data: Annotated[Path, typer.Option("--data", help="the data drop folder")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    region: Annotated[list[str] | None, typer.Option("--region", help="only these regions (repeatable)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")] = None,
+) -> None:
+    """Ingest a drop, decide every unit in scope and write the files."""
+    from transforms.run import run_policy
+
+    result = run_policy(policy, data, out, regions=region or None, as_of=_date(as_of))
+    print_run(result)
+    if result.region_errors:
+        _fail(result.region_errors[0].message + (f" (and {len(result.region_errors) - 1} more regions)" if len(result.region_errors) > 1 else ""), EXIT_REGION)
+
+
+@app.command()
+def explain(
+    uscc: Annotated[str, typer.Option("--uscc", help="the unit's USCC")],
+    out: Annotated[Path | None, typer.Option("--out", help="an output folder of an earlier run")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="with --data: decide afresh on a drop")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="a data drop (with --policy)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+) -> None:
+    """One unit's decision as a clerk reads it: each rule, the unit's value, the limit, pass or fail, the clause."""
+    from transforms.explain import explain_from_drop, explain_from_out
+
+    if out is not None:
+        text = explain_from_out(Path(out), uscc)
+    elif policy and data:
+        text = explain_from_drop(policy, Path(data), uscc, _date(as_of))
+    else:
+        raise InputError("explain needs --out OUT_DIR, or --policy ID with --data DIR")
+    out_console.print(text, markup=False, highlight=False)
+
+
+@app.command()
+def policies() -> None:
+    """List the policies, their regions, assessed year and default cut-off, and flag assumed values."""
+    from transforms.policy import assumed_values, available, load
+
+    t = Table(title="policies", title_justify="left")
+    for col in ("policy", "scheme", "regions", "assessed year", "default cut-off", "assumed values"):
+        t.add_column(col)
+    for pid in available():
+        p = load(pid).policy
+        assumed = assumed_values(p)
+        t.add_row(
+            pid,
+            p.scheme,
+            ", ".join(p.rules.regions.value),
+            str(p.rules.assessed_year.value),
+            str(p.rules.default_as_of.value),
+            "\n".join(f"ASSUMED {k}: confirm against {c}" for k, c in assumed) or "none",
+        )
+    out_console.print(t)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        err_console.print(f"autogrant: error: {exc}", markup=False)
+        sys.exit(EXIT_INPUT)
+    except GateFailed as exc:
+        err_console.print(f"autogrant: validation failed: {exc}", markup=False)
+        sys.exit(EXIT_GATE)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("autogrant: aborted")
+        sys.exit(130)
+    except Exception as exc:  # the click usage errors and anything unforeseen: one line, details in a log
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        log = Path.cwd() / "autogrant-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        err_console.print(f"autogrant: internal error: {type(exc).__name__}: {exc} (details in {log})", markup=False)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()
