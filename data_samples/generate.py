@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from data_samples import edge_cases  # noqa: E402
-from transforms.schema import DATA_FILES, FileSpec  # noqa: E402
+from transforms.schema import DATA_FILES, ENUMS, FileSpec  # noqa: E402
 
 LIAONING = ["210100", "210200", "210300", "210400", "210500", "210600", "210700",
             "210800", "210900", "211000", "211100", "211200", "211300", "211400"]  # fmt: skip
@@ -269,7 +269,12 @@ def write_drop(tables: dict[str, pa.Table], out: Path, fmt: str = "csv", chinese
     out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         spec: FileSpec = SPECS[name]
-        if chinese:
+        if chinese:  # Chinese column names and Chinese enum values (单位类型 企业, 单位状态 正常, ...)
+            for col in spec.columns:
+                if col.enum and col.name in table.column_names:
+                    zh = ENUMS[col.enum]
+                    values = [None if v is None else zh.get(v, v) for v in table[col.name].to_pylist()]
+                    table = table.set_column(table.column_names.index(col.name), col.name, pa.array(values, pa.string()))
             table = table.rename_columns([spec.column(c).alias for c in table.column_names])
         path = out / f"{spec.path}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)

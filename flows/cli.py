@@ -92,7 +92,7 @@ def explain(
         text = explain_from_drop(policy, Path(data), uscc, _date(as_of))
     else:
         raise InputError("explain needs --out OUT_DIR, or --policy ID with --data DIR")
-    out_console.print(text, markup=False, highlight=False)
+    out_console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -59,7 +59,8 @@ WITH coded AS (
     FROM unit_flags f
 ), listed AS (
     SELECT c.*,
-           list_filter([
+           -- a unit whose register row was quarantined has nothing else to evaluate: INVALID_INPUT alone
+           CASE WHEN register_row_quarantined THEN ['INVALID_INPUT'] ELSE list_filter([
                CASE WHEN invalid_input THEN 'INVALID_INPUT' END,
                CASE WHEN unit_type_ineligible THEN 'UNIT_TYPE_INELIGIBLE' END,
                CASE WHEN unit_inactive THEN 'UNIT_INACTIVE' END,
@@ -74,13 +75,13 @@ WITH coded AS (
                CASE WHEN double_dip THEN 'DOUBLE_DIP' END,
                CASE WHEN not_in_difficulty THEN 'NOT_IN_DIFFICULTY' END,
                CASE WHEN already_paid_full THEN 'ALREADY_PAID' END,
-               CASE WHEN amount_zero THEN 'AMOUNT_ZERO' END], lambda x: x IS NOT NULL) AS reject_codes,
-           list_filter([
+               CASE WHEN amount_zero THEN 'AMOUNT_ZERO' END], lambda x: x IS NOT NULL) END AS reject_codes,
+           CASE WHEN register_row_quarantined THEN [] ELSE list_filter([
                CASE WHEN size_class_missing THEN 'SIZE_CLASS_MISSING' END,
                CASE WHEN bank_account_missing THEN 'BANK_ACCOUNT_MISSING' END,
                CASE WHEN account_name_mismatch THEN 'ACCOUNT_NAME_MISMATCH' END,
                CASE WHEN payment_returned THEN 'PAYMENT_RETURNED' END,
-               CASE WHEN under_objection THEN 'UNDER_OBJECTION' END], lambda x: x IS NOT NULL) AS hold_codes
+               CASE WHEN under_objection THEN 'UNDER_OBJECTION' END], lambda x: x IS NOT NULL) END AS hold_codes
     FROM coded c
 ), decided AS (
     SELECT l.*,
@@ -95,5 +96,7 @@ SELECT p.policy_id, d.*,
        CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc - d.already_paid, 0) ELSE 0 END AS amount,
        CASE WHEN d.decision = 'PAY'
             THEN array_to_string(list_distinct_ordered([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])]), '; ')
-            ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[c])), '; ') END AS citations
+            ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[
+                     CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_limit_kind = 'small_unit' THEN c || '_SMALL' ELSE c END])), '; ')
+       END AS citations
 FROM decided d CROSS JOIN policy p;

@@ -133,7 +133,8 @@ def compute_facts(con) -> list[RegionError]:
     return [
         RegionError(code, f"region {code}: {missing}; no decision is written for it")
         for code, missing in con.execute(
-            "SELECT region_code, missing FROM region_facts WHERE missing IS NOT NULL ORDER BY region_code"
+            """SELECT region_code, missing FROM region_facts WHERE missing IS NOT NULL
+               AND region_code IN (SELECT region_code FROM unit_facts) ORDER BY region_code"""
         ).fetchall()
     ]
 

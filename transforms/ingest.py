@@ -34,6 +34,26 @@ ROW_RULES = {
 }
 
 
+# What a clerk reads when a cell of a kind is malformed.
+KIND_MESSAGES = {
+    "uscc": "is not a valid USCC (18 characters, GB 32100-2015 check character)",
+    "person_id": "is not a valid ID number (18 characters, GB 11643-1999 check digit, a real birth date)",
+    "text": "is not text",
+    "region": "is not a 6-digit region code",
+    "industry": "is not a GB/T 4754-2017 industry code such as C3110",
+    "count": "is not a whole number",
+    "year": "is not a year YYYY",
+    "money": "is not an amount in yuan >= 0 with at most 2 decimals",
+    "signed_money": "is not an amount in yuan with at most 2 decimals",
+    "account": "is not an account number (6 to 32 digits)",
+    "cnaps": "is not a 12-digit bank code (CNAPS)",
+    "date": "is not a date YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD",
+    "month": "is not a month YYYY-MM or YYYYMM (month 01 to 12)",
+    "bool": "is not true or false",
+    "ratio": "is not a ratio between 0 and 1",
+}
+
+
 @dataclass
 class FileCount:
     file: str
@@ -192,7 +212,7 @@ def _check_sql(spec: FileSpec) -> str:
         else:
             ok = f"ok_{c.kind}({col})"
             typed.append(f"CASE WHEN {ok} THEN to_{c.kind}({col}) END AS {col}")
-            bad = f"is not a valid {c.kind.replace('_', ' ')}"
+            bad = KIND_MESSAGES[c.kind]
         if not c.nullable:
             checks.append(f"CASE WHEN {col} IS NULL THEN {{'column': '{c.name}', 'value': NULL, 'reason': 'is empty'}} END")
         checks.append(f"CASE WHEN {col} IS NOT NULL AND NOT {ok} THEN {{'column': '{c.name}', 'value': {col}, 'reason': '{bad}'}} END")

@@ -133,7 +133,7 @@ class Policy(Strict):
     def cites(self) -> dict[str, str]:
         """The clause behind each reason code, and behind a payment (PAY)."""
         r = self.rules
-        layoff = r.layoff_rate_max.cite + (f"; {r.layoff_rate_max_small.cite}" if r.layoff_rate_max_small else "")
+        layoff = r.layoff_rate_max.cite
         amount = r.benefit_months.cite if r.benefit_months else r.amount_formula.cite
         out = {
             "INVALID_INPUT": "CONTRACT.md INVALID_INPUT: no decision on incomplete data",
@@ -143,6 +143,7 @@ class Policy(Strict):
             "SIZE_CLASS_INELIGIBLE": r.size_classes_covered.cite if r.size_classes_covered else "",
             "HEADCOUNT_OVER_CAP": r.headcount_cap.cite if r.headcount_cap else "",
             "LAYOFF_RATE_EXCEEDED": layoff,
+            "LAYOFF_RATE_EXCEEDED_SMALL": r.layoff_rate_max_small.cite if r.layoff_rate_max_small else layoff,
             "ARREARS_OUTSTANDING": r.arrears_paid_up.cite,
             "NO_PREMIUM_PAID": r.premium_base.cite,
             "DISHONEST_ENTITY": r.exclude_dishonest.cite,
