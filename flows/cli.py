@@ -13,7 +13,7 @@ from rich.table import Table
 from transforms.errors import GateFailed, InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Apply-free job-stabilisation refunds (稳岗返还 免申即享).")
-out_console = Console()
+out_console = Console(width=None if sys.stdout.isatty() else 240)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_INPUT = 2
