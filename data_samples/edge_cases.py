@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-from stdnum.cn import ric, uscc as uscc_mod
+from stdnum.cn import ric
+from stdnum.cn import uscc as uscc_mod
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -175,11 +176,15 @@ def boundary_units(b: DropBuilder, region: str) -> dict[str, str]:
     b.zombie.append({"uscc": u["zombie"], "listed_date": f"{y}-08-01"})
     u["no_premium"] = b.unit(region, name="丹东宇晨针织有限公司", monthly_premium=0)
     u["already_paid"] = b.unit(region, name="本溪华丰药业有限公司", monthly_premium=100_00)  # 2400.00 × 60% = 1440.00
-    b.prior_disbursements.append({"uscc": u["already_paid"], "policy_id": "LN-2021", "amount": "1440.00", "paid_date": f"{y + 1}-05-01"})
+    b.prior_disbursements.append(
+        {"uscc": u["already_paid"], "policy_id": "LN-2021", "amount": "1440.00", "paid_date": f"{y + 1}-05-01"}
+    )
     u["top_up"] = b.unit(region, name="本溪华丰化工有限公司", monthly_premium=100_00)
     b.prior_disbursements.append({"uscc": u["top_up"], "policy_id": "LN-2021", "amount": "720.00", "paid_date": f"{y + 1}-05-01"})
     u["double_dip"] = b.unit(region, name="本溪华丰机电有限公司")
-    b.other_subsidies.append({"uscc": u["double_dip"], "subsidy_type": "si_subsidy_hard_to_employ", "year": str(y), "amount": "5000.00"})
+    b.other_subsidies.append(
+        {"uscc": u["double_dip"], "subsidy_type": "si_subsidy_hard_to_employ", "year": str(y), "amount": "5000.00"}
+    )
     u["difficulty"] = b.unit(region, name="本溪华丰矿业有限公司")
     b.difficulty.append({"uscc": u["difficulty"], "recognised_date": f"{y + 1}-05-20"})
     return u

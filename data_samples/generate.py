@@ -131,21 +131,23 @@ def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[s
         pc.if_else(pa.array(name_variant < 0.03), pc.replace_substring(names, "（集团）", "(集团)"), names),
     )
     no_acct = pa.array(~has_account)
-    units = pa.table({
-        "uscc": uscc,
-        "unit_name": names,
-        "region_code": pa.array(region.astype(str)),
-        "unit_type": pa.array(unit_type),
-        "industry_code": pc.if_else(pa.array(enterprise), pa.array(industry), pa.nulls(n, pa.string())),
-        "size_class": pc.if_else(pa.array(enterprise & size_known), pa.array(size), pa.nulls(n, pa.string())),
-        "employees": pa.array(hc),
-        "revenue": yuan(revenue),
-        "total_assets": yuan(assets),
-        "status": pa.array(status),
-        "bank_account": pc.if_else(no_acct, pa.nulls(n, pa.string()), account),
-        "bank_code": pc.if_else(no_acct, pa.nulls(n, pa.string()), bank_code),
-        "account_name": pc.if_else(no_acct, pa.nulls(n, pa.string()), account_name),
-    })
+    units = pa.table(
+        {
+            "uscc": uscc,
+            "unit_name": names,
+            "region_code": pa.array(region.astype(str)),
+            "unit_type": pa.array(unit_type),
+            "industry_code": pc.if_else(pa.array(enterprise), pa.array(industry), pa.nulls(n, pa.string())),
+            "size_class": pc.if_else(pa.array(enterprise & size_known), pa.array(size), pa.nulls(n, pa.string())),
+            "employees": pa.array(hc),
+            "revenue": yuan(revenue),
+            "total_assets": yuan(assets),
+            "status": pa.array(status),
+            "bank_account": pc.if_else(no_acct, pa.nulls(n, pa.string()), account),
+            "bank_code": pc.if_else(no_acct, pa.nulls(n, pa.string()), bank_code),
+            "account_name": pc.if_else(no_acct, pa.nulls(n, pa.string()), account_name),
+        }
+    )
 
     # --- roster: spells in place at the start of Y (some leave in Y), hires in Y, and earlier history
     exit_rate = rng.beta(1.2, 14, n)
@@ -171,13 +173,15 @@ def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[s
     end = np.maximum(end, start)
     reason = rng.choice(np.array(["dismissal", "resignation", "contract_end", "retirement", "death", "transfer", "other"]),
                         m, p=[0.2, 0.35, 0.2, 0.15, 0.01, 0.05, 0.04])  # fmt: skip
-    roster = pa.table({
-        "person_id": person_ids(np.arange(m) + seed * 7919),
-        "uscc": pc.take(uscc, pa.array(unit_of)),
-        "start_date": datestr(start),
-        "end_date": datestr(end, mask=~leaves),
-        "end_reason": pc.if_else(pa.array(leaves), pa.array(reason), pa.nulls(m, pa.string())),
-    })
+    roster = pa.table(
+        {
+            "person_id": person_ids(np.arange(m) + seed * 7919),
+            "uscc": pc.take(uscc, pa.array(unit_of)),
+            "start_date": datestr(start),
+            "end_date": datestr(end, mask=~leaves),
+            "end_reason": pc.if_else(pa.array(leaves), pa.array(reason), pa.nulls(m, pa.string())),
+        }
+    )
     del y1
 
     # --- payments: 12 fee months of Y per unit; rate 0.5% unit + 0.5% staff of a monthly wage bill
@@ -191,34 +195,38 @@ def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[s
     due = monthly_due[pu]
     paid = np.where(paying[pu], due, 0)
     fee_month = np.array([f"{y}-{mm:02d}" for mm in range(1, 13)])[month - 1]
-    paid_day = (np.datetime64(f"{y}-01-15") + ((month - 1) * 30.4).astype(int).astype("timedelta64[D]"))
+    paid_day = np.datetime64(f"{y}-01-15") + ((month - 1) * 30.4).astype(int).astype("timedelta64[D]")
     dec = month == 12
     paid_day = np.where(dec & late_unit[pu], np.datetime64(f"{y + 1}-03-10"), paid_day)
     paid = np.where(dec & unpaid_unit[pu], 0, paid)
     # partial payments: a tenth of months paid in two rows (the second row carries no new amount due)
     split = rng.random(len(pu)) < 0.1
     first = np.where(split, paid // 2, paid)
-    payments = pa.table({
-        "uscc": pc.take(uscc, pa.array(pu)),
-        "fee_month": pa.array(fee_month),
-        "unit_due": yuan(due),
-        "staff_due": yuan(due),
-        "unit_paid": yuan(first),
-        "staff_paid": yuan(first),
-        "paid_date": datestr(paid_day, mask=first == 0),
-        "late_fee": yuan(np.where(dec & late_unit[pu], due // 100, 0)),
-    })
+    payments = pa.table(
+        {
+            "uscc": pc.take(uscc, pa.array(pu)),
+            "fee_month": pa.array(fee_month),
+            "unit_due": yuan(due),
+            "staff_due": yuan(due),
+            "unit_paid": yuan(first),
+            "staff_paid": yuan(first),
+            "paid_date": datestr(paid_day, mask=first == 0),
+            "late_fee": yuan(np.where(dec & late_unit[pu], due // 100, 0)),
+        }
+    )
     sp = np.flatnonzero(split & (paid > 0))
-    second = pa.table({
-        "uscc": pc.take(uscc, pa.array(pu[sp])),
-        "fee_month": pa.array(fee_month[sp]),
-        "unit_due": yuan(np.zeros(len(sp), dtype=np.int64)),
-        "staff_due": yuan(np.zeros(len(sp), dtype=np.int64)),
-        "unit_paid": yuan(paid[sp] - first[sp]),
-        "staff_paid": yuan(paid[sp] - first[sp]),
-        "paid_date": datestr(paid_day[sp] + 5),
-        "late_fee": yuan(np.zeros(len(sp), dtype=np.int64)),
-    })
+    second = pa.table(
+        {
+            "uscc": pc.take(uscc, pa.array(pu[sp])),
+            "fee_month": pa.array(fee_month[sp]),
+            "unit_due": yuan(np.zeros(len(sp), dtype=np.int64)),
+            "staff_due": yuan(np.zeros(len(sp), dtype=np.int64)),
+            "unit_paid": yuan(paid[sp] - first[sp]),
+            "staff_paid": yuan(paid[sp] - first[sp]),
+            "paid_date": datestr(paid_day[sp] + 5),
+            "late_fee": yuan(np.zeros(len(sp), dtype=np.int64)),
+        }
+    )
     payments = pa.concat_tables([payments, second])
 
     # --- lists
@@ -227,22 +235,30 @@ def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[s
 
     d = pick(0.006)
     removed = rng.random(len(d)) < 0.4
-    dishonest = pa.table({
-        "uscc": pc.take(uscc, pa.array(d)),
-        "listed_date": datestr(np.full(len(d), np.datetime64(f"{y}-06-01"))),
-        "removed_date": datestr(np.full(len(d), np.datetime64(f"{y + 1}-03-01")), mask=~removed),
-    })
+    dishonest = pa.table(
+        {
+            "uscc": pc.take(uscc, pa.array(d)),
+            "listed_date": datestr(np.full(len(d), np.datetime64(f"{y}-06-01"))),
+            "removed_date": datestr(np.full(len(d), np.datetime64(f"{y + 1}-03-01")), mask=~removed),
+        }
+    )
     z = pick(0.003)
     zombie = pa.table({"uscc": pc.take(uscc, pa.array(z)), "listed_date": datestr(np.full(len(z), np.datetime64(f"{y}-09-30")))})
     s = pick(0.01)
-    subsidies = pa.table({
-        "uscc": pc.take(uscc, pa.array(s)),
-        "subsidy_type": pa.array(rng.choice(np.array(["si_subsidy_hard_to_employ", "si_subsidy_graduates", "training"]), len(s))),
-        "year": pa.array(np.full(len(s), y)),
-        "amount": yuan(rng.integers(1000_00, 50000_00, len(s))),
-    })
+    subsidies = pa.table(
+        {
+            "uscc": pc.take(uscc, pa.array(s)),
+            "subsidy_type": pa.array(
+                rng.choice(np.array(["si_subsidy_hard_to_employ", "si_subsidy_graduates", "training"]), len(s))
+            ),
+            "year": pa.array(np.full(len(s), y)),
+            "amount": yuan(rng.integers(1000_00, 50000_00, len(s))),
+        }
+    )
     f = pick(0.02)
-    difficulty = pa.table({"uscc": pc.take(uscc, pa.array(f)), "recognised_date": datestr(np.full(len(f), np.datetime64(f"{y + 1}-05-20")))})
+    difficulty = pa.table(
+        {"uscc": pc.take(uscc, pa.array(f)), "recognised_date": datestr(np.full(len(f), np.datetime64(f"{y + 1}-05-20")))}
+    )
 
     # --- fund position per region and year (the first region short of a year's reserve, the second with an adjustment fund)
     fund_rows = []

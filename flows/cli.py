@@ -51,7 +51,9 @@ def print_run(result) -> None:
     manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
     for region, r in manifest["decisions"].items():
         units = r["units"]
-        d.add_row(region, *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")), f"{sum(r['amount_fen'].values()) / 100:,.2f}")
+        d.add_row(
+            region, *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")), f"{sum(r['amount_fen'].values()) / 100:,.2f}"
+        )
     out_console.print(d)
     reasons = ", ".join(f"{k} {v}" for k, v in manifest["reasons"].items() if k not in ("PAY", "HOLD", "REJECT"))
     out_console.print(f"reasons: {reasons or 'none'}")
@@ -72,7 +74,11 @@ def run(
     result = run_policy(policy, data, out, regions=region or None, as_of=_date(as_of))
     print_run(result)
     if result.region_errors:
-        _fail(result.region_errors[0].message + (f" (and {len(result.region_errors) - 1} more regions)" if len(result.region_errors) > 1 else ""), EXIT_REGION)
+        _fail(
+            result.region_errors[0].message
+            + (f" (and {len(result.region_errors) - 1} more regions)" if len(result.region_errors) > 1 else ""),
+            EXIT_REGION,
+        )
 
 
 @app.command()

@@ -59,7 +59,11 @@ def test_malformed_rows_are_quarantined_and_accounted(builder, tmp_path):
     result = run_policy("LN-2021", tmp_path / "drop", tmp_path / "out")
     counts = result.ingest.counts
     assert all(c.rows_read == c.rows_staged + c.rows_quarantined for c in counts.values())
-    assert (counts["payments.csv"].rows_quarantined, counts["units.csv"].rows_quarantined, counts["roster.csv"].rows_quarantined) == (2, 2, 1)
+    assert (
+        counts["payments.csv"].rows_quarantined,
+        counts["units.csv"].rows_quarantined,
+        counts["roster.csv"].rows_quarantined,
+    ) == (2, 2, 1)
     q = (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8")
     assert "2020-13" in q and "12.345" in q and "malformed CSV record" in q and "appears on 2 lines" in q
     out = read_decisions(tmp_path / "out")
@@ -81,13 +85,17 @@ def test_missing_required_file_or_column_is_one_clear_line(builder, tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == ["autogrant: error: roster.csv: required column 'start_date' (参保日期) is missing"]
+    assert proc.stderr.strip().splitlines() == [
+        "autogrant: error: roster.csv: required column 'start_date' (参保日期) is missing"
+    ]
 
 
 def test_control_file_mismatch_stops_before_any_decision(builder, tmp_path):
     builder.unit(REGION)
     write_drop(builder.tables(), tmp_path / "drop")
-    (tmp_path / "drop" / "control.csv").write_text("file,rows,amount_total\nroster.csv,10,\npayments.csv,12,2400.00\n", encoding="utf-8")
+    (tmp_path / "drop" / "control.csv").write_text(
+        "file,rows,amount_total\nroster.csv,10,\npayments.csv,12,2400.00\n", encoding="utf-8"
+    )
     run_policy("LN-2021", tmp_path / "drop", tmp_path / "ok")
     (tmp_path / "drop" / "control.csv").write_text("file,rows,amount_total\nroster.csv,11,\n", encoding="utf-8")
     with pytest.raises(InputError, match="roster.csv declares 11 rows, the drop holds 10"):

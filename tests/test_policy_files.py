@@ -38,10 +38,16 @@ def test_every_policy_file_loads_and_cites_every_value():
     "change, message",
     [
         (lambda d: d["rules"]["layoff_rate_max"].pop("cite"), "rules.layoff_rate_max.cite: is required"),
-        (lambda d: d["rules"].update(layoff_rate_maximum={"value": 0.06, "cite": "x 一"}), "rules.layoff_rate_maximum: unknown key"),
+        (
+            lambda d: d["rules"].update(layoff_rate_maximum={"value": 0.06, "cite": "x 一"}),
+            "rules.layoff_rate_maximum: unknown key",
+        ),
         (lambda d: d["rules"]["headcount_cap"].update(value="two hundred"), "rules.headcount_cap.value"),
         (lambda d: d["rules"]["layoff_rate_max"].update(value=1.5), "rules.layoff_rate_max.value"),
-        (lambda d: d["rules"]["notice_days"].pop("confirm"), "rules.notice_days: Value error, an assumed value must say what to confirm"),
+        (
+            lambda d: d["rules"]["notice_days"].pop("confirm"),
+            "rules.notice_days: Value error, an assumed value must say what to confirm",
+        ),
         (lambda d: d["rules"]["eligible_unit_types"]["value"].append("company"), "rules.eligible_unit_types.value.7"),
     ],
 )

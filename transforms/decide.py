@@ -68,8 +68,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
     }
     cites = loaded.policy.cites()
     policy = pa.table(
-        {k: [v] for k, v in row.items()}
-        | {"cites": pa.array([list(cites.items())], type=pa.map_(pa.string(), pa.string()))}
+        {k: [v] for k, v in row.items()} | {"cites": pa.array([list(cites.items())], type=pa.map_(pa.string(), pa.string()))}
     )
     con.register("policy_in", policy)
     con.execute(
@@ -118,7 +117,9 @@ def load_reference_tables(con) -> None:
 
 def ensure_ledger_views(con) -> None:
     """Without a ledger (a first run, a what-if), nothing was paid and nothing is held by the workflow."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()").fetchall()}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()").fetchall()
+    }
     if "ledger_paid" not in tables:
         con.execute("CREATE TABLE ledger_paid (uscc VARCHAR, amount_fen BIGINT)")
     if "ledger_holds" not in tables:

@@ -28,17 +28,43 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
     ) + (", adjustment fund granted" if d.get("adjustment_approved") else "")
     layoff_cite = cites["LAYOFF_RATE_EXCEEDED_SMALL" if d["layoff_limit_kind"] == "small_unit" else "LAYOFF_RATE_EXCEEDED"]
     out = [
-        ("input complete", d["quarantined_rows"] or "all rows staged", "no quarantined row of the unit", d["invalid_input"], cites["INVALID_INPUT"]),
-        ("unit type", d["unit_type"], ", ".join(d["eligible_unit_types"]), d["unit_type_ineligible"], cites["UNIT_TYPE_INELIGIBLE"]),
+        (
+            "input complete",
+            d["quarantined_rows"] or "all rows staged",
+            "no quarantined row of the unit",
+            d["invalid_input"],
+            cites["INVALID_INPUT"],
+        ),
+        (
+            "unit type",
+            d["unit_type"],
+            ", ".join(d["eligible_unit_types"]),
+            d["unit_type_ineligible"],
+            cites["UNIT_TYPE_INELIGIBLE"],
+        ),
         ("unit status", d["status"], "not " + ", ".join(d["inactive_statuses"]), d["unit_inactive"], cites["UNIT_INACTIVE"]),
-        ("region reserve", reserve, f">= {d['reserve_months_min']} months", d["region_reserve_insufficient"], cites["REGION_RESERVE_INSUFFICIENT"]),
+        (
+            "region reserve",
+            reserve,
+            f">= {d['reserve_months_min']} months",
+            d["region_reserve_insufficient"],
+            cites["REGION_RESERVE_INSUFFICIENT"],
+        ),
     ]
     if d["size_class_matters"]:
         out.append(("size class", f"{d['size_class_used'] or 'unknown'} ({d['size_source']})",
                     ", ".join(d["size_classes_covered"]) if d["size_classes_covered"] else "known for an enterprise",
                     d["size_class_ineligible"] or d["size_class_missing"], cites["SIZE_CLASS_MISSING"]))  # fmt: skip
     if d["headcount_cap"] is not None:
-        out.append(("insured on reference date", str(d["headcount_ref"]), f"<= {d['headcount_cap']}", d["headcount_over_cap"], cites["HEADCOUNT_OVER_CAP"]))
+        out.append(
+            (
+                "insured on reference date",
+                str(d["headcount_ref"]),
+                f"<= {d['headcount_cap']}",
+                d["headcount_over_cap"],
+                cites["HEADCOUNT_OVER_CAP"],
+            )
+        )
     out += [
         ("layoff rate", f"{_ratio(d['layoff_count'], d['headcount_start'])} ({d['headcount_start']} -> {d['headcount_end']}"
          + (f", {d['natural_exits']} natural exits" if d["natural_exits"] else "") + ")",
@@ -50,9 +76,25 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         ("zombie list", "listed" if d["on_zombie_list"] else "not listed", "not listed", d["zombie_enterprise"], cites["ZOMBIE_ENTERPRISE"]),
     ]  # fmt: skip
     if d["double_dip_subsidy_types"]:
-        out.append(("other subsidies", d["double_dip_subsidies"] or "none", "none of " + ", ".join(d["double_dip_subsidy_types"]), d["double_dip"], cites["DOUBLE_DIP"]))
+        out.append(
+            (
+                "other subsidies",
+                d["double_dip_subsidies"] or "none",
+                "none of " + ", ".join(d["double_dip_subsidy_types"]),
+                d["double_dip"],
+                cites["DOUBLE_DIP"],
+            )
+        )
     if d["difficulty_list_required"]:
-        out.append(("difficulty list", "listed" if d["on_difficulty_list"] else "not listed", "listed", d["not_in_difficulty"], cites["NOT_IN_DIFFICULTY"]))
+        out.append(
+            (
+                "difficulty list",
+                "listed" if d["on_difficulty_list"] else "not listed",
+                "listed",
+                d["not_in_difficulty"],
+                cites["NOT_IN_DIFFICULTY"],
+            )
+        )
     out += [
         ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"], cites["ALREADY_PAID"]),
         ("bank account", "given" if not d["bank_account_missing"] else "missing", "account and CNAPS code", d["bank_account_missing"], cites["BANK_ACCOUNT_MISSING"]),
@@ -86,12 +128,13 @@ def render(d: dict, cites: dict) -> str:
 
 def _details(con, uscc: str) -> dict:
     cur = con.execute(
-        "SELECT d.*, p.* EXCLUDE (policy_id, layoff_limit) FROM decision_details d CROSS JOIN policy p WHERE d.uscc = ?", [uscc.upper()]
+        "SELECT d.*, p.* EXCLUDE (policy_id, layoff_limit) FROM decision_details d CROSS JOIN policy p WHERE d.uscc = ?",
+        [uscc.upper()],
     )
     rows = cur.fetchall()
     if not rows:
         raise InputError(f"unit {uscc} is not among the decisions (out of scope, or not in the drop)")
-    return dict(zip([c[0] for c in cur.description], rows[0]))
+    return dict(zip([c[0] for c in cur.description], rows[0], strict=False))
 
 
 def explain_from_out(out: Path, uscc: str) -> str:
@@ -100,7 +143,8 @@ def explain_from_out(out: Path, uscc: str) -> str:
         raise InputError(f"{out} holds no decisions of an earlier run (regions/*/decision_details.parquet)")
     con = duckdb.connect()
     con.execute(
-        "CREATE TABLE decision_details AS SELECT * FROM read_parquet(?) WHERE uscc = ?", [[p.as_posix() for p in parts], uscc.upper()]
+        "CREATE TABLE decision_details AS SELECT * FROM read_parquet(?) WHERE uscc = ?",
+        [[p.as_posix() for p in parts], uscc.upper()],
     )
     policy_id = con.execute("SELECT any_value(policy_id) FROM decision_details").fetchall()[0][0]
     if policy_id is None:

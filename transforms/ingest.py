@@ -139,7 +139,7 @@ def _select_list(spec: FileSpec, present: set[str]) -> str:
     cols = []
     for c in spec.columns:
         if c.name in present:
-            cols.append(f"NULLIF(trim(CAST(\"{c.name}\" AS VARCHAR)), '') AS \"{c.name}\"")
+            cols.append(f'NULLIF(trim(CAST("{c.name}" AS VARCHAR)), \'\') AS "{c.name}"')
         else:
             cols.append(f'CAST(NULL AS VARCHAR) AS "{c.name}"')
     return ", ".join(cols)
@@ -154,7 +154,7 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path) -
         except duckdb.Error as exc:
             raise InputError(f"{label}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
         renamed = map_header(spec, sorted(present), label)
-        alias_to_name = dict(zip(sorted(present), renamed))
+        alias_to_name = dict(zip(sorted(present), renamed, strict=False))
         inner = ", ".join(f'"{src}" AS "{dst}"' for src, dst in alias_to_name.items())
         con.execute(
             f"INSERT INTO {raw} SELECT ? AS _file, CAST(row_number() OVER () + 1 AS BIGINT) AS line, "
@@ -215,7 +215,9 @@ def _check_sql(spec: FileSpec) -> str:
             bad = KIND_MESSAGES[c.kind]
         if not c.nullable:
             checks.append(f"CASE WHEN {col} IS NULL THEN {{'column': '{c.name}', 'value': NULL, 'reason': 'is empty'}} END")
-        checks.append(f"CASE WHEN {col} IS NOT NULL AND NOT {ok} THEN {{'column': '{c.name}', 'value': {col}, 'reason': '{bad}'}} END")
+        checks.append(
+            f"CASE WHEN {col} IS NOT NULL AND NOT {ok} THEN {{'column': '{c.name}', 'value': {col}, 'reason': '{bad}'}} END"
+        )
     uscc = "to_uscc(uscc)" if any(c.name == "uscc" for c in spec.columns) else "CAST(NULL AS VARCHAR)"
     return (
         f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT _file, line, {uscc} AS _uscc, "
@@ -286,7 +288,9 @@ def check_birthplaces(con) -> int:
     db = numdb.get("cn/loc")
     codes = [r[0] for r in con.execute("SELECT DISTINCT person_id[1:6] FROM stg_roster").fetchall()]
     unknown = [code for code in codes if not any(props for _, props in db.info(code))]
-    con.execute("CREATE OR REPLACE TABLE ingest_warnings (file VARCHAR, line BIGINT, \"column\" VARCHAR, value VARCHAR, warning VARCHAR)")
+    con.execute(
+        'CREATE OR REPLACE TABLE ingest_warnings (file VARCHAR, line BIGINT, "column" VARCHAR, value VARCHAR, warning VARCHAR)'
+    )
     if unknown:
         con.execute("CREATE OR REPLACE TEMP TABLE unknown_districts AS SELECT unnest(?) AS code", [unknown])
         con.execute(
@@ -318,7 +322,9 @@ def check_control(con, drop: Path, report: IngestReport, workdir: Path) -> None:
             raise InputError(f"control.csv names {file}, which is not in the data drop")
         got = count.rows_staged + count.rows_quarantined
         if got != rows:
-            raise InputError(f"control.csv: {file} declares {rows} rows, the drop holds {got} (staged {count.rows_staged} + quarantined {count.rows_quarantined})")
+            raise InputError(
+                f"control.csv: {file} declares {rows} rows, the drop holds {got} (staged {count.rows_staged} + quarantined {count.rows_quarantined})"
+            )
         spec = specs.get(file.rsplit(".", 1)[0]) or (specs["bank_returns"] if file.startswith("bank_returns/") else None)
         if amount_total is not None and spec is not None and spec.amount_columns:
             total = _amount_total(con, spec, file)

@@ -91,7 +91,10 @@ def decide_drop(con, loaded: LoadedPolicy, data: Path, regions: list[str] | None
 def write_region_decisions(con, out: Path, region: str) -> None:
     folder = out / "regions" / region
     con.execute("CREATE OR REPLACE TEMP TABLE region_out AS SELECT * FROM decisions_out WHERE region_code = ?", [region])
-    con.execute("CREATE OR REPLACE TEMP TABLE region_details AS SELECT * FROM decision_details WHERE region_code = ? ORDER BY uscc", [region])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE region_details AS SELECT * FROM decision_details WHERE region_code = ? ORDER BY uscc",
+        [region],
+    )
     files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.csv")
     files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.parquet", fmt="parquet")
     files.copy_query(con, "SELECT * FROM region_details", folder / "decision_details.parquet", fmt="parquet")
@@ -115,7 +118,7 @@ def write_quarantine(con, out: Path) -> None:
     files.copy_query(
         con, 'SELECT file, line, "column", value, reason FROM quarantine ORDER BY file, line, "column"', out / "quarantine.csv"
     )
-    files.copy_query(con, 'SELECT * FROM ingest_warnings ORDER BY file, line', out / "warnings.csv")
+    files.copy_query(con, "SELECT * FROM ingest_warnings ORDER BY file, line", out / "warnings.csv")
 
 
 def region_totals(con) -> dict[str, dict]:
@@ -136,9 +139,7 @@ def reason_counts(con) -> dict[str, int]:
     rows = con.execute(
         "SELECT code, count(*) FROM (SELECT unnest(codes) AS code FROM decision_details) GROUP BY code ORDER BY code"
     ).fetchall()
-    return dict(rows) | {
-        d: n for d, n in con.execute("SELECT decision, count(*) FROM decision_details GROUP BY ALL").fetchall()
-    }
+    return dict(rows) | {d: n for d, n in con.execute("SELECT decision, count(*) FROM decision_details GROUP BY ALL").fetchall()}
 
 
 def write_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> None:
@@ -179,9 +180,14 @@ def run_policy(
     try:
         scope, as_of, report, region_errors = decide_drop(con, loaded, data, regions, as_of, timer)
         if not report.balanced():
-            raise InputError("rows read differ from rows staged + quarantined: " + ", ".join(
-                f"{c.file} {c.rows_read} != {c.rows_staged} + {c.rows_quarantined}" for c in report.counts.values()
-                if c.rows_read != c.rows_staged + c.rows_quarantined))
+            raise InputError(
+                "rows read differ from rows staged + quarantined: "
+                + ", ".join(
+                    f"{c.file} {c.rows_read} != {c.rows_staged} + {c.rows_quarantined}"
+                    for c in report.counts.values()
+                    if c.rows_read != c.rows_staged + c.rows_quarantined
+                )
+            )
         failed = {e.region_code for e in region_errors}
         result = RunResult(loaded.id, out, as_of, scope, report, region_errors)
         with timer.stage("files"):
