@@ -89,10 +89,9 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         """CREATE OR REPLACE TABLE policy_rate_arms (arm_no INTEGER, name VARCHAR, industries VARCHAR[],
            size_classes VARCHAR[], paid_up_arrears BOOLEAN, rate DECIMAL(6, 4), cite VARCHAR)"""
     )
-    con.executemany(
-        "INSERT INTO policy_rate_arms VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(i, a.name, a.industries, a.size_classes, a.paid_up_arrears, a.rate, a.cite) for i, a in enumerate(r.rate_arms)],
-    )
+    arms = [(i, a.name, a.industries, a.size_classes, a.paid_up_arrears, a.rate, a.cite) for i, a in enumerate(r.rate_arms)]
+    if arms:  # a policy whose amount is not a share of the premium has none
+        con.executemany("INSERT INTO policy_rate_arms VALUES (?, ?, ?, ?, ?, ?, ?)", arms)
     return as_of
 
 
