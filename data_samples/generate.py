@@ -161,7 +161,6 @@ def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[s
     kind = np.where(pos < hc[unit_of], 0, np.where(pos < (hc + hires)[unit_of], 1, 2))  # 0 staff, 1 hire, 2 history
     m = len(unit_of)
     y0 = np.datetime64(f"{y}-01-01")
-    y1 = np.datetime64(f"{y + 1}-01-01")
     start = np.where(
         kind == 0, y0 - rng.integers(1, 4000, m).astype("timedelta64[D]"),
         np.where(kind == 1, y0 + rng.integers(0, 365, m).astype("timedelta64[D]"),
@@ -182,7 +181,6 @@ def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[s
             "end_reason": pc.if_else(pa.array(leaves), pa.array(reason), pa.nulls(m, pa.string())),
         }
     )
-    del y1
 
     # --- payments: 12 fee months of Y per unit; rate 0.5% unit + 0.5% staff of a monthly wage bill
     wage = rng.integers(3000_00, 9000_00, n)

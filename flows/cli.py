@@ -1,6 +1,7 @@
 """The `autogrant` command. Bad input ends in one line on stderr and a non-zero exit, never a traceback."""
 
 import datetime as dt
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -46,7 +47,6 @@ def print_run(result) -> None:
     d = Table(title=f"decisions (as of {result.as_of})", title_justify="left")
     for col in ("region", "PAY", "HOLD", "REJECT", "amount (yuan)"):
         d.add_column(col, justify="right")
-    import json
 
     manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
     for region, r in manifest["decisions"].items():

@@ -1,6 +1,7 @@
 """`autogrant explain`: one unit's decision as a clerk reads it, rule by rule, from decision_details."""
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -155,7 +156,6 @@ def explain_from_out(out: Path, uscc: str) -> str:
 
 
 def _as_of(out: Path) -> dt.date | None:
-    import json
 
     manifest = out / "manifest.json"
     if manifest.is_file():

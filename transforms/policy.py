@@ -103,11 +103,8 @@ class Rules(Strict):
             raise ValueError("amount_formula premium_share needs rate_arms")
         if self.amount_formula.value == "benefit_months" and self.benefit_months is None:
             raise ValueError("amount_formula benefit_months needs benefit_months")
-        if (
-            self.rate_arms
-            and self.rate_arms[-1].industries is not None
-            or (self.rate_arms and (self.rate_arms[-1].size_classes or self.rate_arms[-1].paid_up_arrears is not None))
-        ):
+        last = self.rate_arms[-1] if self.rate_arms else None
+        if last and (last.industries is not None or last.size_classes or last.paid_up_arrears is not None):
             raise ValueError("the last rate arm must have no conditions (it is the rate of every other unit)")
         if self.reference_date.value.year != self.assessed_year.value:
             raise ValueError("reference_date must lie in the assessed year")
