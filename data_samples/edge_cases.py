@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum.cn import ric
 from stdnum.cn import uscc as uscc_mod
 
@@ -200,7 +201,16 @@ def add(tables: dict[str, pa.Table], y: int, regions: list[str]) -> dict[str, pa
     b.roster[-1]["person_id"] = b.roster[-1]["person_id"][:-1] + ("0" if b.roster[-1]["person_id"][-1] != "0" else "1")
     del bad
     b.units.append(dict(b.units[0], uscc=make_uscc(region, 999_999_999), unit_name="铁岭宏鑫有限公司", status="正在经营"))
+    return merge(tables, b)
+
+
+def merge(tables: dict[str, pa.Table], b: DropBuilder) -> dict[str, pa.Table]:
+    """The generated tables with a builder's rows appended; the builder's fund position replaces a region's generated one."""
     out = dict(tables)
+    if "region_funds" in out and b.region_funds:
+        mine = pa.array(sorted({r["region_code"] for r in b.region_funds}))
+        funds = out["region_funds"]
+        out["region_funds"] = funds.filter(pc.invert(pc.is_in(funds["region_code"], value_set=mine)))
     for name, extra in b.tables().items():
         if name in out:
             extra = extra.select(out[name].column_names).cast(out[name].schema)

@@ -311,12 +311,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--chinese", action="store_true", help="Chinese column names")
     ap.add_argument("--gb18030", action="store_true", help="GB18030-encoded CSV")
     ap.add_argument("--edge-cases", action="store_true", help="add the hand-made boundary units")
+    ap.add_argument("--policy-cases", type=Path, help="add the units of a readable case file (tests/policies/<ID>.yaml)")
     a = ap.parse_args(argv)
     regions = {"liaoning": LIAONING, "inner_mongolia": INNER_MONGOLIA}.get(a.regions) or a.regions.split(",")
     t0 = dt.datetime.now()
     tables = generate_tables(a.units, a.seed, a.assessed_year, regions)
     if a.edge_cases:
         tables = edge_cases.add(tables, a.assessed_year, regions)
+    if a.policy_cases:
+        from data_samples.policy_cases import sample_cases
+
+        tables = edge_cases.merge(tables, sample_cases(a.policy_cases))
     write_drop(tables, a.out, a.format, a.chinese, a.gb18030)
     rows = {k: v.num_rows for k, v in tables.items()}
     print(f"wrote {a.out} in {(dt.datetime.now() - t0).total_seconds():.1f}s: {rows}")

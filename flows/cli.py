@@ -123,6 +123,64 @@ def policies() -> None:
     out_console.print(t)
 
 
+@app.command("lint-policies")
+def lint_policies() -> None:
+    """Check the policy files together: citations, rate-arm order, overlapping policies, effective dates."""
+    from transforms.lint import lint
+
+    ids, findings = lint()
+    for f in findings:
+        err_console.print(f"autogrant: lint: {f}", markup=False)
+    if findings:
+        raise typer.Exit(1)
+    out_console.print(f"{len(ids)} policies checked, no findings: {', '.join(ids)}")
+
+
+def _fen(v: int) -> str:
+    return ("-" if v < 0 else "") + f"{abs(v) // 100:,}.{abs(v) % 100:02d}"
+
+
+@app.command()
+def simulate(
+    policy: Annotated[str, typer.Option("--policy", help="policy id, e.g. LN-2021")],
+    data: Annotated[Path, typer.Option("--data", help="the data drop folder")],
+    set_: Annotated[list[str], typer.Option("--set", help="name=value, e.g. headcount_cap=300 (repeatable)")],
+    out: Annotated[Path, typer.Option("--out", help="CSV of the comparison")] = Path("simulate.csv"),
+    region: Annotated[list[str] | None, typer.Option("--region", help="only these regions (repeatable)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")] = None,
+) -> None:
+    """What-if: baseline and scenario on the same data, per region. Nothing is paid from a scenario."""
+    from transforms.simulate import prepare
+    from transforms.simulate import simulate as run_simulation
+
+    scenario = prepare(policy, set_)
+    rows = run_simulation(scenario, data, out, regions=region or None, as_of=_date(as_of))
+    settings = ", ".join(f"{k}={v}" for k, v in scenario.settings.items())
+    t = Table(title=f"{policy}: baseline vs scenario ({settings})", title_justify="left")
+    cols = (
+        "region",
+        "units",
+        "PAY before",
+        "PAY after",
+        "gained",
+        "lost",
+        "amount changed",
+        "money before",
+        "money after",
+        "difference",
+    )
+    for col in cols:
+        t.add_column(col, justify="left" if col == "region" else "right")
+    for r in rows:
+        t.add_row(
+            r["region_code"],
+            *(str(r[k]) for k in ("units", "pay_before", "pay_after", "gained", "lost", "amount_changed")),
+            *(_fen(int(r[k])) for k in ("money_before_fen", "money_after_fen", "difference_fen")),
+        )
+    out_console.print(t)
+    out_console.print(f"nothing paid; comparison written to {out}")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -55,6 +55,7 @@ class RateArm(Strict):
     industries: list[Annotated[str, Field(pattern=r"^[A-T][0-9]{0,4}$")]] | None = None  # GB/T 4754-2017 prefixes
     size_classes: list[SizeClass] | None = None
     paid_up_arrears: bool | None = None
+    order: Annotated[int, Field(ge=1)] | None = None  # required by the linter where two arms can both match
     assumed: bool = False
     confirm: str | None = None
 
@@ -128,6 +129,23 @@ class Policy(Strict):
     def size_class_matters(self) -> bool:
         """Only where the rate or eligibility depends on size does SIZE_CLASS_MISSING apply (POLICY_RULES)."""
         return self.rules.size_classes_covered is not None or any(a.size_classes for a in self.rules.rate_arms)
+
+    def rule_codes(self) -> list[str]:
+        """The reason codes this policy's own values can raise (the operational holds and INVALID_INPUT aside)."""
+        r = self.rules
+        codes = ["UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT"]
+        codes += ["SIZE_CLASS_INELIGIBLE"] if r.size_classes_covered else []
+        codes += ["HEADCOUNT_OVER_CAP"] if r.headcount_cap and r.headcount_cap.value is not None else []
+        codes += ["LAYOFF_RATE_EXCEEDED"]
+        codes += ["ARREARS_OUTSTANDING"] if r.arrears_paid_up.value else []
+        codes += ["NO_PREMIUM_PAID"]
+        codes += ["DISHONEST_ENTITY"] if r.exclude_dishonest.value else []
+        codes += ["ZOMBIE_ENTERPRISE"] if r.exclude_zombie.value else []
+        codes += ["DOUBLE_DIP"] if r.double_dip_subsidy_types.value else []
+        codes += ["NOT_IN_DIFFICULTY"] if r.difficulty_list_required.value else []
+        codes += ["ALREADY_PAID"]
+        codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters else []
+        return codes
 
     def cites(self) -> dict[str, str]:
         """The clause behind each reason code, and behind a payment (PAY)."""
@@ -209,6 +227,9 @@ def load(policy_id: str, policy_dir: Path = POLICY_DIR, overrides: dict[str, str
         raise InputError(f"{label}: policy_id must be '{policy_id}' (the file's name)")
     for name, text in (overrides or {}).items():
         rules = data.get("rules", {})
+        if name.startswith("rate_arms."):
+            _override_arm(rules, name, text)
+            continue
         if name not in Rules.model_fields:
             raise InputError(f"--set {name}: unknown policy value (known: {', '.join(Rules.model_fields)})")
         if name == "rate_arms" or not isinstance(rules.get(name), dict):
@@ -218,8 +239,27 @@ def load(policy_id: str, policy_dir: Path = POLICY_DIR, overrides: dict[str, str
     return LoadedPolicy(policy, hashlib.sha256(raw).hexdigest(), label)
 
 
+def _override_arm(rules: dict, name: str, text: str) -> None:
+    """--set rate_arms.<arm>.rate=0.40: the one arm value a what-if may change."""
+    parts = name.split(".")
+    arms = {a.get("name"): a for a in rules.get("rate_arms", [])}
+    if len(parts) != 3 or parts[2] != "rate" or parts[1] not in arms:
+        raise InputError(f"--set {name}: write rate_arms.<arm>.rate (arms: {', '.join(map(str, arms)) or 'none'})")
+    arm = arms[parts[1]]
+    arm.update(rate=yaml.safe_load(text), cite=f"what-if scenario (was: {arm['cite']})")
+
+
 class LoadedPolicy:
     """A checked policy with the hash of its file (for the run manifest)."""
+
+    def pay_by(self, as_of: dt.date) -> dt.date:
+        """The date by which the refund must be paid (POLICY_RULES.md pay-by), in China's working days where so."""
+        from transforms.workdays import add_months, add_working_days
+
+        rule = self.rules.pay_by.value
+        if rule.kind == "working_days_after_cut_off":
+            return add_working_days(as_of, rule.n)
+        return add_months(self.rules.effective_from.value, rule.n)
 
     def __init__(self, policy: Policy, sha256: str, label: str):
         self.policy, self.sha256, self.label = policy, sha256, label
