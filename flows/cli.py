@@ -23,13 +23,13 @@ EXIT_REGION = 4
 EXIT_INTERNAL = 70
 
 
-def _date(value: str | None) -> dt.date | None:
+def _date(value: str | None, option: str = "--as-of") -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"--as-of '{value}' is not a date YYYY-MM-DD") from None
+        raise InputError(f"{option} '{value}' is not a date YYYY-MM-DD") from None
 
 
 def _fail(message: str, code: int) -> None:
@@ -60,25 +60,133 @@ def print_run(result) -> None:
     out_console.print(f"written to {result.out}")
 
 
+def _ledger_path(ledger: Path | None, out: Path | None) -> Path:
+    import os
+
+    from transforms.ledger import LEDGER_FILE
+
+    if ledger is not None:
+        return ledger
+    if os.environ.get("AUTOGRANT_LEDGER"):
+        return Path(os.environ["AUTOGRANT_LEDGER"])
+    if out is not None:
+        return Path(out) / LEDGER_FILE
+    raise InputError("give --ledger PATH (or --out OUT for OUT/ledger.duckdb, or AUTOGRANT_LEDGER)")
+
+
+def finish(result) -> None:
+    """Exit code and one line for the regions that stopped: 3 a failed gate, 4 a region that cannot be decided."""
+    print_run(result)
+    for failures, code in ((result.gate_failures, EXIT_GATE), (result.region_errors, EXIT_REGION)):
+        if failures:
+            more = f" (and {len(failures) - 1} more regions)" if len(failures) > 1 else ""
+            prefix = "validation failed: " if code == EXIT_GATE else ""
+            _fail(prefix + failures[0].message + more + "; no payment file was written for it", code)
+
+
+RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="only these regions (repeatable)")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")]
+TodayOpt = Annotated[str | None, typer.Option("--today", help="the business date of the run (default: today)")]
+OperatorOpt = Annotated[str, typer.Option("--operator", help="who prepares tonight's batches")]
+LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="ledger file (default OUT/ledger.duckdb or $AUTOGRANT_LEDGER)")]
+PrefectOpt = Annotated[
+    bool | None,
+    typer.Option("--prefect/--no-prefect", help="run as Prefect flows (default: when PREFECT_API_URL names a server)"),
+]
+
+
 @app.command()
 def run(
     policy: Annotated[str, typer.Option("--policy", help="policy id, e.g. LN-2021")],
     data: Annotated[Path, typer.Option("--data", help="the data drop folder")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
-    region: Annotated[list[str] | None, typer.Option("--region", help="only these regions (repeatable)")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")] = None,
+    region: RegionOpt = None,
+    as_of: AsOfOpt = None,
+    today: TodayOpt = None,
+    operator: OperatorOpt = "autogrant-nightly",
+    ledger: LedgerOpt = None,
+    prefect: PrefectOpt = None,
 ) -> None:
-    """Ingest a drop, decide every unit in scope and write the files."""
-    from transforms.run import run_policy
+    """Ingest a drop, decide every unit in scope, validate, and move the money one step along (notice, batch, file)."""
+    kwargs = dict(regions=region or None, as_of=_date(as_of), today=_date(today, "--today"), operator=operator,
+                  ledger_path=_ledger_path(ledger, out))  # fmt: skip
+    import os
 
-    result = run_policy(policy, data, out, regions=region or None, as_of=_date(as_of))
-    print_run(result)
-    if result.region_errors:
-        _fail(
-            result.region_errors[0].message
-            + (f" (and {len(result.region_errors) - 1} more regions)" if len(result.region_errors) > 1 else ""),
-            EXIT_REGION,
-        )
+    if not (prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL"))):
+        from transforms.run import run_policy
+
+        result = run_policy(policy, data, out, **kwargs)
+    else:
+        from flows.nightly import policy_flow
+
+        result = policy_flow(policy, data, out, **kwargs)
+    finish(result)
+
+
+@app.command()
+def approve(
+    batch: Annotated[str, typer.Argument(help="the batch id, e.g. LN-2021-210300-20261121-1")],
+    by: Annotated[str, typer.Option("--by", help="the approver's name (not the batch's preparer)")],
+    ledger: LedgerOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="the run's output folder (for OUT/ledger.duckdb)")] = None,
+) -> None:
+    """Approve a batch whose notice has ended; the next run releases its payment file."""
+    from transforms.ledger import approve as approve_batch
+
+    done = approve_batch(_ledger_path(ledger, out), batch, by)
+    out_console.print(
+        f"approved {done['batch_id']} ({done['payments']} payments, {done['total']} yuan, prepared by {done['prepared_by']}) by {by}"
+    )
+
+
+@app.command("object")
+def object_(
+    policy: Annotated[str, typer.Option("--policy")],
+    uscc: Annotated[str, typer.Option("--uscc")],
+    reason: Annotated[str, typer.Option("--reason", help="what the objection says")],
+    by: Annotated[str, typer.Option("--by", help="who records it")] = "clerk",
+    today: TodayOpt = None,
+    ledger: LedgerOpt = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+) -> None:
+    """Record an objection to a unit in public notice: it is held (UNDER_OBJECTION) until resolved."""
+    from transforms.ledger import lodge_objection
+
+    oid = lodge_objection(_ledger_path(ledger, out), policy, uscc, reason, by, _date(today, "--today") or dt.date.today())
+    out_console.print(f"objection {oid} recorded: {uscc} is held under {policy} until it is resolved")
+
+
+@app.command()
+def resolve(
+    policy: Annotated[str, typer.Option("--policy")],
+    uscc: Annotated[str, typer.Option("--uscc")],
+    outcome: Annotated[str, typer.Option("--outcome", help="cleared (the unit is paid) or upheld (it is not)")],
+    by: Annotated[str, typer.Option("--by")] = "clerk",
+    note: Annotated[str, typer.Option("--note")] = "",
+    today: TodayOpt = None,
+    ledger: LedgerOpt = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+) -> None:
+    """Resolve a unit's open objection."""
+    from transforms.ledger import resolve_objection
+
+    oid = resolve_objection(
+        _ledger_path(ledger, out), policy, uscc, outcome, by, note, _date(today, "--today") or dt.date.today()
+    )
+    out_console.print(f"objection {oid} {outcome}")
+
+
+@app.command()
+def verify(out: Annotated[Path, typer.Argument(help="a run's output folder")]) -> None:
+    """Re-check every payment file's SHA-256, count and control sum against payments/manifest.json."""
+    from transforms.verify import verify_out
+
+    checked, problems = verify_out(out)
+    for p in problems:
+        err_console.print(f"autogrant: verify: {p}", markup=False)
+    if problems:
+        raise typer.Exit(1)
+    out_console.print(f"{checked} payment files verified: checksums, counts and control sums match")
 
 
 @app.command()
@@ -198,7 +306,7 @@ def main() -> None:
     except Exception as exc:  # the click usage errors and anything unforeseen: one line, details in a log
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException) or (hasattr(exc, "show") and hasattr(exc, "exit_code")):
             exc.show()
             sys.exit(exc.exit_code)
         log = Path.cwd() / "autogrant-error.log"

@@ -46,8 +46,11 @@ SELECT u.*,
        u.bank_account IS NULL OR u.bank_code IS NULL AS bank_account_missing,
        u.bank_account IS NOT NULL AND u.bank_code IS NOT NULL
            AND coalesce(fold_name(u.account_name), '') <> fold_name(u.unit_name) AS account_name_mismatch,
-       u.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'PAYMENT_RETURNED') AS payment_returned,
-       u.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'UNDER_OBJECTION') AS under_objection
+       -- returned by the bank: held while the unit's account is still the one the payment bounced from
+       EXISTS (SELECT 1 FROM ledger_holds h WHERE h.uscc = u.uscc AND h.hold = 'PAYMENT_RETURNED'
+               AND h.bank_account IS NOT DISTINCT FROM u.bank_account AND h.bank_code IS NOT DISTINCT FROM u.bank_code) AS payment_returned,
+       u.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'UNDER_OBJECTION') AS under_objection,
+       u.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'OBJECTION_UPHELD') AS objection_upheld
 FROM unit_rules u CROSS JOIN policy p;
 
 CREATE OR REPLACE TABLE decision_details AS
@@ -75,7 +78,8 @@ WITH coded AS (
                CASE WHEN double_dip THEN 'DOUBLE_DIP' END,
                CASE WHEN not_in_difficulty THEN 'NOT_IN_DIFFICULTY' END,
                CASE WHEN already_paid_full THEN 'ALREADY_PAID' END,
-               CASE WHEN amount_zero THEN 'AMOUNT_ZERO' END], lambda x: x IS NOT NULL) END AS reject_codes,
+               CASE WHEN amount_zero THEN 'AMOUNT_ZERO' END,
+               CASE WHEN objection_upheld THEN 'OBJECTION_UPHELD' END], lambda x: x IS NOT NULL) END AS reject_codes,
            CASE WHEN register_row_quarantined THEN [] ELSE list_filter([
                CASE WHEN size_class_missing THEN 'SIZE_CLASS_MISSING' END,
                CASE WHEN bank_account_missing THEN 'BANK_ACCOUNT_MISSING' END,

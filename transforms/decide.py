@@ -122,7 +122,7 @@ def ensure_ledger_views(con) -> None:
     if "ledger_paid" not in tables:
         con.execute("CREATE TABLE ledger_paid (uscc VARCHAR, amount_fen BIGINT)")
     if "ledger_holds" not in tables:
-        con.execute("CREATE TABLE ledger_holds (uscc VARCHAR, hold VARCHAR)")
+        con.execute("CREATE TABLE ledger_holds (uscc VARCHAR, hold VARCHAR, bank_account VARCHAR, bank_code VARCHAR)")
 
 
 def compute_facts(con) -> list[RegionError]:

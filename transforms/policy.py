@@ -173,6 +173,7 @@ class Policy(Strict):
             "ACCOUNT_NAME_MISMATCH": "人社厅发〔2017〕129号 三: 资金拨付到单位基本存款账户 (operational rule)",
             "PAYMENT_RETURNED": "人社厅发〔2017〕129号 三: 资金拨付 (bank return, operational rule)",
             "UNDER_OBJECTION": r.notice_days.cite,
+            "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }
         return out

@@ -1,12 +1,21 @@
-"""One policy run from a data drop to decisions: ingest, facts, decisions, then the files of each region.
+"""One policy run from a data drop to files: ingest, facts, decisions, then per region the gate, the ledger and
+the files. Plain functions: the Prefect flows (flows/) and the tests call them the same way.
 
-These are plain functions: the Prefect flows (flows/) and the tests call them the same way.
+    start_run       ingest, bank returns into the ledger, facts and decisions of every region in scope at once
+    finish_region   gate (GX) -> decisions files and changes -> approved batches released (ledger, then files)
+                    -> newly payable units into public notice, ended notices into a batch awaiting approval
+    finish_run      top-level decisions, quarantine, reconciliation, manifest, Data Docs, report
+
 Output layout (OUT):
-    decisions.csv / decisions.parquet      every region present under regions/, sorted by region_code, uscc
-    quarantine.csv, warnings.csv           the rows held back at ingest, and birthplace warnings
-    regions/<code>/decisions.csv|parquet   one region's decisions (a region rerun replaces only these)
-    regions/<code>/decision_details.parquet every rule's figures, for `autogrant explain`
-    manifest.json                          inputs, policy hash, code version, counts, totals
+    decisions.csv / .parquet                every region present under regions/, sorted by region_code, uscc
+    quarantine.csv, warnings.csv            rows held back at ingest; birthplace warnings
+    bank_reconciliation.csv                 each bank_returns row: matched, or its problem
+    regions/<code>/                         decisions.csv|parquet, decision_details.parquet, changes.csv
+    notices/<code>/<notice_id>.csv|xlsx     public-notice lists (公示名单)
+    payments/<code>/<batch_id>.csv          payment batches (+ .gb18030.csv), payments/manifest.json
+    validation/docs/index.html              the gate's Data Docs, offline
+    manifest.json, report.html
+    ledger.duckdb                           the ledger (unless --ledger names another file)
 """
 
 import datetime as dt
@@ -18,10 +27,14 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import decide, files, ingest
-from transforms.errors import InputError
+from transforms import changes, decide, files, ingest, ledger, notice
+from transforms.errors import GateFailed, InputError
+from transforms.faults import checkpoint
 from transforms.policy import LoadedPolicy, load
 from transforms.version import code_version
+from transforms.workdays import add_working_days
+
+DEFAULT_OPERATOR = "autogrant-nightly"
 
 
 @dataclass
@@ -32,26 +45,45 @@ class Stage:
 
 
 @dataclass
+class RegionFailure:
+    region_code: str
+    kind: str  # "region" (cannot be decided) or "gate" (validation failed)
+    message: str
+
+
+@dataclass
 class RunResult:
     policy_id: str
     out: Path
     as_of: dt.date
+    today: dt.date
     regions: list[str]
     ingest: ingest.IngestReport
-    region_errors: list[decide.RegionError] = field(default_factory=list)
+    failures: list[RegionFailure] = field(default_factory=list)
     decided_regions: list[str] = field(default_factory=list)
+    released_batches: list[str] = field(default_factory=list)
+    region_changes: dict[str, dict] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.region_errors
+        return not self.failures
+
+    @property
+    def region_errors(self) -> list[RegionFailure]:
+        return [f for f in self.failures if f.kind == "region"]
+
+    @property
+    def gate_failures(self) -> list[RegionFailure]:
+        return [f for f in self.failures if f.kind == "gate"]
 
 
 class Timer:
-    """Wall time and the process's peak resident memory at the end of each stage."""
+    """Wall time per stage (summed over regions) and the process's peak resident memory at its end."""
 
     def __init__(self):
-        self.stages: list[Stage] = []
+        self.seconds: dict[str, float] = {}
+        self.peak: dict[str, float] = {}
 
     def stage(self, name: str):
         timer = self
@@ -61,10 +93,28 @@ class Timer:
                 self.t0 = time.perf_counter()
 
             def __exit__(self, *exc):
-                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                timer.stages.append(Stage(name, round(time.perf_counter() - self.t0, 3), round(peak, 1)))
+                timer.seconds[name] = timer.seconds.get(name, 0.0) + time.perf_counter() - self.t0
+                timer.peak[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         return _Ctx()
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [Stage(n, round(s, 3), round(self.peak[n], 1)) for n, s in self.seconds.items()]
+
+
+@dataclass
+class RunContext:
+    """What a run carries from start_run through its regions to finish_run (one DuckDB connection)."""
+
+    con: duckdb.DuckDBPyConnection
+    loaded: LoadedPolicy
+    result: RunResult
+    timer: Timer
+    operator: str
+    args: dict
+    gate: object | None = None
+    units_by_region: dict[str, int] = field(default_factory=dict)
 
 
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -76,7 +126,7 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def decide_drop(con, loaded: LoadedPolicy, data: Path, regions: list[str] | None, as_of: dt.date | None, timer: Timer):
-    """Ingest the drop and decide every unit in scope; returns (scope, as_of, ingest report, region errors)."""
+    """Ingest the drop and decide every unit in scope, without a ledger; (scope, as_of, report, region errors)."""
     scope = decide.scope_regions(loaded, regions)
     with timer.stage("ingest"):
         report = ingest.ingest(con, Path(data))
@@ -88,9 +138,73 @@ def decide_drop(con, loaded: LoadedPolicy, data: Path, regions: list[str] | None
     return scope, as_of, report, region_errors
 
 
-def write_region_decisions(con, out: Path, region: str) -> None:
+def _check_balanced(report: ingest.IngestReport) -> None:
+    if not report.balanced():
+        raise InputError(
+            "rows read differ from rows staged + quarantined: "
+            + ", ".join(
+                f"{c.file} {c.rows_read} != {c.rows_staged} + {c.rows_quarantined}"
+                for c in report.counts.values()
+                if c.rows_read != c.rows_staged + c.rows_quarantined
+            )
+        )
+
+
+def start_run(
+    policy_id: str,
+    data: Path,
+    out: Path,
+    regions: list[str] | None = None,
+    as_of: dt.date | None = None,
+    loaded: LoadedPolicy | None = None,
+    today: dt.date | None = None,
+    operator: str = DEFAULT_OPERATOR,
+    ledger_path: Path | None = None,
+    validate: bool = True,
+) -> RunContext:
+    loaded = loaded or load(policy_id)
+    out, today = Path(out), today or dt.date.today()
+    scope = decide.scope_regions(loaded, regions)
+    timer, con = Timer(), connect()
+    try:
+        ledger.attach(con, Path(ledger_path) if ledger_path else out / ledger.LEDGER_FILE)
+        files.clean_stale_tmp(out)
+        ledger.write_pending_files(con, out)  # a crash between a ledger commit and its file is repaired first
+        checkpoint("run started")
+        with timer.stage("ingest"):
+            report = ingest.ingest(con, Path(data))
+            _check_balanced(report)
+        checkpoint("ingested")
+        with timer.stage("facts"):
+            as_of = decide.load_policy_tables(con, loaded, scope, as_of)
+            ledger.reconcile_returns(con, loaded.id, today, operator)
+            ledger.load_state(con)
+            region_errors = decide.compute_facts(con)
+        checkpoint("facts computed")
+        with timer.stage("decisions"):
+            decide.compute_decisions(con)
+        checkpoint("decided")
+        result = RunResult(loaded.id, out, as_of, today, scope, report)
+        result.failures += [RegionFailure(e.region_code, "region", e.message) for e in region_errors]
+        args = {"policy": policy_id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of),
+                "today": str(today), "operator": operator}  # fmt: skip
+        ctx = RunContext(con, loaded, result, timer, operator, args)
+        ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
+        if validate:
+            with timer.stage("validation"):
+                from transforms.gate import Gate
+
+                ctx.gate = Gate(out, f"{loaded.id}-{today:%Y%m%d}")
+        return ctx
+    except BaseException:
+        con.close()
+        raise
+
+
+def write_region_decisions(con, out: Path, region: str) -> dict | None:
     folder = out / "regions" / region
     con.execute("CREATE OR REPLACE TEMP TABLE region_out AS SELECT * FROM decisions_out WHERE region_code = ?", [region])
+    diff = changes.region_changes(con, folder)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE region_details AS SELECT * FROM decision_details WHERE region_code = ? ORDER BY uscc",
         [region],
@@ -98,6 +212,90 @@ def write_region_decisions(con, out: Path, region: str) -> None:
     files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.csv")
     files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.parquet", fmt="parquet")
     files.copy_query(con, "SELECT * FROM region_details", folder / "decision_details.parquet", fmt="parquet")
+    return diff
+
+
+def finish_region(ctx: RunContext, region: str) -> None:
+    """Gate, files and ledger steps of one region; a failure stays with the region (RegionFailure)."""
+    con, res, loaded = ctx.con, ctx.result, ctx.loaded
+    if region in {f.region_code for f in res.failures}:
+        return
+    checkpoint(f"region {region}")
+    notice_days = loaded.rules.notice_days.value
+    p = ledger.RunParams(loaded.id, region, res.today, ctx.operator, notice_days, add_working_days(res.today, notice_days))
+    try:
+        with ctx.timer.stage("validation"):
+            ledger.release_candidates(con, p)
+            if ctx.gate is not None:
+                from transforms.gate import raise_if_failed
+
+                g = ctx.gate.validate_region(con, region, ctx.units_by_region.get(region, 0))
+                if con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
+                    ctx.gate.validate_batch(con, region, g)
+                raise_if_failed(g)
+        checkpoint(f"region {region} validated")
+        with ctx.timer.stage("files"):
+            diff = write_region_decisions(con, res.out, region)
+            if diff is not None:
+                res.region_changes[region] = diff
+            res.decided_regions.append(region)
+            checkpoint(f"region {region} decisions written")
+            res.released_batches += ledger.release(con, p, res.out)
+            ledger.advance(con, p)
+            for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
+                notice.write_notice(con, res.out, region, notice_id)
+            checkpoint(f"region {region} done")
+    except GateFailed as exc:
+        res.failures.append(RegionFailure(region, "gate", str(exc)))
+
+
+def finish_run(ctx: RunContext) -> RunResult:
+    con, res = ctx.con, ctx.result
+    try:
+        with ctx.timer.stage("files"):
+            assemble_decisions(con, res.out, res.policy_id)
+            write_quarantine(con, res.out)
+            files.copy_query(
+                con,
+                "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
+                res.out / "bank_reconciliation.csv",
+            )
+        with ctx.timer.stage("reports"):
+            docs = ctx.gate.finish() if ctx.gate is not None else None
+            res.stages = ctx.timer.stages
+            write_manifest(con, res, ctx.loaded, ctx.args)
+            from transforms.report import write_report
+
+            write_report(con, res, docs)
+        res.stages = ctx.timer.stages
+        write_manifest(con, res, ctx.loaded, ctx.args)
+        checkpoint("run finished")
+        return res
+    finally:
+        con.close()
+
+
+def run_policy(
+    policy_id: str,
+    data: Path,
+    out: Path,
+    regions: list[str] | None = None,
+    as_of: dt.date | None = None,
+    loaded: LoadedPolicy | None = None,
+    today: dt.date | None = None,
+    operator: str = DEFAULT_OPERATOR,
+    ledger_path: Path | None = None,
+    validate: bool = True,
+) -> RunResult:
+    """The whole run of one policy without Prefect; raises InputError for unusable input."""
+    ctx = start_run(policy_id, data, out, regions, as_of, loaded, today, operator, ledger_path, validate)
+    try:
+        for region in ctx.result.regions:
+            finish_region(ctx, region)
+    except BaseException:
+        ctx.con.close()
+        raise
+    return finish_run(ctx)
 
 
 def assemble_decisions(con, out: Path, policy_id: str) -> None:
@@ -142,6 +340,26 @@ def reason_counts(con) -> dict[str, int]:
     return dict(rows) | {d: n for d, n in con.execute("SELECT decision, count(*) FROM decision_details GROUP BY ALL").fetchall()}
 
 
+def ledger_status(con, policy_id: str) -> dict[str, dict]:
+    """Per region: paid (released, net of returns), returned, pending (in notice or in a batch), in fen and units."""
+    rows = con.execute(
+        """SELECT region_code, 'paid' AS what, count(DISTINCT uscc) FILTER (WHERE kind = 'payment'), coalesce(sum(amount_fen), 0)
+           FROM ledger.payments WHERE policy_id = ? GROUP BY ALL
+           UNION ALL
+           SELECT region_code, 'returned', count(*), coalesce(-sum(amount_fen), 0)
+           FROM ledger.payments WHERE policy_id = ? AND kind = 'reversal' GROUP BY ALL
+           UNION ALL
+           SELECT region_code, 'pending_' || state, count(*), sum(amount_fen)
+           FROM ledger.claims WHERE policy_id = ? AND state IN ('in_notice', 'batched') GROUP BY ALL
+           ORDER BY ALL""",
+        [policy_id, policy_id, policy_id],
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for region, what, n, fen in rows:
+        out.setdefault(region, {})[what] = {"units": int(n), "amount_fen": int(fen)}
+    return out
+
+
 def write_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> None:
     counts = {k: asdict(v) for k, v in sorted(result.ingest.counts.items())}
     manifest = {
@@ -151,56 +369,19 @@ def write_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "code_version": code_version(),
         "arguments": args,
         "as_of": result.as_of.isoformat(),
+        "today": result.today.isoformat(),
+        "pay_by": loaded.pay_by(result.as_of).isoformat(),
         "regions": result.regions,
         "inputs": {p.name if p.parent.name == "" else str(p): files.sha256_file(p) for p in sorted(result.ingest.input_files)},
         "rows": counts,
         "rows_balanced": result.ingest.balanced(),
         "ingest_warnings": result.ingest.warnings,
-        "region_errors": [asdict(e) for e in result.region_errors],
+        "region_failures": [asdict(e) for e in result.failures],
         "decisions": region_totals(con),
         "reasons": reason_counts(con),
+        "changes": result.region_changes,
+        "ledger": ledger_status(con, loaded.id),
+        "released_batches": result.released_batches,
         "stages": [asdict(s) for s in result.stages],
     }
     files.write_text(result.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def run_policy(
-    policy_id: str,
-    data: Path,
-    out: Path,
-    regions: list[str] | None = None,
-    as_of: dt.date | None = None,
-    loaded: LoadedPolicy | None = None,
-) -> RunResult:
-    """The whole run of one policy; raises InputError for unusable input."""
-    loaded = loaded or load(policy_id)
-    out = Path(out)
-    timer = Timer()
-    con = connect()
-    try:
-        scope, as_of, report, region_errors = decide_drop(con, loaded, data, regions, as_of, timer)
-        if not report.balanced():
-            raise InputError(
-                "rows read differ from rows staged + quarantined: "
-                + ", ".join(
-                    f"{c.file} {c.rows_read} != {c.rows_staged} + {c.rows_quarantined}"
-                    for c in report.counts.values()
-                    if c.rows_read != c.rows_staged + c.rows_quarantined
-                )
-            )
-        failed = {e.region_code for e in region_errors}
-        result = RunResult(loaded.id, out, as_of, scope, report, region_errors)
-        with timer.stage("files"):
-            files.clean_stale_tmp(out)
-            for region in scope:
-                if region not in failed:
-                    write_region_decisions(con, out, region)
-                    result.decided_regions.append(region)
-            assemble_decisions(con, out, loaded.id)
-            write_quarantine(con, out)
-        result.stages = timer.stages
-        args = {"policy": policy_id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of)}
-        write_manifest(con, result, loaded, args)
-        return result
-    finally:
-        con.close()
