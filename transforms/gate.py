@@ -109,14 +109,14 @@ class Gate:
         from expectations import suites
 
         result = GateResult(region)
-        frame = con.execute(DECISIONS_FRAME.format(table=table), [region]).to_arrow_table().to_pandas()
+        frame = con.sql(DECISIONS_FRAME.format(table=table), params=[region]).to_arrow_table().to_pandas()
         self._run("decisions", suites.decisions_suite(units_in_scope), frame, region, suites.EXPECTED_COUNTS["decisions"], result)
         return result
 
     def validate_batch(self, con, region: str, result: GateResult) -> None:
         from expectations import suites
 
-        frame = con.execute(BATCH_FRAME).to_arrow_table().to_pandas()
+        frame = con.sql(BATCH_FRAME).to_arrow_table().to_pandas()
         # expected independently of the batch rows: tonight's PAY amounts of the units of the approved claims
         total, count = con.execute(
             """SELECT coalesce(sum(d.amount), 0), count(*) FROM decision_details d
@@ -198,7 +198,7 @@ def offline_docs(docs: Path) -> int:
                 return tag
             return ""  # datepicker, bootstrap-table, vega: not needed to read a validation page
 
-        new = REMOTE_IMG.sub("", REMOTE_TAG.sub(local, html))
+        new = REMOTE_URL.sub("none", REMOTE_IMG.sub("", REMOTE_TAG.sub(local, html)))
         if new != html:
             page.write_text(new, encoding="utf-8")
             pages += 1

@@ -1,0 +1,145 @@
+"""The gate stops a region with a broken invariant before any payment file; verify catches one changed byte;
+the public-notice list neutralises formulas; the Data Docs make no request to the internet."""
+
+import datetime as dt
+import re
+import zipfile
+
+import duckdb
+import pytest
+
+from tests.test_ledger import NIGHT1, NIGHT2, NIGHT3, batch_of, drop, ledger_rows, night  # noqa: F401
+from tests.conftest import REGION
+from transforms import decide, ledger
+from transforms.run import run_policy
+from transforms.verify import verify_out
+
+
+def utf8_file(out):
+    return next(p for p in (out / "payments" / REGION).glob("*.csv") if not p.name.endswith(".gb18030.csv"))
+
+
+def test_a_corrupted_decision_fails_the_gate_and_no_payment_file_is_written(drop, tmp_path, monkeypatch):  # noqa: F811
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    night(drop.path, out, NIGHT2)
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    real = decide.compute_decisions
+
+    def corrupted(con):
+        real(con)  # a bug grants one fen more than 60% of the premium base
+        con.execute("UPDATE decision_details SET amount = amount + 1, amount_due = amount_due + 1 WHERE decision = 'PAY'")
+
+    monkeypatch.setattr(decide, "compute_decisions", corrupted)
+    result = run_policy("LN-2021", drop.path, out, today=NIGHT3)
+    assert [f.kind for f in result.failures] == ["gate"]
+    message = result.failures[0].message
+    assert "expect_column_pair_values_a_to_be_greater_than_b" in message and "on 2 of 2 rows" in message
+    assert not (out / "payments" / REGION).exists()
+    assert ledger_rows(out, "SELECT count(*) FROM payments") == [(0,)]
+    assert ledger_rows(out, "SELECT state FROM batches") == [("approved",)]
+
+
+def test_verify_catches_a_one_byte_change(drop, tmp_path):  # noqa: F811
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    night(drop.path, out, NIGHT2)
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    run_policy("LN-2021", drop.path, out, today=NIGHT3)
+    checked, problems = verify_out(out)
+    assert (checked, problems) == (2, [])
+    path = utf8_file(out)
+    data = bytearray(path.read_bytes())
+    i = data.index(b"1440.00")
+    data[i] = ord("2")  # 1440.00 -> 2440.00
+    path.write_bytes(bytes(data))
+    _, problems = verify_out(out)
+    rel = path.relative_to(out).as_posix()
+    assert f"{rel}: SHA-256 differs from the manifest" in problems
+    assert any(p.startswith(f"{rel}: trailer says 2 payments, 2880.00 yuan") for p in problems)
+
+
+def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
+    drop.units[1]["unit_name"] = drop.units[1]["account_name"] = "大连远洋重工集团有限公司"
+    big = drop.unit(REGION, name="大连港湾建设有限公司", start=150, monthly_premium=3_500_000)  # 60% of 840,000.00
+    from data_samples.generate import write_drop
+
+    write_drop(drop.tables(), drop.path)
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    night(drop.path, out, NIGHT2)
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    night(drop.path, out, NIGHT3)
+    utf8 = utf8_file(out).read_bytes().decode("utf-8")
+    gb = next((out / "payments" / REGION).glob("*.gb18030.csv")).read_bytes().decode("gb18030")
+    assert utf8 == gb
+    lines = {line.split(",")[2]: line for line in utf8.splitlines() if line.startswith("D,")}
+    assert lines[big].endswith(",504000.00,HVPS")
+    assert lines[drop.codes[0]].endswith(",1440.00,BEPS")
+    assert utf8.splitlines()[-1] == "T,3,506880.00"
+
+
+def test_notice_list_neutralises_formulas_in_csv_and_xlsx(drop, tmp_path):  # noqa: F811
+    drop.units[0]["unit_name"] = drop.units[0]["account_name"] = '=HYPERLINK("http://x","点击")'
+    from data_samples.generate import write_drop
+
+    write_drop(drop.tables(), drop.path)
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    csv_text = (out / "notices" / REGION / f"LN-2021-{REGION}-20261120.csv").read_text(encoding="utf-8-sig")
+    assert '"\'=HYPERLINK(""http://x"",""点击"")"' in csv_text
+    assert "\n=" not in csv_text and ",=" not in csv_text
+    with zipfile.ZipFile(out / "notices" / REGION / f"LN-2021-{REGION}-20261120.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        strings = z.read("xl/sharedStrings.xml").decode()
+    assert "<f>" not in sheet
+    assert "&apos;=HYPERLINK" in strings or "'=HYPERLINK" in strings
+
+
+def test_data_docs_are_written_per_region_and_load_nothing_from_the_internet(drop, tmp_path):  # noqa: F811
+    out = tmp_path / "out"
+    run_policy("LN-2021", drop.path, out, today=NIGHT1)
+    docs = out / "validation" / "docs"
+    pages = list(docs.rglob("*.html"))
+    assert any(REGION in p.as_posix() for p in (docs / "validations").rglob("*.html"))
+    remote = re.compile(r"<(?:link|script|img)\b[^>]*(?:href|src)=\"https?://|url\(['\"]?https?://", re.I)
+    offenders = [p for p in pages if remote.search(p.read_text(encoding="utf-8"))]
+    offenders += [p for p in docs.rglob("*.css") if remote.search(p.read_text(encoding="utf-8", errors="replace"))]
+    assert pages and offenders == []
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert 'href="static/vendor/bootstrap/css/bootstrap.min.css"' in index
+    assert (docs / "static" / "vendor" / "bootstrap" / "css" / "bootstrap.min.css").stat().st_size > 100_000
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "validation/docs/index.html" in report and "<svg" in report
+
+
+@pytest.mark.parametrize("bad", ["UNKNOWN_CODE", "HEADCOUNT_OVER_CAP;;UNIT_INACTIVE"])
+def test_the_reasons_pattern_rejects_codes_outside_the_contract(bad):
+    from expectations.suites import reasons_pattern
+
+    assert re.match(reasons_pattern(), "HEADCOUNT_OVER_CAP;UNIT_INACTIVE")
+    assert re.match(reasons_pattern(), "")
+    assert not re.match(reasons_pattern(), bad)
+
+
+def test_a_region_rerun_replaces_only_that_region(tmp_path):
+    from data_samples.edge_cases import DropBuilder
+    from data_samples.generate import write_drop
+
+    b = DropBuilder(y=2020)
+    b.fund("210300")
+    b.fund("210400")
+    a, c = b.unit("210300"), b.unit("210400")
+    write_drop(b.tables(), tmp_path / "drop")
+    out = tmp_path / "out"
+    run_policy("LN-2021", tmp_path / "drop", out, today=NIGHT1, validate=False)
+    before = (out / "regions" / "210400" / "decisions.csv").stat().st_mtime_ns
+    b.units[0]["status"] = "cancelled"
+    write_drop(b.tables(), tmp_path / "drop")
+    run_policy("LN-2021", tmp_path / "drop", out, regions=["210300"], today=dt.date(2026, 11, 23), validate=False)
+    assert (out / "regions" / "210400" / "decisions.csv").stat().st_mtime_ns == before
+    changes = (out / "regions" / "210300" / "changes.csv").read_text(encoding="utf-8")
+    assert a in changes and "decision" in changes and "UNIT_INACTIVE" in changes
+    con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
+    assert con.execute("SELECT uscc, state FROM claims ORDER BY uscc").fetchall() == sorted([(a, "withdrawn"), (c, "in_notice")])
+    con.close()

@@ -1,0 +1,199 @@
+"""The money side: notice, approval, release, reruns, top-ups, bank returns, objections, the ledger's own refusals."""
+
+import csv
+import datetime as dt
+
+import duckdb
+import pytest
+
+from data_samples.edge_cases import DropBuilder
+from data_samples.generate import write_drop
+from tests.conftest import REGION, read_decisions
+from transforms import ledger
+from transforms.errors import InputError
+from transforms.run import run_policy
+
+NIGHT1 = dt.date(2026, 11, 20)  # a Friday: the notice runs over the 5 working days to 2026-11-27
+NIGHT2 = dt.date(2026, 11, 30)
+NIGHT3 = dt.date(2026, 12, 1)
+
+
+def night(drop, out, today, **kw):
+    return run_policy("LN-2021", drop, out, today=today, validate=False, **kw)
+
+
+def ledger_rows(out, sql, params=()):
+    con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def batch_of(out, region=REGION):
+    rows = ledger_rows(out, "SELECT batch_id FROM batches WHERE region_code = ? AND state = 'awaiting_approval'", [region])
+    assert len(rows) == 1
+    return rows[0][0]
+
+
+def paid_by_unit(out):
+    return dict(ledger_rows(out, "SELECT uscc, sum(amount_fen) FROM payments GROUP BY uscc"))
+
+
+@pytest.fixture
+def drop(tmp_path):
+    b = DropBuilder(y=2020)
+    b.fund(REGION)
+    b.codes = [b.unit(REGION, name="大连华兴机械有限公司"), b.unit(REGION, name="大连瑞丰商贸有限公司", start=20)]
+    write_drop(b.tables(), tmp_path / "drop")
+    b.path = tmp_path / "drop"
+    return b
+
+
+def walk_to_payment(drop, out):
+    """Night 1: notice; night 2: batch; approval by another person; night 3: the payment file."""
+    night(drop.path, out, NIGHT1)
+    night(drop.path, out, NIGHT2)
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    return night(drop.path, out, NIGHT3)
+
+
+def test_nothing_is_paid_before_notice_and_approval(drop, tmp_path):
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    assert ledger_rows(out, "SELECT state, notice_end FROM claims") == [("in_notice", dt.date(2026, 11, 27))] * 2
+    notice = (out / "notices" / REGION / f"LN-2021-{REGION}-20261120.csv").read_text(encoding="utf-8-sig")
+    assert "1440.00" in notice
+    night(drop.path, out, dt.date(2026, 11, 27))  # the notice's last day: not ended yet
+    assert ledger_rows(out, "SELECT count(*) FROM batches") == [(0,)]
+    night(drop.path, out, NIGHT2)
+    assert ledger_rows(out, "SELECT state, payments, total_fen FROM batches") == [("awaiting_approval", 2, 2880_00)]
+    night(drop.path, out, NIGHT3)  # not approved: still nothing paid
+    assert ledger_rows(out, "SELECT count(*) FROM payments") == [(0,)]
+    assert not (out / "payments" / REGION).exists()
+
+
+def test_the_preparer_cannot_approve_and_the_ledger_refuses_it_too(drop, tmp_path):
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    night(drop.path, out, NIGHT2, operator="张伟")
+    batch = batch_of(out)
+    with pytest.raises(InputError, match="the preparer cannot approve it"):
+        ledger.approve(out / "ledger.duckdb", batch, "张伟")
+    con = duckdb.connect(str(out / "ledger.duckdb"))
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("UPDATE batches SET approved_by = '张伟', state = 'approved'")
+    con.close()
+
+
+def test_the_same_drop_run_three_more_times_pays_once(drop, tmp_path):
+    out = tmp_path / "out"
+    walk_to_payment(drop, out)
+    for day in (dt.date(2026, 12, 2), dt.date(2026, 12, 3), dt.date(2026, 12, 4)):
+        night(drop.path, out, day)
+    assert paid_by_unit(out) == {drop.codes[0]: 1440_00, drop.codes[1]: 1440_00}
+    assert ledger_rows(out, "SELECT count(*) FROM payments") == [(2,)]
+    rows = read_decisions(out)
+    assert (rows[drop.codes[0]]["decision"], rows[drop.codes[0]]["reasons"], rows[drop.codes[0]]["amount"]) == ("REJECT", "ALREADY_PAID", "0.00")
+    assert len(list((out / "payments" / REGION).glob("*.csv"))) == 2  # one batch: UTF-8 and GB18030
+
+
+def test_a_top_up_pays_exactly_the_difference(drop, tmp_path):
+    out = tmp_path / "out"
+    walk_to_payment(drop, out)
+    # corrected premium records: December was 150.00 a side, not 100.00 -> base 2500.00, 60% = 1500.00
+    drop.payments = [p for p in drop.payments if not (p["uscc"] == drop.codes[0] and p["fee_month"] == "2020-12")]
+    drop.pay(drop.codes[0], "2020-12", 150_00, 150_00, dt.date(2020, 12, 15))
+    write_drop(drop.tables(), drop.path)
+    night(drop.path, out, dt.date(2026, 12, 7))
+    row = read_decisions(out)[drop.codes[0]]
+    assert (row["decision"], row["amount_due"], row["already_paid"], row["amount"]) == ("PAY", "1500.00", "1440.00", "60.00")
+    night(drop.path, out, dt.date(2026, 12, 15))
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    night(drop.path, out, dt.date(2026, 12, 16))
+    assert paid_by_unit(out)[drop.codes[0]] == 1500_00
+    assert ledger_rows(out, "SELECT seq, amount_fen, paid_before_fen, paid_after_fen FROM payments WHERE uscc = ? ORDER BY seq", [drop.codes[0]]) == [
+        (1, 1440_00, 0, 1440_00), (2, 60_00, 1440_00, 1500_00)]  # fmt: skip
+
+
+def _bank_return(drop, out, status="returned", amount=None, payment_id=None):
+    pid, batch, code, fen = ledger_rows(out, "SELECT payment_id, batch_id, uscc, amount_fen FROM payments WHERE uscc = ?", [drop.codes[0]])[0]
+    folder = drop.path / "bank_returns"
+    folder.mkdir(exist_ok=True)
+    with (folder / "result_20261202.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["batch_id", "payment_id", "uscc", "amount", "status", "reason", "value_date"])
+        w.writerow([batch, payment_id or pid, code, amount or f"{fen // 100}.{fen % 100:02d}", status, "账户已销户", "2026-12-02"])
+    return pid
+
+
+def test_a_returned_payment_is_repaid_only_after_the_account_changes(drop, tmp_path):
+    out = tmp_path / "out"
+    walk_to_payment(drop, out)
+    _bank_return(drop, out)
+    night(drop.path, out, dt.date(2026, 12, 3))
+    row = read_decisions(out)[drop.codes[0]]
+    assert (row["decision"], row["reasons"], row["already_paid"]) == ("HOLD", "PAYMENT_RETURNED", "0.00")
+    night(drop.path, out, dt.date(2026, 12, 4))  # the same returns file again: reversed once only
+    assert ledger_rows(out, "SELECT count(*) FROM payments WHERE kind = 'reversal'") == [(1,)]
+    drop.units[0]["bank_account"] = "6222020200998877"
+    write_drop(drop.tables(), drop.path)
+    night(drop.path, out, dt.date(2026, 12, 7))
+    batch = batch_of(out)  # noticed before: no second notice for the repayment
+    ledger.approve(out / "ledger.duckdb", batch, "王芳")
+    night(drop.path, out, dt.date(2026, 12, 8))
+    assert paid_by_unit(out)[drop.codes[0]] == 1440_00
+    assert ledger_rows(out, "SELECT bank_account FROM payments WHERE uscc = ? ORDER BY seq DESC LIMIT 1", [drop.codes[0]]) == [("6222020200998877",)]
+
+
+def test_a_bank_row_that_does_not_match_is_reported_not_acted_on(drop, tmp_path):
+    out = tmp_path / "out"
+    walk_to_payment(drop, out)
+    _bank_return(drop, out, amount="1000.00")
+    night(drop.path, out, dt.date(2026, 12, 3))
+    with (out / "bank_reconciliation.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["problem"] == "amount differs from the ledger's 1440.00"
+    assert ledger_rows(out, "SELECT count(*) FROM payments WHERE kind = 'reversal'") == [(0,)]
+
+
+def test_an_objection_holds_the_unit_and_an_upheld_one_removes_it(drop, tmp_path):
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    lg = out / "ledger.duckdb"
+    ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "实名举报: 已停产", "李娜", NIGHT1)
+    night(drop.path, out, NIGHT2)
+    assert read_decisions(out)[drop.codes[0]]["reasons"] == "UNDER_OBJECTION"
+    assert ledger_rows(out, "SELECT uscc FROM claims WHERE state = 'batched'") == [(drop.codes[1],)]
+    ledger.resolve_objection(lg, "LN-2021", drop.codes[0], "upheld", "赵敏", "核实属实", NIGHT2)
+    night(drop.path, out, NIGHT3)
+    row = read_decisions(out)[drop.codes[0]]
+    assert (row["decision"], row["reasons"]) == ("REJECT", "OBJECTION_UPHELD")
+    assert ledger_rows(out, "SELECT state FROM claims WHERE uscc = ?", [drop.codes[0]]) == [("withdrawn",)]
+
+
+def test_a_cleared_objection_lets_the_unit_into_the_next_batch(drop, tmp_path):
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)
+    lg = out / "ledger.duckdb"
+    ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "名称存疑", "李娜", NIGHT1)
+    night(drop.path, out, NIGHT2)
+    ledger.resolve_objection(lg, "LN-2021", drop.codes[0], "cleared", "赵敏", "", NIGHT2)
+    night(drop.path, out, NIGHT3)
+    assert ledger_rows(out, "SELECT uscc, state FROM claims WHERE uscc = ?", [drop.codes[0]]) == [(drop.codes[0], "batched")]
+
+
+def test_the_ledger_refuses_a_payment_beyond_amount_due_even_from_a_bug(drop, tmp_path):
+    out = tmp_path / "out"
+    walk_to_payment(drop, out)
+    con = duckdb.connect(str(out / "ledger.duckdb"))
+    with pytest.raises(duckdb.ConstraintException):  # a second payment taking the unit past 1440.00
+        con.execute(
+            """INSERT INTO payments SELECT 'PX', 'PX', 'payment', policy_id, region_code, uscc, batch_id, 2, 100, paid_after_fen,
+               paid_after_fen + 100, amount_due_fen, unit_name, bank_account, bank_code, account_name, channel, entered_on
+               FROM payments WHERE uscc = ?""",
+            [drop.codes[0]],
+        )
+    with pytest.raises(duckdb.ConstraintException):  # the same entry twice (same unit and sequence number)
+        con.execute("INSERT INTO payments SELECT * REPLACE ('PY' AS entry_id) FROM payments WHERE uscc = ?", [drop.codes[0]])
+    con.close()
