@@ -289,6 +289,41 @@ def simulate(
     out_console.print(f"nothing paid; comparison written to {out}")
 
 
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option("--data", help="the data drop folder")] = Path("data_samples/ln2021"),
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/ln2021"),
+    policy: Annotated[str, typer.Option("--policy")] = "LN-2021",
+    approver: Annotated[str, typer.Option("--approver", help="the demo approver")] = "王芳 (demo approver)",
+    start: Annotated[str, typer.Option("--start", help="the first night")] = "2026-11-02",
+) -> None:
+    """The whole path on a drop, as three nights: notice (公示), batches after the notice, approval, payment files."""
+    from transforms.ledger import connect as ledger_connect
+    from transforms.run import run_policy
+    from transforms.workdays import add_working_days
+
+    first = _date(start, "--start")
+    ledger = _ledger_path(None, out)
+    notice_days = __import__("transforms.policy", fromlist=["load"]).load(policy).rules.notice_days.value
+    nights = [first, add_working_days(first, notice_days + 1)]
+    nights.append(add_working_days(nights[1], 1))
+    out_console.print(f"night 1 ({nights[0]}): decide, and put the payable units in public notice for {notice_days} working days")
+    run_policy(policy, data, out, today=nights[0], ledger_path=ledger)
+    out_console.print(f"night 2 ({nights[1]}): the notice has ended; the units go into batches awaiting approval")
+    run_policy(policy, data, out, today=nights[1], ledger_path=ledger)
+    con = ledger_connect(ledger)
+    batches = [b for (b,) in con.execute("SELECT batch_id FROM ledger.batches WHERE state = 'awaiting_approval' ORDER BY 1").fetchall()]
+    con.close()
+    from transforms.ledger import approve as approve_batch
+
+    for b in batches:
+        approve_batch(ledger, b, approver)
+    out_console.print(f"approved {len(batches)} batches as {approver} (not their preparer)")
+    out_console.print(f"night 3 ({nights[2]}): release the approved batches: ledger, then payment files")
+    finish(run_policy(policy, data, out, today=nights[2], ledger_path=ledger))
+    out_console.print(f"payment files: {out / 'payments'}; check them with: autogrant verify {out}")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -17,6 +17,7 @@ from stdnum import numdb
 
 from transforms import sqlsteps
 from transforms.errors import InputError
+from transforms.faults import checkpoint
 from transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
 
 QUARANTINE_DDL = """
@@ -276,6 +277,7 @@ def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestRep
     if spec.name in ROW_RULES and paths:
         sqlsteps.run(con, ROW_RULES[spec.name])
     _finalize(con, spec)
+    checkpoint(f"staged {spec.name}")
     for label in labels:
         staged = con.execute(f"SELECT count(*) FROM stg_{spec.name} WHERE _file = ?", [label]).fetchall()[0][0]
         quarantined = con.execute("SELECT count(DISTINCT line) FROM quarantine WHERE file = ?", [label]).fetchall()[0][0]

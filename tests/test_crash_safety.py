@@ -1,0 +1,112 @@
+"""Kill -9 at every checkpoint of a night that releases payments, rerun, and check the money invariants.
+
+The killed run is a real subprocess that SIGKILLs itself at its N-th checkpoint (transforms/faults.py): across
+ingest, facts and decisions, the bank-return commit, the ledger release commit, the payment files and their
+renames, and the notices. After each kill the night is run again and must end in the same ledger and the same
+payment files as an uninterrupted night: no payment twice, no ledger payment without its file, no file without
+its ledger rows, never more than amount_due.
+"""
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from data_samples.edge_cases import DropBuilder
+from data_samples.generate import write_drop
+from transforms import ledger
+from transforms.run import run_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+NIGHT3 = dt.date(2026, 12, 1)
+SCRIPT = (
+    "import sys, datetime; from transforms.run import run_policy; "
+    "run_policy('LN-2021', sys.argv[1], sys.argv[2], today=datetime.date(2026, 12, 1), validate=False)"
+)
+
+
+def _night(drop, out, today):
+    run_policy("LN-2021", drop, out, today=today, validate=False)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A drop of two regions walked to approved batches; and the state after an uninterrupted release night."""
+    root = tmp_path_factory.mktemp("crash")
+    b = DropBuilder(y=2020)
+    for region in ("210300", "210400"):
+        b.fund(region)
+        for start in (5, 10, 20):
+            b.unit(region, start=start)
+    write_drop(b.tables(), root / "drop")
+    before = root / "before"
+    _night(root / "drop", before, dt.date(2026, 11, 20))
+    _night(root / "drop", before, dt.date(2026, 11, 30))
+    con = duckdb.connect(str(before / "ledger.duckdb"), read_only=True)
+    batches = [x for (x,) in con.execute("SELECT batch_id FROM batches WHERE state = 'awaiting_approval'").fetchall()]
+    con.close()
+    for batch in batches:
+        ledger.approve(before / "ledger.duckdb", batch, "王芳")
+    baseline = root / "baseline"
+    shutil.copytree(before, baseline)
+    log = root / "checkpoints.log"
+    env = dict(os.environ, AUTOGRANT_CHECKPOINT_LOG=str(log))
+    subprocess.run([sys.executable, "-c", SCRIPT, str(root / "drop"), str(baseline)], cwd=ROOT, env=env, check=True)
+    points = log.read_text(encoding="utf-8").splitlines()
+    return root, before, baseline, points
+
+
+def state(out: Path) -> tuple:
+    """The ledger's money and the released files, byte for byte; and the invariants between them."""
+    con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
+    try:
+        payments = con.execute(
+            "SELECT payment_id, kind, uscc, batch_id, seq, amount_fen, paid_after_fen, amount_due_fen FROM payments ORDER BY entry_id"
+        ).fetchall()
+        batches = con.execute("SELECT batch_id, region_code, state, payments, total_fen, file_sha256 FROM batches ORDER BY 1").fetchall()
+        over = con.execute("SELECT count(*) FROM payments WHERE paid_after_fen > amount_due_fen").fetchall()[0][0]
+        dupes = con.execute("SELECT count(*) FROM (SELECT uscc FROM payments WHERE kind = 'payment' GROUP BY uscc HAVING count(*) > 1)").fetchall()[0][0]
+        breaks = con.execute("SELECT count(*) FROM chain_breaks").fetchall()[0][0]
+    finally:
+        con.close()
+    assert (over, dupes, breaks) == (0, 0, 0)
+    files = {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((out / "payments").rglob("*.csv"))}
+    with_payments = {b for b, *_ in ((p[3],) for p in payments)}
+    for batch_id, region, st, count, total, sha in batches:
+        utf8 = f"payments/{region}/{batch_id}.csv"
+        if batch_id in with_payments:  # no ledger payment without its file, written from those rows
+            assert st == "released" and files.get(utf8) == sha, f"{batch_id}: {st}, file {utf8 in files}"
+        else:
+            assert utf8 not in files  # no file without its ledger rows
+    assert not list(out.rglob(".*.tmp-*"))
+    return payments, batches, files
+
+
+def test_every_kill_point_recovers_to_the_uninterrupted_result(prepared, tmp_path):
+    root, before, baseline, points = prepared
+    expected = state(baseline)
+    assert len(expected[0]) == 6 and len(expected[2]) == 4  # 6 payments, 2 batches x (UTF-8 + GB18030)
+    assert len(points) >= 20, points
+    survived = []
+    for line in points:
+        n, name = line.split("\t")
+        out = tmp_path / f"k{n}"
+        shutil.copytree(before, out)
+        env = dict(os.environ, AUTOGRANT_KILL_AT=n)
+        proc = subprocess.run([sys.executable, "-c", SCRIPT, str(root / "drop"), str(out)], cwd=ROOT, env=env, capture_output=True)
+        assert proc.returncode == -signal.SIGKILL, f"kill point {n} ({name}) was not reached: {proc.stderr[-500:]!r}"
+        _night(root / "drop", out, NIGHT3)  # the next run after the crash
+        got = state(out)
+        assert got[0] == expected[0], f"ledger differs after a kill at {n} ({name})"
+        assert [b[:5] for b in got[1]] == [b[:5] for b in expected[1]], f"batches differ after a kill at {n} ({name})"
+        assert got[2] == expected[2], f"payment files differ after a kill at {n} ({name})"
+        survived.append(name)
+        shutil.rmtree(out)
+    print(f"{len(survived)} kill points survived")
