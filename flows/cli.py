@@ -312,7 +312,9 @@ def demo(
     out_console.print(f"night 2 ({nights[1]}): the notice has ended; the units go into batches awaiting approval")
     run_policy(policy, data, out, today=nights[1], ledger_path=ledger)
     con = ledger_connect(ledger)
-    batches = [b for (b,) in con.execute("SELECT batch_id FROM ledger.batches WHERE state = 'awaiting_approval' ORDER BY 1").fetchall()]
+    batches = [
+        b for (b,) in con.execute("SELECT batch_id FROM ledger.batches WHERE state = 'awaiting_approval' ORDER BY 1").fetchall()
+    ]
     con.close()
     from transforms.ledger import approve as approve_batch
 

@@ -8,8 +8,8 @@ import zipfile
 import duckdb
 import pytest
 
-from tests.test_ledger import NIGHT1, NIGHT2, NIGHT3, batch_of, drop, ledger_rows, night  # noqa: F401
 from tests.conftest import REGION
+from tests.test_ledger import NIGHT1, NIGHT2, NIGHT3, batch_of, drop, ledger_rows, night  # noqa: F401
 from transforms import decide, ledger
 from transforms.run import run_policy
 from transforms.verify import verify_out

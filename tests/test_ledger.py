@@ -94,7 +94,11 @@ def test_the_same_drop_run_three_more_times_pays_once(drop, tmp_path):
     assert paid_by_unit(out) == {drop.codes[0]: 1440_00, drop.codes[1]: 1440_00}
     assert ledger_rows(out, "SELECT count(*) FROM payments") == [(2,)]
     rows = read_decisions(out)
-    assert (rows[drop.codes[0]]["decision"], rows[drop.codes[0]]["reasons"], rows[drop.codes[0]]["amount"]) == ("REJECT", "ALREADY_PAID", "0.00")
+    assert (rows[drop.codes[0]]["decision"], rows[drop.codes[0]]["reasons"], rows[drop.codes[0]]["amount"]) == (
+        "REJECT",
+        "ALREADY_PAID",
+        "0.00",
+    )
     assert len(list((out / "payments" / REGION).glob("*.csv"))) == 2  # one batch: UTF-8 and GB18030
 
 
@@ -117,13 +121,17 @@ def test_a_top_up_pays_exactly_the_difference(drop, tmp_path):
 
 
 def _bank_return(drop, out, status="returned", amount=None, payment_id=None):
-    pid, batch, code, fen = ledger_rows(out, "SELECT payment_id, batch_id, uscc, amount_fen FROM payments WHERE uscc = ?", [drop.codes[0]])[0]
+    pid, batch, code, fen = ledger_rows(
+        out, "SELECT payment_id, batch_id, uscc, amount_fen FROM payments WHERE uscc = ?", [drop.codes[0]]
+    )[0]
     folder = drop.path / "bank_returns"
     folder.mkdir(exist_ok=True)
     with (folder / "result_20261202.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["batch_id", "payment_id", "uscc", "amount", "status", "reason", "value_date"])
-        w.writerow([batch, payment_id or pid, code, amount or f"{fen // 100}.{fen % 100:02d}", status, "账户已销户", "2026-12-02"])
+        w.writerow(
+            [batch, payment_id or pid, code, amount or f"{fen // 100}.{fen % 100:02d}", status, "账户已销户", "2026-12-02"]
+        )
     return pid
 
 
@@ -143,7 +151,9 @@ def test_a_returned_payment_is_repaid_only_after_the_account_changes(drop, tmp_p
     ledger.approve(out / "ledger.duckdb", batch, "王芳")
     night(drop.path, out, dt.date(2026, 12, 8))
     assert paid_by_unit(out)[drop.codes[0]] == 1440_00
-    assert ledger_rows(out, "SELECT bank_account FROM payments WHERE uscc = ? ORDER BY seq DESC LIMIT 1", [drop.codes[0]]) == [("6222020200998877",)]
+    assert ledger_rows(out, "SELECT bank_account FROM payments WHERE uscc = ? ORDER BY seq DESC LIMIT 1", [drop.codes[0]]) == [
+        ("6222020200998877",)
+    ]
 
 
 def test_a_bank_row_that_does_not_match_is_reported_not_acted_on(drop, tmp_path):
