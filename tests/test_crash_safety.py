@@ -86,7 +86,7 @@ def state(out: Path) -> tuple:
         for p in sorted((out / "payments").rglob("*.csv"))
     }
     with_payments = {b for b, *_ in ((p[3],) for p in payments)}
-    for batch_id, region, st, count, total, sha in batches:
+    for batch_id, region, st, _count, _total, sha in batches:
         utf8 = f"payments/{region}/{batch_id}.csv"
         if batch_id in with_payments:  # no ledger payment without its file, written from those rows
             assert st == "released" and files.get(utf8) == sha, f"{batch_id}: {st}, file {utf8 in files}"
