@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from transforms.errors import GateFailed, InputError
+from transforms.money import yuan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Apply-free job-stabilisation refunds (稳岗返还 免申即享).")
 out_console = Console(width=None if sys.stdout.isatty() else 240)
@@ -52,7 +53,7 @@ def print_run(result) -> None:
     for region, r in manifest["decisions"].items():
         units = r["units"]
         d.add_row(
-            region, *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")), f"{sum(r['amount_fen'].values()) / 100:,.2f}"
+            region, *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")), yuan(sum(r["amount_fen"].values()), grouping=True)
         )
     out_console.print(d)
     reasons = ", ".join(f"{k} {v}" for k, v in manifest["reasons"].items() if k not in ("PAY", "HOLD", "REJECT"))
@@ -244,10 +245,6 @@ def lint_policies() -> None:
     out_console.print(f"{len(ids)} policies checked, no findings: {', '.join(ids)}")
 
 
-def _fen(v: int) -> str:
-    return ("-" if v < 0 else "") + f"{abs(v) // 100:,}.{abs(v) % 100:02d}"
-
-
 @app.command()
 def simulate(
     policy: Annotated[str, typer.Option("--policy", help="policy id, e.g. LN-2021")],
@@ -283,7 +280,7 @@ def simulate(
         t.add_row(
             r["region_code"],
             *(str(r[k]) for k in ("units", "pay_before", "pay_after", "gained", "lost", "amount_changed")),
-            *(_fen(int(r[k])) for k in ("money_before_fen", "money_after_fen", "difference_fen")),
+            *(yuan(int(r[k]), grouping=True) for k in ("money_before_fen", "money_after_fen", "difference_fen")),
         )
     out_console.print(t)
     out_console.print(f"nothing paid; comparison written to {out}")
@@ -298,26 +295,22 @@ def demo(
     start: Annotated[str, typer.Option("--start", help="the first night")] = "2026-11-02",
 ) -> None:
     """The whole path on a drop, as three nights: notice (公示), batches after the notice, approval, payment files."""
-    from transforms.ledger import connect as ledger_connect
+    from transforms.ledger import approve as approve_batch
+    from transforms.ledger import awaiting_approval
+    from transforms.policy import load
     from transforms.run import run_policy
     from transforms.workdays import add_working_days
 
     first = _date(start, "--start")
     ledger = _ledger_path(None, out)
-    notice_days = __import__("transforms.policy", fromlist=["load"]).load(policy).rules.notice_days.value
+    notice_days = load(policy).rules.notice_days.value
     nights = [first, add_working_days(first, notice_days + 1)]
     nights.append(add_working_days(nights[1], 1))
     out_console.print(f"night 1 ({nights[0]}): decide, and put the payable units in public notice for {notice_days} working days")
     run_policy(policy, data, out, today=nights[0], ledger_path=ledger)
     out_console.print(f"night 2 ({nights[1]}): the notice has ended; the units go into batches awaiting approval")
     run_policy(policy, data, out, today=nights[1], ledger_path=ledger)
-    con = ledger_connect(ledger)
-    batches = [
-        b for (b,) in con.execute("SELECT batch_id FROM ledger.batches WHERE state = 'awaiting_approval' ORDER BY 1").fetchall()
-    ]
-    con.close()
-    from transforms.ledger import approve as approve_batch
-
+    batches = awaiting_approval(ledger)
     for b in batches:
         approve_batch(ledger, b, approver)
     out_console.print(f"approved {len(batches)} batches as {approver} (not their preparer)")

@@ -49,10 +49,7 @@ def prepared(tmp_path_factory):
     before = root / "before"
     _night(root / "drop", before, dt.date(2026, 11, 20))
     _night(root / "drop", before, dt.date(2026, 11, 30))
-    con = duckdb.connect(str(before / "ledger.duckdb"), read_only=True)
-    batches = [x for (x,) in con.execute("SELECT batch_id FROM batches WHERE state = 'awaiting_approval'").fetchall()]
-    con.close()
-    for batch in batches:
+    for batch in ledger.awaiting_approval(before / "ledger.duckdb"):
         ledger.approve(before / "ledger.duckdb", batch, "王芳")
     baseline = root / "baseline"
     shutil.copytree(before, baseline)

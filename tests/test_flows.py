@@ -5,7 +5,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from transforms import ledger
@@ -45,10 +44,7 @@ def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
     from transforms.run import run_policy  # night 2 (batches) through the same functions without Prefect: ~25 s saved
 
     run_policy("LN-2021", SAMPLE, out, today=dt.date(2026, 11, 30), validate=False)
-    con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
-    batches = [b for (b,) in con.execute("SELECT batch_id FROM batches WHERE state = 'awaiting_approval'").fetchall()]
-    con.close()
-    for b in batches:
+    for b in ledger.awaiting_approval(out / "ledger.duckdb"):
         ledger.approve(out / "ledger.duckdb", b, "王芳")
     nightly_flow(str(SAMPLE), str(root), policies=["LN-2021"], today="2026-12-01")
     payments = json.loads((out / "payments" / "manifest.json").read_text(encoding="utf-8"))

@@ -8,12 +8,13 @@ import duckdb
 
 from transforms import decide
 from transforms.errors import InputError
+from transforms.money import yuan
 from transforms.policy import load
 from transforms.run import Timer, connect, decide_drop
 
 
 def _yuan(fen) -> str:
-    return "-" if fen is None else f"{int(fen) // 100:,}.{int(fen) % 100:02d}"
+    return "-" if fen is None else yuan(int(fen), grouping=True)
 
 
 def _ratio(num: int, den: int) -> str:

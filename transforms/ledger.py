@@ -7,6 +7,7 @@ sql/5x_*.sql. Files are written only from committed ledger rows, so a crash betw
 repaired by the next run (``recover``), which writes the same bytes.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -18,6 +19,7 @@ import duckdb
 from transforms import files, sqlsteps
 from transforms.errors import InputError
 from transforms.faults import checkpoint
+from transforms.money import yuan as _yuan
 
 LEDGER_FILE = "ledger.duckdb"
 
@@ -49,13 +51,17 @@ def attach(con, path: Path) -> None:
     sqlsteps.run(con, "50_ledger_schema.sql")
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
+@contextlib.contextmanager
+def opened(path: Path):
     """A connection with only the ledger attached, for the clerks' commands (approve, object, resolve)."""
     if not Path(path).is_file():
         raise InputError(f"no ledger at {path} (a run creates it; give --ledger PATH)")
     con = duckdb.connect(":memory:")
-    attach(con, path)
-    return con
+    try:
+        attach(con, path)
+        yield con
+    finally:
+        con.close()
 
 
 def set_params(con, p: RunParams) -> None:
@@ -120,10 +126,6 @@ def advance(con, p: RunParams) -> None:
 # ---- payment files -------------------------------------------------------------------------------------------
 
 PAYMENT_COLUMNS = ("payment_id", "payee_uscc", "account_name", "account", "bank_code", "amount", "channel")
-
-
-def _yuan(fen: int) -> str:
-    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def batch_file_text(con, batch_id: str) -> tuple[str, int, int]:
@@ -209,8 +211,7 @@ def write_payments_manifest(con, out: Path) -> None:
 
 
 def approve(path: Path, batch_id: str, by: str, now: dt.datetime | None = None) -> dict:
-    con = connect(path)
-    try:
+    with opened(path) as con:
         found = con.execute(
             "SELECT prepared_by, state, payments, total_fen FROM ledger.batches WHERE batch_id = ?", [batch_id]
         ).fetchall()
@@ -226,13 +227,10 @@ def approve(path: Path, batch_id: str, by: str, now: dt.datetime | None = None) 
             [by, now or dt.datetime.now(), batch_id],
         )
         return {"batch_id": batch_id, "payments": count, "total": _yuan(total or 0), "prepared_by": prepared_by}
-    finally:
-        con.close()
 
 
 def lodge_objection(path: Path, policy_id: str, uscc: str, reason: str, by: str, today: dt.date) -> str:
-    con = connect(path)
-    try:
+    with opened(path) as con:
         claim = con.execute(
             "SELECT claim_id, state FROM ledger.claims WHERE policy_id = ? AND uscc = ? AND state IN ('in_notice', 'batched')",
             [policy_id, uscc],
@@ -250,15 +248,12 @@ def lodge_objection(path: Path, policy_id: str, uscc: str, reason: str, by: str,
             [objection_id, policy_id, uscc, reason, by, today],
         )
         return objection_id
-    finally:
-        con.close()
 
 
 def resolve_objection(path: Path, policy_id: str, uscc: str, outcome: str, by: str, note: str, today: dt.date) -> str:
     if outcome not in ("cleared", "upheld"):
         raise InputError(f"--outcome must be cleared or upheld, not {outcome}")
-    con = connect(path)
-    try:
+    with opened(path) as con:
         open_ = con.execute(
             "SELECT objection_id, lodged_by FROM ledger.objections WHERE policy_id = ? AND uscc = ? AND outcome IS NULL",
             [policy_id, uscc],
@@ -271,5 +266,12 @@ def resolve_objection(path: Path, policy_id: str, uscc: str, outcome: str, by: s
             [outcome, by, today, note, policy_id, uscc],
         )
         return open_[0][0]
-    finally:
-        con.close()
+
+
+def awaiting_approval(path: Path) -> list[str]:
+    """The batches waiting for an approver, oldest first."""
+    with opened(path) as con:
+        return [
+            b
+            for (b,) in con.execute("SELECT batch_id FROM ledger.batches WHERE state = 'awaiting_approval' ORDER BY 1").fetchall()
+        ]

@@ -7,6 +7,7 @@ a tab or a carriage return is neutralised with a leading apostrophe so that no s
 from pathlib import Path
 
 from transforms import files
+from transforms.money import yuan as _yuan
 
 HEADER = ("单位名称", "统一社会信用代码", "返还金额(元)", "公示开始", "公示结束")
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -14,10 +15,6 @@ DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: str) -> str:
     return "'" + value if value.startswith(DANGEROUS) else value
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def notice_rows(con, notice_id: str) -> list[tuple[str, ...]]:

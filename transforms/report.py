@@ -3,11 +3,11 @@
 SVG charts, so it reads offline; linked to the gate's Data Docs."""
 
 import html
-import json
 import os
 from pathlib import Path
 
 from transforms import files
+from transforms.money import yuan
 
 CSS = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
@@ -16,7 +16,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.fail{color:
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f}" if abs(fen) < 2**52 else str(fen)
+    return yuan(fen, grouping=True)
 
 
 def _bar_chart(per_region: dict[str, dict]) -> str:
@@ -50,8 +50,7 @@ def _table(header, rows, cls=None) -> str:
     return f"<table{f' class={cls!r}' if cls else ''}><tr>{head}</tr>{body}</table>"
 
 
-def write_report(con, result, docs_index: Path | None) -> None:
-    manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
+def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
     per_region = manifest["decisions"]
     reasons = con.execute(
         """SELECT region_code, code, count(*) FROM (SELECT region_code, unnest(codes) AS code FROM decision_details)

@@ -263,32 +263,22 @@ def finish_run(ctx: RunContext) -> RunResult:
         with ctx.timer.stage("reports"):
             docs = ctx.gate.finish() if ctx.gate is not None else None
             res.stages = ctx.timer.stages
-            write_manifest(con, res, ctx.loaded, ctx.args)
+            manifest = build_manifest(con, res, ctx.loaded, ctx.args)  # hashes every input file: once per run
             from transforms.report import write_report
 
-            write_report(con, res, docs)
+            write_report(con, res, manifest, docs)
         res.stages = ctx.timer.stages
-        write_manifest(con, res, ctx.loaded, ctx.args)
+        manifest["stages"] = [asdict(s) for s in res.stages]  # now with the reports stage
+        files.write_text(res.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
         checkpoint("run finished")
         return res
     finally:
         con.close()
 
 
-def run_policy(
-    policy_id: str,
-    data: Path,
-    out: Path,
-    regions: list[str] | None = None,
-    as_of: dt.date | None = None,
-    loaded: LoadedPolicy | None = None,
-    today: dt.date | None = None,
-    operator: str = DEFAULT_OPERATOR,
-    ledger_path: Path | None = None,
-    validate: bool = True,
-) -> RunResult:
+def run_policy(policy_id: str, data: Path, out: Path, **options) -> RunResult:
     """The whole run of one policy without Prefect; raises InputError for unusable input."""
-    ctx = start_run(policy_id, data, out, regions, as_of, loaded, today, operator, ledger_path, validate)
+    ctx = start_run(policy_id, data, out, **options)  # options: those of start_run
     try:
         for region in ctx.result.regions:
             finish_region(ctx, region)
@@ -360,9 +350,9 @@ def ledger_status(con, policy_id: str) -> dict[str, dict]:
     return out
 
 
-def write_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> None:
+def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> dict:
     counts = {k: asdict(v) for k, v in sorted(result.ingest.counts.items())}
-    manifest = {
+    return {
         "policy_id": loaded.id,
         "policy_file": loaded.label,
         "policy_sha256": loaded.sha256,
@@ -384,4 +374,3 @@ def write_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "released_batches": result.released_batches,
         "stages": [asdict(s) for s in result.stages],
     }
-    files.write_text(result.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
