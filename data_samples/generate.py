@@ -1,6 +1,10 @@
 """Seeded generator of data drops in the format of ../shared/CONTRACT.md section 1.
 
-    python data_samples/generate.py OUT_DIR --units 300000 --seed 7 [--format parquet] [--chinese] [--gb18030]
+    python data_samples/generate.py OUT_DIR --units 300000 --seed 7 [--format csv,parquet,hive] [--chinese] [--gb18030]
+
+``--format``: ``csv`` (default), ``parquet``, or ``hive`` (Parquet partitioned by region, hive-style:
+``units/region_code=210100/part-0.parquet``, the same for roster and payments; lists and fund positions flat),
+what the Dask fan-out reads region by region. Several formats (comma-separated) go to OUT_DIR/<format>/ each.
 
 Realistic shape: most units small with a long tail of large ones (lognormal headcounts), staff churn and
 natural exits, monthly premiums with late, partial and unpaid months, list hits, missing and mismatched
@@ -281,6 +285,7 @@ SPECS = {s.name: s for s in DATA_FILES}
 
 def write_drop(tables: dict[str, pa.Table], out: Path, fmt: str = "csv", chinese: bool = False, gb18030: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    regions = _unit_regions(tables) if fmt == "hive" else None
     for name, table in tables.items():
         spec: FileSpec = SPECS[name]
         if chinese:  # Chinese column names and Chinese enum values (单位类型 企业, 单位状态 正常, ...)
@@ -290,14 +295,43 @@ def write_drop(tables: dict[str, pa.Table], out: Path, fmt: str = "csv", chinese
                     values = [None if v is None else zh.get(v, v) for v in table[col.name].to_pylist()]
                     table = table.set_column(table.column_names.index(col.name), col.name, pa.array(values, pa.string()))
             table = table.rename_columns([spec.column(c).alias for c in table.column_names])
-        path = out / f"{spec.path}.{fmt}"
+        if regions is not None and name in PARTITIONED:
+            _write_partitions(table, _region_of(tables[name], regions), out / spec.path)
+            continue
+        ext = "csv" if fmt == "csv" else "parquet"
+        path = out / f"{spec.path}.{ext}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "parquet":
+        if ext == "parquet":
             pq.write_table(table, path)
             continue
         pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
         if gb18030:
             path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
+
+
+PARTITIONED = ("units", "roster", "payments")  # the big files; lists and fund positions are small and read whole
+UNKNOWN_REGION = "none"  # rows whose USCC is in no unit's register row
+
+
+def _unit_regions(tables: dict[str, pa.Table]) -> pa.Table:
+    units = tables["units"]
+    return pa.table({"uscc": units["uscc"], "region": pc.fill_null(units["region_code"], UNKNOWN_REGION)})
+
+
+def _region_of(table: pa.Table, regions: pa.Table) -> pa.Array:
+    """The region of each row: the region of the unit its USCC names (units: its own region_code)."""
+    keyed = table.select(["uscc"]).append_column("_row", pa.array(np.arange(table.num_rows)))
+    joined = keyed.join(regions.group_by("uscc").aggregate([("region", "min")]), "uscc", join_type="left outer")
+    joined = joined.sort_by("_row")
+    return pc.fill_null(joined["region_min"], UNKNOWN_REGION).combine_chunks()
+
+
+def _write_partitions(table: pa.Table, region: pa.Array, folder: Path) -> None:
+    """folder/region_code=<code>/part-0.parquet per region, rows in their original order."""
+    for code in sorted(pc.unique(region).to_pylist()):
+        part = folder / f"region_code={code}"
+        part.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table.filter(pc.equal(region, code)), part / "part-0.parquet")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -307,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--assessed-year", type=int, default=2020)
     ap.add_argument("--regions", default="liaoning", help="liaoning, inner_mongolia, or comma-separated codes")
-    ap.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    ap.add_argument("--format", default="csv", help="csv, parquet or hive; several comma-separated go to OUT/<format>/")
     ap.add_argument("--chinese", action="store_true", help="Chinese column names")
     ap.add_argument("--gb18030", action="store_true", help="GB18030-encoded CSV")
     ap.add_argument("--edge-cases", action="store_true", help="add the hand-made boundary units")
@@ -322,7 +356,11 @@ def main(argv: list[str] | None = None) -> None:
         from data_samples.policy_cases import sample_cases
 
         tables = edge_cases.merge(tables, sample_cases(a.policy_cases))
-    write_drop(tables, a.out, a.format, a.chinese, a.gb18030)
+    formats = a.format.split(",")
+    for fmt in formats:
+        if fmt not in ("csv", "parquet", "hive"):
+            ap.error(f"unknown format {fmt}: csv, parquet or hive")
+        write_drop(tables, a.out / fmt if len(formats) > 1 else a.out, fmt, a.chinese, a.gb18030)
     rows = {k: v.num_rows for k, v in tables.items()}
     print(f"wrote {a.out} in {(dt.datetime.now() - t0).total_seconds():.1f}s: {rows}")
 

@@ -20,11 +20,18 @@ def reasons_pattern() -> str:
     return rf"^(?:{code}(?:;{code})*)?$"
 
 
-def decisions_suite(units_in_scope: int) -> gx.ExpectationSuite:
-    """A region's decisions (CONTRACT.md section 3) against the contract and the policy's own limits."""
+def param(name: str) -> dict:
+    """A value given per region when the checkpoint runs (``expectation_parameters``): the suite is built once a run."""
+    return {"$PARAMETER": name}
+
+
+def decisions_suite() -> gx.ExpectationSuite:
+    """A region's decisions (CONTRACT.md section 3) against the contract and the policy's own limits.
+
+    Parameter: units_in_scope, the units of the region the run decides."""
     s = gx.ExpectationSuite(name="decisions")
     for e in (
-        E.ExpectTableRowCountToEqual(value=units_in_scope),
+        E.ExpectTableRowCountToEqual(value=param("units_in_scope")),
         E.ExpectColumnValuesToNotBeNull(column="uscc"),
         E.ExpectColumnValuesToBeUnique(column="uscc"),
         E.ExpectColumnValuesToBeInSet(column="decision", value_set=["PAY", "HOLD", "REJECT"]),
@@ -47,11 +54,13 @@ def decisions_suite(units_in_scope: int) -> gx.ExpectationSuite:
     return s
 
 
-def batch_suite(expected_total_fen: int, expected_count: int) -> gx.ExpectationSuite:
-    """The payments a region's approved batches release tonight, against tonight's decisions."""
+def batch_suite() -> gx.ExpectationSuite:
+    """The payments a region's approved batches release tonight, against tonight's decisions.
+
+    Parameters: expected_count and expected_total_fen, from the decisions (never from the batch rows)."""
     s = gx.ExpectationSuite(name="payment_batch")
     for e in (
-        E.ExpectTableRowCountToEqual(value=expected_count),
+        E.ExpectTableRowCountToEqual(value=param("expected_count")),
         E.ExpectColumnValuesToBeUnique(column="payment_id"),
         E.ExpectColumnValuesToBeUnique(column="uscc"),
         E.ExpectColumnValuesToBeBetween(column="amount_fen", min_value=1),
@@ -61,10 +70,13 @@ def batch_suite(expected_total_fen: int, expected_count: int) -> gx.ExpectationS
         E.ExpectColumnPairValuesToBeEqual(column_A="channel", column_B="channel_expected"),
         E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="amount_due_fen", column_B="paid_after_fen", or_equal=True),
         # control total: the batch pays exactly what tonight's decisions grant its units
-        E.ExpectColumnSumToBeBetween(column="amount_fen", min_value=expected_total_fen, max_value=expected_total_fen),
+        E.ExpectColumnSumToBeBetween(
+            column="amount_fen", min_value=param("expected_total_fen"), max_value=param("expected_total_fen")
+        ),
     ):
         s.add_expectation(e)
     return s
 
 
+SUITES = {"decisions": decisions_suite, "payment_batch": batch_suite}
 EXPECTED_COUNTS = {"decisions": 13, "payment_batch": 10}

@@ -107,13 +107,24 @@ def run(
     operator: OperatorOpt = "autogrant-nightly",
     ledger: LedgerOpt = None,
     prefect: PrefectOpt = None,
+    fan_out: Annotated[
+        bool, typer.Option("--fan-out", help="decide the regions on Dask workers (a Prefect flow; see README, Scale)")
+    ] = False,
+    dask_address: Annotated[
+        str | None,
+        typer.Option("--dask-address", help="an existing Dask scheduler (default $AUTOGRANT_DASK_ADDRESS, else a local cluster)"),
+    ] = None,
 ) -> None:
     """Ingest a drop, decide every unit in scope, validate, and move the money one step along (notice, batch, file)."""
     kwargs = dict(regions=region or None, as_of=_date(as_of), today=_date(today, "--today"), operator=operator,
                   ledger_path=_ledger_path(ledger, out))  # fmt: skip
     import os
 
-    if not (prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL"))):
+    if fan_out:
+        from flows.nightly import run_fanned_out
+
+        result = run_fanned_out(policy, data, out, dask_address, **kwargs)
+    elif not (prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL"))):
         from transforms.run import run_policy
 
         result = run_policy(policy, data, out, **kwargs)

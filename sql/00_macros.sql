@@ -13,12 +13,16 @@ CREATE OR REPLACE MACRO ok_uscc(s) AS
 -- GB 11643-1999 公民身份号码: 17 digits and an ISO 7064 MOD 11-2 check character; the birth date must exist.
 -- The birthplace (first 6 digits) is only warned on: district codes change over time.
 CREATE OR REPLACE MACRO to_person_id(s) AS upper(replace(s, ' ', ''));
-CREATE OR REPLACE MACRO person_id_check(s) AS
-    '10X98765432'[((((ascii(s[1]) - 48) * 7 + (ascii(s[2]) - 48) * 9 + (ascii(s[3]) - 48) * 10 + (ascii(s[4]) - 48) * 5 + (ascii(s[5]) - 48) * 8 + (ascii(s[6]) - 48) * 4 + (ascii(s[7]) - 48) * 2 + (ascii(s[8]) - 48) * 1 + (ascii(s[9]) - 48) * 6 + (ascii(s[10]) - 48) * 3 + (ascii(s[11]) - 48) * 7 + (ascii(s[12]) - 48) * 9 + (ascii(s[13]) - 48) * 10 + (ascii(s[14]) - 48) * 5 + (ascii(s[15]) - 48) * 8 + (ascii(s[16]) - 48) * 4 + (ascii(s[17]) - 48) * 2) % 11)) + 1];
-CREATE OR REPLACE MACRO ok_person_id(s) AS
-    regexp_full_match(to_person_id(s), '[0-9]{17}[0-9X]')
-    AND person_id_check(to_person_id(s)) = to_person_id(s)[18]
-    AND try_strptime(to_person_id(s)[7:14], '%Y%m%d') IS NOT NULL;
+-- The 17 digits as one integer n; digit i (from the left) is n // 10^(17-i) % 10, weight 2^(18-i) mod 11.
+CREATE OR REPLACE MACRO person_id_sum(n) AS (n // 10000000000000000 % 10 * 7 + n // 1000000000000000 % 10 * 9 + n // 100000000000000 % 10 * 10 + n // 10000000000000 % 10 * 5 + n // 1000000000000 % 10 * 8 + n // 100000000000 % 10 * 4 + n // 10000000000 % 10 * 2 + n // 1000000000 % 10 * 1 + n // 100000000 % 10 * 6 + n // 10000000 % 10 * 3 + n // 1000000 % 10 * 7 + n // 100000 % 10 * 9 + n // 10000 % 10 * 10 + n // 1000 % 10 * 5 + n // 100 % 10 * 8 + n // 10 % 10 * 4 + n // 1 % 10 * 2) % 11;
+CREATE OR REPLACE MACRO person_id_check(s) AS '10X98765432'[person_id_sum(TRY_CAST(s[1:17] AS BIGINT)) + 1];
+-- ok_person_id_n takes the value already normalised by to_person_id (the check expands its argument 17 times).
+-- The check digit comes first: DuckDB evaluates it over all rows at once there, but row by row after an AND (4x slower).
+CREATE OR REPLACE MACRO ok_person_id_n(p) AS
+    coalesce(person_id_check(p) = p[18], false)
+    AND regexp_full_match(p, '[0-9]{17}[0-9X]')
+    AND try_strptime(p[7:14], '%Y%m%d') IS NOT NULL;
+CREATE OR REPLACE MACRO ok_person_id(s) AS ok_person_id_n(to_person_id(s));
 
 CREATE OR REPLACE MACRO ok_text(s) AS true;
 CREATE OR REPLACE MACRO to_text(s) AS s;

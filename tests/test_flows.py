@@ -79,3 +79,60 @@ def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
     assert (out / "regions" / "210400" / "decisions.csv").exists()  # yesterday's files stay intact
     assert (out / "notices" / "210400").exists()
     assert {r["region_code"] for r in csv.DictReader((out / "decisions.csv").open(encoding="utf-8"))} == {"210300", "210400"}
+
+
+def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harness, tmp_path, monkeypatch):
+    """Two Dask worker processes, each reading only its regions' partitions, and one ledger writer: the same
+    decisions, quarantine, notices, ledger and payment files as one process over the flat drop."""
+    from prefect.settings import PREFECT_API_URL
+
+    from data_samples import edge_cases
+    from data_samples.generate import LIAONING, generate_tables, write_drop
+    from flows.nightly import nightly_flow
+    from transforms.run import run_policy
+
+    tables = edge_cases.add(generate_tables(300, 2021, 2020, LIAONING), 2020, LIAONING)  # as data_samples/ln2021
+    write_drop(tables, tmp_path / "flat")
+    write_drop(tables, tmp_path / "hive", "hive")
+    assert (tmp_path / "hive" / "roster" / "region_code=210300" / "part-0.parquet").is_file()
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # the workers report to the harness's server
+    monkeypatch.setenv("AUTOGRANT_DASK_WORKERS", "2")
+
+    single, fanned = tmp_path / "single", tmp_path / "fanned" / "LN-2021"
+    nights = (dt.date(2026, 11, 20), dt.date(2026, 11, 30), dt.date(2026, 12, 1))
+    for i, day in enumerate(nights):
+        run_policy("LN-2021", tmp_path / "flat", single, today=day, validate=False)
+        if i == 1:  # the batching night needs no fan-out to be compared: the same functions, one process
+            run_policy("LN-2021", tmp_path / "hive", fanned, today=day, validate=False)
+        else:
+            assert nightly_flow(str(tmp_path / "hive"), str(fanned.parent), ["LN-2021"], day.isoformat(), fan_out=True) == {
+                "LN-2021": "ok"
+            }
+        if i == 0:
+            assert (single / "decisions.csv").read_bytes() == (fanned / "decisions.csv").read_bytes()
+            manifest = json.loads((fanned / "manifest.json").read_text(encoding="utf-8"))
+            assert manifest["rows_balanced"] and any("region_code=211400" in f for f in manifest["rows"])
+            with (single / "quarantine.csv").open(encoding="utf-8") as a, (fanned / "quarantine.csv").open(encoding="utf-8") as b:
+
+                def rows(fh):
+                    return sorted((r["column"], r["value"], r["reason"]) for r in csv.DictReader(fh))
+
+                assert rows(a) == rows(b) and rows  # the same rows held back, under their partition's file name
+            notices = sorted(p.relative_to(single) for p in (single / "notices").rglob("*.*"))
+            assert notices and notices == sorted(p.relative_to(fanned) for p in (fanned / "notices").rglob("*.*"))
+            assert all((single / n).read_bytes() == (fanned / n).read_bytes() for n in notices)
+        for out in (single, fanned):
+            for b in ledger.awaiting_approval(out / "ledger.duckdb"):
+                ledger.approve(out / "ledger.duckdb", b, "王芳")
+
+    def ledger_rows(out: Path):
+        with ledger.opened(out / "ledger.duckdb") as con:
+            return con.execute(
+                "SELECT uscc, seq, kind, amount_fen, paid_after_fen, batch_id FROM ledger.payments ORDER BY ALL"
+            ).fetchall()
+
+    assert ledger_rows(single) == ledger_rows(fanned) and len(ledger_rows(single)) > 200
+    paid = sorted(p.relative_to(single) for p in (single / "payments").rglob("*.csv"))
+    assert len(paid) == 26 and paid == sorted(p.relative_to(fanned) for p in (fanned / "payments").rglob("*.csv"))
+    assert all((single / p).read_bytes() == (fanned / p).read_bytes() for p in paid)
+    assert not (fanned / ".work").exists()  # the workers' hand-over folder is removed at the end

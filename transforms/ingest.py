@@ -126,14 +126,34 @@ def map_header(spec: FileSpec, header: list[str], label: str) -> list[str]:
     return names
 
 
-def find_files(drop: Path, spec: FileSpec) -> list[Path]:
+PARTITION_KEY = "region_code"
+
+
+def find_files(drop: Path, spec: FileSpec, regions: list[str] | None = None) -> list[Path]:
+    """The physical files of one logical file: ``<path>.csv|.parquet``, the files of a folder (bank_returns/), or a
+    folder partitioned by region, hive-style (``roster/region_code=210100/*.parquet``): then only the named regions'."""
+
+    def data_files(folder: Path) -> list[Path]:
+        return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
+
     if spec.glob:
         folder = drop / spec.path
-        return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".csv", ".parquet")) if folder.is_dir() else []
+        return data_files(folder) if folder.is_dir() else []
     for ext in (".csv", ".parquet"):
         if (drop / f"{spec.path}{ext}").is_file():
             return [drop / f"{spec.path}{ext}"]
+    folder = drop / spec.path
+    if folder.is_dir():
+        parts = sorted(p for p in folder.glob(f"{PARTITION_KEY}=*") if p.is_dir())
+        if regions is not None:
+            parts = [p for p in parts if p.name.split("=", 1)[1] in regions]
+        return [f for part in parts for f in data_files(part)]
     return []
+
+
+def is_partitioned(drop: Path) -> bool:
+    """True when the drop holds its units partitioned by region (units/region_code=<code>/)."""
+    return (Path(drop) / "units").is_dir()
 
 
 def _select_list(spec: FileSpec, present: set[str]) -> str:
@@ -146,23 +166,25 @@ def _select_list(spec: FileSpec, present: set[str]) -> str:
     return ", ".join(cols)
 
 
-def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path) -> int:
-    """Append one physical file to raw_<name>; structurally broken CSV records go to quarantine. Returns rows read."""
-    raw = f"raw_{spec.name}"
+def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, part: str) -> tuple[str, int]:
+    """One physical file as a SELECT of (_file, line, the spec's columns as trimmed text); (select, rows read).
+
+    Parquet is read where it lies (its row number gives the line); CSV is parsed once into the temp table ``part``,
+    its structurally broken records going to quarantine."""
     if path.suffix.lower() == ".parquet":
         try:
-            present = {c for c in duckdb.sql("SELECT * FROM read_parquet(?) LIMIT 0", params=[str(path)]).columns}
+            present = duckdb.sql("SELECT * FROM read_parquet(?) LIMIT 0", params=[str(path)]).columns
+            rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()[0][0]
         except duckdb.Error as exc:
             raise InputError(f"{label}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
         renamed = map_header(spec, sorted(present), label)
-        alias_to_name = dict(zip(sorted(present), renamed, strict=False))
-        inner = ", ".join(f'"{src}" AS "{dst}"' for src, dst in alias_to_name.items())
-        con.execute(
-            f"INSERT INTO {raw} SELECT ? AS _file, CAST(row_number() OVER () + 1 AS BIGINT) AS line, "
-            f"{_select_list(spec, set(renamed))} FROM (SELECT {inner} FROM read_parquet(?))",
-            [label, str(path)],
+        inner = ", ".join(f'"{src}" AS "{dst}"' for src, dst in zip(sorted(present), renamed, strict=True))
+        source = f"read_parquet('{_quote(path)}', file_row_number = true)"
+        select = (
+            f"SELECT '{_quote(label)}' AS _file, CAST(file_row_number + 2 AS BIGINT) AS line, "
+            f"{_select_list(spec, set(renamed))} FROM (SELECT file_row_number, {inner} FROM {source})"
         )
-        return con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()[0][0]
+        return select, rows
 
     encoding = detect_encoding(path)
     if encoding == "gb18030":
@@ -178,16 +200,19 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path) -
     )
     good = con.execute("SELECT count(*) FROM csv_in").fetchall()[0][0]
     rejected = con.execute("SELECT count(DISTINCT line) FROM csv_rejects").fetchall()[0][0]
-    # Line numbers: record k sits on line k + 1 (one line per record); rejected records skip their line.
+    if rejected:
+        # Line numbers: record k sits on line k + 1 (one line per record); rejected records skip their line.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE csv_lines AS
+               SELECT CAST(row_number() OVER (ORDER BY n) - 1 AS BIGINT) AS rid, n AS line
+               FROM range(2, ? + 2) t(n) WHERE n NOT IN (SELECT line FROM csv_rejects)""",
+            [good + rejected],
+        )
+        lines = "(SELECT rowid AS rid, * FROM csv_in) c JOIN csv_lines l USING (rid)"
+    else:
+        lines = "(SELECT CAST(rowid + 2 AS BIGINT) AS line, * FROM csv_in)"
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE csv_lines AS
-           SELECT CAST(row_number() OVER (ORDER BY n) - 1 AS BIGINT) AS rid, n AS line
-           FROM range(2, ? + 2) t(n) WHERE n NOT IN (SELECT line FROM csv_rejects)""",
-        [good + rejected],
-    )
-    con.execute(
-        f"INSERT INTO {raw} SELECT ? AS _file, l.line, {_select_list(spec, set(names))} "
-        f"FROM (SELECT rowid AS rid, * FROM csv_in) c JOIN csv_lines l USING (rid)",
+        f"CREATE OR REPLACE TEMP TABLE {part} AS SELECT ? AS _file, line, {_select_list(spec, set(names))} FROM {lines}",
         [label],
     )
     con.execute(
@@ -197,35 +222,70 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path) -
            FROM csv_rejects GROUP BY line""",
         [label],
     )
-    con.execute("DROP TABLE csv_in; DROP TABLE csv_lines")
-    return good + rejected
+    con.execute("DROP TABLE csv_in; DROP TABLE IF EXISTS csv_lines")
+    return f"SELECT * FROM {part}", good + rejected
 
 
-def _check_sql(spec: FileSpec) -> str:
-    """The typed projection and the cell checks of one file (kinds -> macros of sql/00_macros.sql)."""
-    typed, checks = [], []
-    for c in spec.columns:
+def _quote(value) -> str:
+    return str(value).replace("'", "''")
+
+
+# Kinds whose values repeat (a few thousand dates, 300,000 USCCs over 8 million roster rows): each distinct value is
+# checked and parsed once, in a dictionary table joined back to the rows. The others are checked row by row.
+DICTIONARY_KINDS = {"uscc", "date", "month", "enum", "region", "year", "bool", "industry"}
+
+
+def _ok_typed(c, v: str) -> tuple[str, str]:
+    """The SQL that tells whether a non-empty value v of column c is well-formed, and its typed value."""
+    if c.kind == "enum":
+        return f"ok_enum('{c.enum}', {v})", f"to_enum('{c.enum}', {v})"
+    return f"ok_{c.kind}({v})", f"to_{c.kind}({v})"
+
+
+def _check_sql(con, spec: FileSpec) -> str:
+    """Make chk_<file>: the typed columns and the cell errors of each raw row (kinds -> macros of sql/00_macros.sql)."""
+    joins, norm, inner, typed, checks, fine = [], [], [], [], [], []
+    has_uscc = any(c.name == "uscc" for c in spec.columns)
+    for i, c in enumerate(spec.columns):
         col = f'"{c.name}"'
-        if c.kind == "enum":
-            ok = f"ok_enum('{c.enum}', {col})"
-            typed.append(f"to_enum('{c.enum}', {col}) AS {col}")
-            bad = f"is not one of: {', '.join(ENUMS[c.enum])} (or the Chinese name)"
+        if c.kind in DICTIONARY_KINDS:
+            ok, to = _ok_typed(c, "v")
+            d = f"dict_{spec.name}_{i}"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {d} AS SELECT v, {ok} AS ok, CASE WHEN {ok} THEN {to} END AS typed"
+                + (", to_uscc(v) AS key" if c.name == "uscc" else "")
+                + f" FROM (SELECT DISTINCT {col} AS v FROM raw_{spec.name} WHERE {col} IS NOT NULL)"
+            )
+            joins.append(f"LEFT JOIN {d} ON r.{col} = {d}.v")
+            norm.append(f"{d}.ok AS _ok_{i}, {d}.typed AS _typed_{i}")
+            if c.name == "uscc":
+                norm.append(f"{d}.key AS _uscc")
+        elif c.kind == "person_id":  # normalised once, below, then checked
+            norm.append(f"to_person_id(r.{col}) AS _norm_{i}")
+            inner.append(f"ok_person_id_n(_norm_{i}) AS _ok_{i}, _norm_{i} AS _typed_{i}")
         else:
-            ok = f"ok_{c.kind}({col})"
-            typed.append(f"CASE WHEN {ok} THEN to_{c.kind}({col}) END AS {col}")
-            bad = KIND_MESSAGES[c.kind]
+            ok, to = _ok_typed(c, col)
+            inner.append(f"{ok} AS _ok_{i}, {to} AS _typed_{i}")
+        typed.append(f"CASE WHEN _ok_{i} THEN _typed_{i} END AS {col}")
+        bad = f"is not one of: {', '.join(ENUMS[c.enum])} (or the Chinese name)" if c.kind == "enum" else KIND_MESSAGES[c.kind]
+        fine.append(f"coalesce(_ok_{i}, {'false' if not c.nullable else f'{col} IS NULL'})")
         if not c.nullable:
             checks.append(f"CASE WHEN {col} IS NULL THEN {{'column': '{c.name}', 'value': NULL, 'reason': 'is empty'}} END")
         checks.append(
-            f"CASE WHEN {col} IS NOT NULL AND NOT {ok} THEN {{'column': '{c.name}', 'value': {col}, 'reason': '{bad}'}} END"
+            f"CASE WHEN {col} IS NOT NULL AND NOT _ok_{i} THEN {{'column': '{c.name}', 'value': {col}, 'reason': '{bad}'}} END"
         )
-    uscc = "to_uscc(uscc)" if any(c.name == "uscc" for c in spec.columns) else "CAST(NULL AS VARCHAR)"
+    if not has_uscc:
+        norm.append("CAST(NULL AS VARCHAR) AS _uscc")
     return (
-        f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT _file, line, {uscc} AS _uscc, "
+        f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT _file, line, _uscc, "
         + ", ".join(typed)
-        + ", list_filter(["
+        + f", CASE WHEN {' AND '.join(fine)} THEN [] ELSE list_filter(["  # the list is built for the bad rows only
         + ", ".join(checks)
-        + f"], lambda e: e IS NOT NULL) AS errors FROM raw_{spec.name}"
+        + f"], lambda e: e IS NOT NULL) END AS errors FROM (SELECT *{''.join(', ' + x for x in inner)} FROM (SELECT r.*, "
+        + ", ".join(norm)
+        + f" FROM raw_{spec.name} r "
+        + " ".join(joins)
+        + "))"
     )
 
 
@@ -245,12 +305,21 @@ def _finalize(con, spec: FileSpec) -> None:
     con.execute(
         f"CREATE OR REPLACE TABLE stg_{spec.name} AS SELECT {cols}, _file, line FROM chk_{spec.name} WHERE len(errors) = 0"
     )
-    con.execute(f"DROP TABLE chk_{spec.name}; DROP TABLE raw_{spec.name}")
+    con.execute(f"DROP TABLE chk_{spec.name}; DROP VIEW raw_{spec.name}")
+    for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE ?", [f"rawpart_{spec.name}_%"]
+    ).fetchall():
+        con.execute(f"DROP TABLE {name}")
 
 
-def _create_raw(con, spec: FileSpec) -> None:
-    cols = ", ".join(f'"{c.name}" VARCHAR' for c in spec.columns)
-    con.execute(f"CREATE OR REPLACE TABLE raw_{spec.name} (_file VARCHAR, line BIGINT, {cols})")
+def _create_raw(con, spec: FileSpec, selects: list[str]) -> None:
+    """raw_<file>: a view over the file's physical parts (none: no rows, same columns)."""
+    empty = (
+        "SELECT CAST(NULL AS VARCHAR) AS _file, CAST(NULL AS BIGINT) AS line, "
+        + ", ".join(f'CAST(NULL AS VARCHAR) AS "{c.name}"' for c in spec.columns)
+        + " WHERE false"
+    )
+    con.execute(f"CREATE OR REPLACE VIEW raw_{spec.name} AS " + " UNION ALL ".join(selects or [empty]))
 
 
 def load_enums(con) -> None:
@@ -259,21 +328,20 @@ def load_enums(con) -> None:
     con.executemany("INSERT INTO ref_enum VALUES (?, ?, ?)", rows)
 
 
-def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestReport) -> None:
-    paths = find_files(drop, spec)
-    if spec.required and not paths:
+def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestReport, regions=None) -> None:
+    paths = find_files(drop, spec, regions)
+    if spec.required and not paths and not (drop / spec.path).is_dir():
         raise InputError(f"{spec.path}.csv is missing from the data drop {drop}")
-    _create_raw(con, spec)
-    read = 0
-    labels = []
-    for path in paths:
+    labels, selects = [], []
+    for k, path in enumerate(paths):
         label = path.relative_to(drop).as_posix()
         labels.append(label)
-        n = _load_physical(con, spec, path, label, workdir)
+        select, n = _load_physical(con, spec, path, label, workdir, f"rawpart_{spec.name}_{k}")
+        selects.append(select)
         report.counts[label] = FileCount(label, rows_read=n)
-        read += n
         report.input_files.append(path)
-    con.execute(_check_sql(spec))
+    _create_raw(con, spec, selects)
+    con.execute(_check_sql(con, spec))
     if spec.name in ROW_RULES and paths:
         sqlsteps.run(con, ROW_RULES[spec.name])
     _finalize(con, spec)
@@ -320,6 +388,8 @@ def check_control(con, drop: Path, report: IngestReport, workdir: Path) -> None:
     specs = {s.path: s for s in DATA_FILES}
     for file, rows, amount_total in con.execute("SELECT file, rows, amount_total FROM stg_control ORDER BY line").fetchall():
         count = report.counts.get(file)
+        if count is None and f"/{PARTITION_KEY}=" in file and (drop / file).is_file():
+            continue  # another region's partition, not read by this run
         if count is None:
             raise InputError(f"control.csv names {file}, which is not in the data drop")
         got = count.rows_staged + count.rows_quarantined
@@ -327,7 +397,7 @@ def check_control(con, drop: Path, report: IngestReport, workdir: Path) -> None:
             raise InputError(
                 f"control.csv: {file} declares {rows} rows, the drop holds {got} (staged {count.rows_staged} + quarantined {count.rows_quarantined})"
             )
-        spec = specs.get(file.rsplit(".", 1)[0]) or (specs["bank_returns"] if file.startswith("bank_returns/") else None)
+        spec = specs.get(file.rsplit(".", 1)[0]) or specs.get(file.split("/", 1)[0])
         if amount_total is not None and spec is not None and spec.amount_columns:
             total = _amount_total(con, spec, file)
             if total != amount_total:
@@ -345,8 +415,10 @@ def _amount_total(con, spec: FileSpec, file: str) -> int:
     return int(staged) + int(held)
 
 
-def ingest(con, drop: Path) -> IngestReport:
-    """Stage every file of the drop; raises InputError for an unusable drop (missing file or column, control mismatch)."""
+def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
+    """Stage every file of the drop; raises InputError for an unusable drop (missing file or column, control mismatch).
+
+    ``regions``: of a drop partitioned by region, read only these regions' partitions (a flat file is read whole)."""
     drop = Path(drop)
     if not drop.is_dir():
         raise InputError(f"data folder {drop} does not exist")
@@ -357,7 +429,7 @@ def ingest(con, drop: Path) -> IngestReport:
     con.execute("CREATE OR REPLACE TABLE quarantine_amounts (file VARCHAR, amount_fen HUGEINT)")
     with tempfile.TemporaryDirectory(prefix="autogrant-ingest-") as tmp:
         for spec in DATA_FILES:
-            stage_file(con, drop, spec, Path(tmp), report)
+            stage_file(con, drop, spec, Path(tmp), report, regions)
         report.warnings = check_birthplaces(con)
         check_control(con, drop, report, Path(tmp))
     return report

@@ -4,6 +4,7 @@ Both open cleanly in Excel with Chinese text (the CSV carries a UTF-8 BOM). A ce
 a tab or a carriage return is neutralised with a leading apostrophe so that no spreadsheet runs it (CSV injection).
 """
 
+import datetime as dt
 from pathlib import Path
 
 from transforms import files
@@ -48,6 +49,8 @@ def _write_xlsx(path: Path, rows) -> None:
 
     with files.atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False})
+        # the notice's first day as the creation time: the same notice gives the same bytes on every run
+        wb.set_properties({"created": dt.datetime.fromisoformat(rows[0][3]) if rows else dt.datetime(2000, 1, 1)})
         ws = wb.add_worksheet("公示名单")
         bold = wb.add_format({"bold": True})
         for c, h in enumerate(HEADER):

@@ -1,0 +1,226 @@
+"""The province-scale benchmark (issue 6): a command, never part of the test suite.
+
+    python -m bench                      # 300,000 units: autogrant run, floor, pandas, agreement, growth curve
+    python -m bench --units 75000 --growth none
+
+Steps, each in a child process of this one (wall time and peak memory from os.wait4):
+  1. a seeded drop (data_samples/generate.py, Parquet) under bench/data/, generated once and reused;
+  2. ``autogrant run --policy LN-2021`` on it, stages from its manifest.json;
+  3. the floor (bench/floor.sql, one DuckDB query) and a plain pandas implementation (bench/pandas_impl.py);
+  4. the agreement check: decision, reasons and amount of every unit must be equal in all three, or the bench stops
+     (exit 1) before printing any time;
+  5. the growth curve: the whole run at each --growth size.
+Writes bench/results.json and bench/results.md and prints the table.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TODAY = "2026-11-20"  # business date of the run (the ledger's day); the decisions do not depend on it
+TARGET_SECONDS, TARGET_GIB, TARGET_FLOOR_RATIO = 30.0, 4.0, 1.5
+
+
+def child(args: list[str], log: Path) -> dict:
+    """Run a child process; its wall seconds, peak RSS in MiB, exit code, and the JSON its last stdout line prints."""
+    env = os.environ | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    env.pop("PREFECT_API_URL", None)
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(args[:4])} … failed (exit {proc.returncode}); see {log}:\n" + "\n".join(lines[-5:]))
+    reported = {}
+    if lines and lines[-1].startswith("{"):
+        reported = json.loads(lines[-1])
+    return {"wall_s": round(wall, 2), "peak_mib": round(usage.ru_maxrss / 1024, 1)} | reported
+
+
+def ensure_drop(data_root: Path, units: int, seed: int) -> tuple[Path, float | None]:
+    """bench/data/u<units>-s<seed>/ (Parquet), generated once; (folder, seconds it took or None when reused)."""
+    drop = data_root / f"u{units}-s{seed}"
+    if (drop / "DONE").is_file():
+        return drop, None
+    shutil.rmtree(drop, ignore_errors=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "data_samples/generate.py", str(drop), "--units", str(units), "--seed", str(seed),
+                    "--format", "parquet"], cwd=ROOT, check=True)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    (drop / "DONE").write_text(f"{seconds:.1f}\n")
+    return drop, seconds
+
+
+def run_autogrant(drop: Path, work: Path, label: str) -> dict:
+    out = work / f"out-{label}"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--policy", "LN-2021", "--data", str(drop), "--out", str(out),
+           "--today", TODAY, "--no-prefect"]  # fmt: skip
+    res = child(cmd, work / f"autogrant-{label}.log")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    res["stages"] = {s["name"]: {"seconds": s["seconds"], "peak_mib": s["peak_rss_mib"]} for s in manifest["stages"]}
+    res["units"] = sum(sum(r["units"].values()) for r in manifest["decisions"].values())
+    res["quarantined"] = sum(c["rows_quarantined"] for c in manifest["rows"].values())
+    res["out"] = str(out)
+    return res
+
+
+def autogrant_decisions(out: Path):
+    """uscc, decision, reasons, amount in fen from decisions.parquet (amount is yuan text with 2 decimals)."""
+    return duckdb.sql(
+        f"""SELECT uscc, decision, reasons,
+                   CAST(replace(amount, '.', '') AS BIGINT) AS amount_fen
+            FROM read_parquet('{(out / "decisions.parquet").as_posix()}')"""
+    )
+
+
+def disagreements(con, left: str, right: str, limit: int = 10) -> tuple[int, list]:
+    """Units where two decision sets differ (missing on one side, or decision, reasons or amount unequal)."""
+    where = """a.uscc IS NULL OR b.uscc IS NULL OR a.decision <> b.decision
+               OR coalesce(a.reasons, '') <> coalesce(b.reasons, '') OR a.amount_fen <> b.amount_fen"""
+    n = con.execute(f"SELECT count(*) FROM {left} a FULL JOIN {right} b USING (uscc) WHERE {where}").fetchall()[0][0]
+    rows = con.execute(
+        f"""SELECT uscc, a.decision, a.reasons, a.amount_fen, b.decision, b.reasons, b.amount_fen
+            FROM {left} a FULL JOIN {right} b USING (uscc) WHERE {where} ORDER BY uscc LIMIT {limit}"""
+    ).fetchall()
+    return n, rows
+
+
+def check_agreement(autogrant_out: Path, others: dict[str, Path]) -> dict[str, int]:
+    """Every unit's decision, reasons and amount equal in autogrant and each other implementation; else SystemExit(1)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE autogrant AS " + autogrant_decisions(autogrant_out).sql_query())
+    counts, failed = {}, []
+    for name, path in others.items():
+        con.execute(f"CREATE TABLE {name} AS SELECT uscc, decision, reasons, amount_fen FROM read_parquet(?)", [str(path)])
+        n, rows = disagreements(con, "autogrant", name)
+        counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        if n:
+            failed.append(f"{name} disagrees with autogrant on {n} units; the first:\n" + "\n".join(
+                f"  {r[0]}: autogrant {r[1]} [{r[2]}] {r[3]} fen | {name} {r[4]} [{r[5]}] {r[6]} fen" for r in rows))  # fmt: skip
+    if failed:
+        print("bench: the agreement check failed, no time is reported\n" + "\n".join(failed), file=sys.stderr)
+        raise SystemExit(1)
+    counts["autogrant"] = con.execute("SELECT count(*) FROM autogrant").fetchall()[0][0]
+    return counts
+
+
+def machine() -> dict:
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def markdown(r: dict) -> str:
+    a, fl, pdx = r["autogrant"], r["floor"], r["pandas"]
+    st = a["stages"]
+    decide_s = st["facts"]["seconds"] + st["decisions"]["seconds"]
+    lines = [
+        f"# autogrant benchmark, {r['units']:,} units ({r['date']})",
+        "",
+        f"Machine: {r['machine']['cores']} cores, {r['machine']['memory_gib']} GiB, Python {r['machine']['python']}, "
+        f"DuckDB {r['machine']['duckdb']}. Drop: {r['drop_rows']['roster']:,} roster spells, "
+        f"{r['drop_rows']['payments']:,} payment rows (Parquet, seed {r['seed']}). "
+        f"Agreement: decision, reasons and amount equal for all {r['agreement']['autogrant']:,} units in all three.",
+        "",
+        "| what | wall s | peak MiB | ratio |",
+        "|---|---:|---:|---|",
+        f"| **autogrant run, whole** | {a['wall_s']:.1f} | {a['peak_mib']:,.0f} | {a['wall_s'] / TARGET_SECONDS:.2f}× the {TARGET_SECONDS:.0f} s target; "
+        f"{a['peak_mib'] / 1024 / TARGET_GIB:.2f}× the {TARGET_GIB:.0f} GiB target |",
+    ]
+    for name in ("ingest", "facts", "decisions", "validation", "files", "reports"):
+        if name in st:
+            lines.append(f"| &nbsp; stage {name} | {st[name]['seconds']:.1f} | {st[name]['peak_mib']:,.0f} | "
+                         f"{st[name]['seconds'] / a['wall_s']:.0%} of the run |")  # fmt: skip
+    lines += [
+        f"| autogrant decision stage (facts + decisions) | {decide_s:.1f} | | {decide_s / fl['seconds']:.2f}× the floor "
+        f"(target ≤ {TARGET_FLOOR_RATIO}×) |",
+        f"| floor: one DuckDB query (bench/floor.sql) | {fl['seconds']:.1f} | {fl['peak_mib']:,.0f} | 1.00× |",
+        f"| pandas implementation (bench/pandas_impl.py) | {pdx['seconds']:.1f} | {pdx['peak_mib']:,.0f} | "
+        f"{pdx['seconds'] / fl['seconds']:.1f}× the floor; {pdx['seconds'] / decide_s:.1f}× autogrant's decision stage |",
+    ]
+    if r.get("growth"):
+        lines += ["", "Growth (the whole run; linear when s per 100k units stays flat):", "",
+                  "| units | roster spells | wall s | s per 100k units | × previous (units ×2) | peak MiB |", "|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        prev = None
+        for g in r["growth"]:
+            ratio = f"{g['wall_s'] / prev:.2f}" if prev else ""
+            lines.append(
+                f"| {g['units']:,} | {g['roster']:,} | {g['wall_s']:.1f} | {g['wall_s'] / g['units'] * 1e5:.1f} | {ratio} | {g['peak_mib']:,.0f} |"
+            )
+            prev = g["wall_s"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--units", type=int, default=300_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--growth", default="75000,150000,300000,600000", help="unit counts of the growth curve, or 'none'")
+    ap.add_argument("--data", type=Path, default=HERE / "data", help="where generated drops are kept (reused)")
+    ap.add_argument("--work", type=Path, default=HERE / "work", help="outputs and logs of the runs")
+    ap.add_argument("--results", type=Path, default=HERE, help="where results.json and results.md go")
+    a = ap.parse_args(argv)
+    a.data.mkdir(parents=True, exist_ok=True)
+    a.work.mkdir(parents=True, exist_ok=True)
+
+    drop, gen_s = ensure_drop(a.data, a.units, a.seed)
+    print(f"bench: drop {drop}" + (f" generated in {gen_s:.1f}s" if gen_s else " (reused)"), flush=True)
+    print("bench: autogrant run …", flush=True)
+    auto = run_autogrant(drop, a.work, str(a.units))
+    print("bench: floor query …", flush=True)
+    floor = child([sys.executable, "-m", "bench.floor", str(drop), str(a.work / "floor.parquet")], a.work / "floor.log")
+    print("bench: pandas implementation …", flush=True)
+    pandas = child([sys.executable, "-m", "bench.pandas_impl", str(drop), str(a.work / "pandas.parquet")], a.work / "pandas.log")
+    agreement = check_agreement(Path(auto["out"]), {"floor": a.work / "floor.parquet", "pandas": a.work / "pandas.parquet"})
+    if auto["quarantined"]:
+        raise SystemExit(f"bench: {auto['quarantined']} rows were quarantined; the floor and pandas assume a clean drop")
+
+    rows = {k: duckdb.sql(f"SELECT count(*) FROM read_parquet('{(drop / f).as_posix()}')").fetchall()[0][0]
+            for k, f in (("units", "units.parquet"), ("roster", "roster.parquet"), ("payments", "payments.parquet"))}  # fmt: skip
+    growth = []
+    sizes = [] if a.growth == "none" else [int(x) for x in a.growth.split(",")]
+    for n in sizes:
+        g_drop, g_s = (drop, gen_s) if n == a.units else ensure_drop(a.data, n, a.seed)
+        g = auto if n == a.units else run_autogrant(g_drop, a.work, str(n))
+        roster = duckdb.sql(f"SELECT count(*) FROM read_parquet('{(g_drop / 'roster.parquet').as_posix()}')").fetchall()[0][0]
+        growth.append({"units": g["units"], "roster": roster, "wall_s": g["wall_s"], "peak_mib": g["peak_mib"],
+                       "stages": g["stages"], "generated_s": g_s})  # fmt: skip
+        print(f"bench: growth {n:,} units: {g['wall_s']:.1f}s, {g['peak_mib']:,.0f} MiB", flush=True)
+
+    results = {
+        "date": dt.date.today().isoformat(), "units": a.units, "seed": a.seed, "drop": str(drop), "drop_rows": rows,
+        "generated_s": gen_s, "machine": machine(), "agreement": agreement,
+        "autogrant": {k: v for k, v in auto.items() if k != "out"}, "floor": floor, "pandas": pandas, "growth": growth,
+        "targets": {"whole_run_s": TARGET_SECONDS, "peak_gib": TARGET_GIB, "decision_vs_floor": TARGET_FLOOR_RATIO},
+    }  # fmt: skip
+    a.results.mkdir(parents=True, exist_ok=True)
+    (a.results / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    table = markdown(results)
+    (a.results / "results.md").write_text(table, encoding="utf-8")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
