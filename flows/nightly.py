@@ -151,10 +151,12 @@ def nightly_flow(
     operator: str = runner.DEFAULT_OPERATOR,
     fan_out: bool = False,
     dask_address: str | None = None,
+    regions: list[str] | None = None,
 ) -> dict[str, str]:
     """Every policy in force (or those named) on the night's drop; each policy writes to OUT_ROOT/<policy>/.
 
-    fan_out: each policy's regions on Dask workers (dask_address, $AUTOGRANT_DASK_ADDRESS, or a local cluster)."""
+    fan_out: each policy's regions on Dask workers (dask_address, $AUTOGRANT_DASK_ADDRESS, or a local cluster).
+    regions: only these regions of each policy (a policy with none of them is left out)."""
     day = dt.date.fromisoformat(today) if today else dt.date.today()
     chosen = policies or policies_in_force(day)
     log = get_run_logger()
@@ -162,9 +164,14 @@ def nightly_flow(
         log.warning("no policy in force on %s; name them with the policies parameter", day)
     status = {}
     for pid in chosen:
+        scope = None if regions is None else [r for r in regions if r in load(pid).rules.regions.value]
+        if scope == []:
+            continue
         if fan_out:
-            result = run_fanned_out(pid, Path(data), Path(out_root) / pid, dask_address, today=day, operator=operator)
+            result = run_fanned_out(
+                pid, Path(data), Path(out_root) / pid, dask_address, regions=scope, today=day, operator=operator
+            )
         else:
-            result = policy_flow(pid, Path(data), Path(out_root) / pid, today=day, operator=operator)
+            result = policy_flow(pid, Path(data), Path(out_root) / pid, regions=scope, today=day, operator=operator)
         status[pid] = "ok" if result.ok else "; ".join(f"{f.region_code} {f.kind}" for f in result.failures)
     return status

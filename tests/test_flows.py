@@ -70,7 +70,9 @@ def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
     b.unit("210400")
     write_drop(b.tables(), tmp_path / "drop")
     out = tmp_path / "out"
-    first = policy_flow("LN-2021", tmp_path / "drop", out, today=dt.date(2026, 11, 20))
+    from transforms.run import run_policy
+
+    first = run_policy("LN-2021", tmp_path / "drop", out, today=dt.date(2026, 11, 20), validate=False)  # night 1: no flow needed
     assert first.ok
     b.region_funds = [f for f in b.region_funds if f["region_code"] != "210400"]
     write_drop(b.tables(), tmp_path / "drop")
@@ -91,7 +93,8 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
     from flows.nightly import nightly_flow
     from transforms.run import run_policy
 
-    tables = edge_cases.add(generate_tables(300, 2021, 2020, LIAONING), 2020, LIAONING)  # as data_samples/ln2021
+    regions = LIAONING[:3]  # reserve short, adjustment fund, the boundary units: three regions keep it quick
+    tables = edge_cases.add(generate_tables(150, 2021, 2020, regions), 2020, regions)
     write_drop(tables, tmp_path / "flat")
     write_drop(tables, tmp_path / "hive", "hive")
     assert (tmp_path / "hive" / "roster" / "region_code=210300" / "part-0.parquet").is_file()
@@ -101,17 +104,17 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
     single, fanned = tmp_path / "single", tmp_path / "fanned" / "LN-2021"
     nights = (dt.date(2026, 11, 20), dt.date(2026, 11, 30), dt.date(2026, 12, 1))
     for i, day in enumerate(nights):
-        run_policy("LN-2021", tmp_path / "flat", single, today=day, validate=False)
+        run_policy("LN-2021", tmp_path / "flat", single, regions=regions, today=day, validate=False)
         if i == 1:  # the batching night needs no fan-out to be compared: the same functions, one process
-            run_policy("LN-2021", tmp_path / "hive", fanned, today=day, validate=False)
+            run_policy("LN-2021", tmp_path / "hive", fanned, regions=regions, today=day, validate=False)
         else:
-            assert nightly_flow(str(tmp_path / "hive"), str(fanned.parent), ["LN-2021"], day.isoformat(), fan_out=True) == {
-                "LN-2021": "ok"
-            }
+            status = nightly_flow(str(tmp_path / "hive"), str(fanned.parent), ["LN-2021"], day.isoformat(), fan_out=True,
+                                  regions=regions)  # fmt: skip
+            assert status == {"LN-2021": "ok"}
         if i == 0:
             assert (single / "decisions.csv").read_bytes() == (fanned / "decisions.csv").read_bytes()
             manifest = json.loads((fanned / "manifest.json").read_text(encoding="utf-8"))
-            assert manifest["rows_balanced"] and any("region_code=211400" in f for f in manifest["rows"])
+            assert manifest["rows_balanced"] and any("region_code=210300" in f for f in manifest["rows"])
             with (single / "quarantine.csv").open(encoding="utf-8") as a, (fanned / "quarantine.csv").open(encoding="utf-8") as b:
 
                 def rows(fh):
@@ -131,8 +134,8 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
                 "SELECT uscc, seq, kind, amount_fen, paid_after_fen, batch_id FROM ledger.payments ORDER BY ALL"
             ).fetchall()
 
-    assert ledger_rows(single) == ledger_rows(fanned) and len(ledger_rows(single)) > 200
+    assert ledger_rows(single) == ledger_rows(fanned) and len(ledger_rows(single)) > 40
     paid = sorted(p.relative_to(single) for p in (single / "payments").rglob("*.csv"))
-    assert len(paid) == 26 and paid == sorted(p.relative_to(fanned) for p in (fanned / "payments").rglob("*.csv"))
+    assert len(paid) == 4 and paid == sorted(p.relative_to(fanned) for p in (fanned / "payments").rglob("*.csv"))
     assert all((single / p).read_bytes() == (fanned / p).read_bytes() for p in paid)
     assert not (fanned / ".work").exists()  # the workers' hand-over folder is removed at the end

@@ -342,7 +342,7 @@ def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestRep
         report.input_files.append(path)
     _create_raw(con, spec, selects)
     con.execute(_check_sql(con, spec))
-    if spec.name in ROW_RULES and paths:
+    if spec.name in ROW_RULES:  # also over no rows: a step may make tables others read (units_quarantined)
         sqlsteps.run(con, ROW_RULES[spec.name])
     _finalize(con, spec)
     checkpoint(f"staged {spec.name}")
