@@ -52,12 +52,7 @@ def policy_flow(
     except BaseException:
         ctx.con.close()
         raise
-    result = runner.finish_run(ctx)
-    get_run_logger().info(
-        "%s: %d regions decided, %d stopped, %d batches released", policy_id, len(result.decided_regions),
-        len(result.failures), len(result.released_batches),
-    )  # fmt: skip
-    return result
+    return _logged(runner.finish_run(ctx), "")
 
 
 def dask_runner(address: str | None = None, workers: int | None = None):
@@ -102,12 +97,7 @@ def fanout_policy_flow(
     except BaseException:
         ctx.con.close()
         raise
-    result = fanout.close_run(ctx)
-    get_run_logger().info(
-        "%s (fanned out): %d regions decided, %d stopped, %d batches released", policy_id, len(result.decided_regions),
-        len(result.failures), len(result.released_batches),
-    )  # fmt: skip
-    return result
+    return _logged(fanout.close_run(ctx), " (fanned out)")
 
 
 def run_fanned_out(policy_id: str, data: Path, out: Path, dask_address: str | None = None, workers: int | None = None,
@@ -130,6 +120,14 @@ def run_fanned_out(policy_id: str, data: Path, out: Path, dask_address: str | No
             return flow_(policy_id, Path(data), Path(out), **options)
     finally:
         del os.environ["PREFECT_API_URL"]
+
+
+def _logged(result: runner.RunResult, how: str) -> runner.RunResult:
+    get_run_logger().info(
+        "%s%s: %d regions decided, %d stopped, %d batches released", result.policy_id, how, len(result.decided_regions),
+        len(result.failures), len(result.released_batches),
+    )  # fmt: skip
+    return result
 
 
 def policies_in_force(today: dt.date) -> list[str]:

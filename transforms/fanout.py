@@ -19,9 +19,8 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-from transforms import decide, files, ingest, ledger, notice, sqlsteps
+from transforms import decide, files, ingest, ledger, sqlsteps
 from transforms.errors import GateFailed, InputError
-from transforms.faults import checkpoint
 from transforms.policy import load
 from transforms.run import (
     DEFAULT_OPERATOR,
@@ -32,9 +31,10 @@ from transforms.run import (
     _check_balanced,
     connect,
     finish_run,
+    move_money,
+    region_params,
     write_region_decisions,
 )
-from transforms.workdays import add_working_days
 
 WORK = ".work"  # OUT/.work/: what workers hand to the coordinator (ledger state in, quarantine and warnings out)
 
@@ -180,11 +180,10 @@ def absorb(ctx: RunContext, answers: list[dict]) -> None:
 
 def settle_region(ctx: RunContext, region: str) -> None:
     """The coordinator's ledger steps for one decided region: the same as finish_region after its decisions files."""
-    con, res, loaded = ctx.con, ctx.result, ctx.loaded
+    con, res = ctx.con, ctx.result
     if region in {f.region_code for f in res.failures}:
         return
-    notice_days = loaded.rules.notice_days.value
-    p = ledger.RunParams(loaded.id, region, res.today, ctx.operator, notice_days, add_working_days(res.today, notice_days))
+    p = region_params(ctx, region)
     try:
         with ctx.timer.stage("validation"):
             ledger.release_candidates(con, p)
@@ -196,11 +195,7 @@ def settle_region(ctx: RunContext, region: str) -> None:
                 raise_if_failed(g)
         with ctx.timer.stage("files"):
             res.decided_regions.append(region)
-            res.released_batches += ledger.release(con, p, res.out)
-            ledger.advance(con, p)
-            for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
-                notice.write_notice(con, res.out, region, notice_id)
-            checkpoint(f"region {region} done")
+            move_money(ctx, p)
     except GateFailed as exc:
         res.failures.append(RegionFailure(region, "gate", str(exc)))
 

@@ -217,12 +217,11 @@ def write_region_decisions(con, out: Path, region: str) -> dict | None:
 
 def finish_region(ctx: RunContext, region: str) -> None:
     """Gate, files and ledger steps of one region; a failure stays with the region (RegionFailure)."""
-    con, res, loaded = ctx.con, ctx.result, ctx.loaded
+    con, res = ctx.con, ctx.result
     if region in {f.region_code for f in res.failures}:
         return
     checkpoint(f"region {region}")
-    notice_days = loaded.rules.notice_days.value
-    p = ledger.RunParams(loaded.id, region, res.today, ctx.operator, notice_days, add_working_days(res.today, notice_days))
+    p = region_params(ctx, region)
     try:
         with ctx.timer.stage("validation"):
             ledger.release_candidates(con, p)
@@ -240,13 +239,26 @@ def finish_region(ctx: RunContext, region: str) -> None:
                 res.region_changes[region] = diff
             res.decided_regions.append(region)
             checkpoint(f"region {region} decisions written")
-            res.released_batches += ledger.release(con, p, res.out)
-            ledger.advance(con, p)
-            for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
-                notice.write_notice(con, res.out, region, notice_id)
-            checkpoint(f"region {region} done")
+            move_money(ctx, p)
     except GateFailed as exc:
         res.failures.append(RegionFailure(region, "gate", str(exc)))
+
+
+def region_params(ctx: RunContext, region: str) -> ledger.RunParams:
+    notice_days = ctx.loaded.rules.notice_days.value
+    today = ctx.result.today
+    return ledger.RunParams(ctx.loaded.id, region, today, ctx.operator, notice_days, add_working_days(today, notice_days))
+
+
+def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
+    """A decided region's ledger steps after its gate: approved batches released (ledger, then files), newly
+    payable units into notice, ended notices into a batch awaiting approval, the notice lists written."""
+    con, res = ctx.con, ctx.result
+    res.released_batches += ledger.release(con, p, res.out)
+    ledger.advance(con, p)
+    for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
+        notice.write_notice(con, res.out, p.region_code, notice_id)
+    checkpoint(f"region {p.region_code} done")
 
 
 def finish_run(ctx: RunContext) -> RunResult:
