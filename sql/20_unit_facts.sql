@@ -11,17 +11,26 @@ SELECT q.uscc, q.unit_name, q.region_code, NULL, NULL, NULL, NULL, NULL, NULL, N
 FROM units_quarantined q JOIN policy_regions r USING (region_code)
 WHERE q.uscc NOT IN (SELECT uscc FROM stg_units);
 
--- H(D): distinct persons insured on day D (start_date <= D and end_date empty or >= D).
+-- H(D): distinct persons insured on day D (start_date <= D and end_date empty or >= D). A person counts once
+-- however many of their spells with the unit cover D: one row per (unit, person) first, then counts per unit.
 CREATE OR REPLACE TEMP TABLE unit_headcounts AS
-SELECT s.uscc,
-       count(DISTINCT s.person_id) FILTER (WHERE s.start_date <= p.year_start - 1 AND (s.end_date IS NULL OR s.end_date >= p.year_start - 1)) AS headcount_start,
-       count(DISTINCT s.person_id) FILTER (WHERE s.start_date <= p.year_end AND (s.end_date IS NULL OR s.end_date >= p.year_end)) AS headcount_end,
-       count(DISTINCT s.person_id) FILTER (WHERE s.start_date <= p.reference_date AND (s.end_date IS NULL OR s.end_date >= p.reference_date)) AS headcount_ref,
-       -- spells ending in Y by retirement or death: natural decline, left out by formula net_decline_excl_natural
-       count(*) FILTER (WHERE s.end_date BETWEEN p.year_start AND p.year_end AND s.end_reason IN ('retirement', 'death')) AS natural_exits
-FROM stg_roster s CROSS JOIN policy p
-WHERE s.uscc IN (SELECT uscc FROM scope_units)
-GROUP BY s.uscc;
+SELECT uscc,
+       count(*) FILTER (WHERE on_start) AS headcount_start,
+       count(*) FILTER (WHERE on_end) AS headcount_end,
+       count(*) FILTER (WHERE on_ref) AS headcount_ref,
+       CAST(sum(natural_exits) AS BIGINT) AS natural_exits
+FROM (
+    SELECT s.uscc, s.person_id,
+           bool_or(s.start_date <= p.year_start - 1 AND (s.end_date IS NULL OR s.end_date >= p.year_start - 1)) AS on_start,
+           bool_or(s.start_date <= p.year_end AND (s.end_date IS NULL OR s.end_date >= p.year_end)) AS on_end,
+           bool_or(s.start_date <= p.reference_date AND (s.end_date IS NULL OR s.end_date >= p.reference_date)) AS on_ref,
+           -- spells ending in Y by retirement or death: natural decline, left out by formula net_decline_excl_natural
+           count(*) FILTER (WHERE s.end_date BETWEEN p.year_start AND p.year_end AND s.end_reason IN ('retirement', 'death')) AS natural_exits
+    FROM stg_roster s CROSS JOIN policy p
+    WHERE s.uscc IN (SELECT uscc FROM scope_units)
+    GROUP BY s.uscc, s.person_id
+)
+GROUP BY uscc;
 
 -- 上年度实际缴纳失业保险费: unit + staff paid for fee months of Y, paid within Y; late fees never count.
 -- Arrears at D: what was due for fee months up to December of Y less what was paid by D.
@@ -59,11 +68,11 @@ SELECT u.*,
        -- 净减员: the year's net decline in insured persons, less natural exits under net_decline_excl_natural
        greatest(coalesce(h.headcount_start, 0) - coalesce(h.headcount_end, 0)
                 - CASE WHEN p.layoff_formula = 'net_decline_excl_natural' THEN coalesce(h.natural_exits, 0) ELSE 0 END, 0) AS layoff_count,
-       coalesce(m.premium_base, 0) AS premium_base,
-       greatest(coalesce(m.arrears_year_end, 0), 0) AS arrears_year_end,
-       greatest(coalesce(m.arrears_as_of, 0), 0) AS arrears_as_of,
+       CAST(coalesce(m.premium_base, 0) AS BIGINT) AS premium_base,  -- fen as BIGINT, never HUGEINT (Parquet: DOUBLE)
+       CAST(greatest(coalesce(m.arrears_year_end, 0), 0) AS BIGINT) AS arrears_year_end,
+       CAST(greatest(coalesce(m.arrears_as_of, 0), 0) AS BIGINT) AS arrears_as_of,
        coalesce(m.arrears_year_end, 0) > 0 AND coalesce(m.arrears_as_of, 0) <= 0 AS paid_up_arrears,
-       l.on_dishonest_list, l.on_zombie_list, l.double_dip_subsidies, l.on_difficulty_list, l.already_paid,
+       l.on_dishonest_list, l.on_zombie_list, l.double_dip_subsidies, l.on_difficulty_list, CAST(l.already_paid AS BIGINT) AS already_paid,
        l.quarantined_rows
 FROM scope_units u
 CROSS JOIN policy p

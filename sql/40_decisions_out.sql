@@ -1,7 +1,7 @@
 -- Reads: decision_details. Makes: decisions_out, decisions.csv as CONTRACT.md section 3 defines it
 -- (yuan with 2 decimals, layoff_rate with 4 for reading only), sorted by region_code, uscc.
 
-CREATE OR REPLACE VIEW decisions_out AS
+CREATE OR REPLACE TABLE decisions_out AS  -- a table: formatted once, then cut by region
 SELECT policy_id, region_code, uscc, unit_name, decision, reasons,
        headcount_ref, headcount_start, headcount_end,
        CASE WHEN headcount_start = 0 THEN '0.0000'

@@ -139,3 +139,9 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
     assert len(paid) == 4 and paid == sorted(p.relative_to(fanned) for p in (fanned / "payments").rglob("*.csv"))
     assert all((single / p).read_bytes() == (fanned / p).read_bytes() for p in paid)
     assert not (fanned / ".work").exists()  # the workers' hand-over folder is removed at the end
+    import duckdb
+
+    handed = (fanned / "regions" / "210300" / "decision_details.parquet").as_posix()
+    types = {name: kind for name, kind, *_ in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{handed}')").fetchall()}
+    assert types["amount"] == types["premium_base"] == types["already_paid"] == "BIGINT"  # fen, never a float
+    assert not [n for n, k in types.items() if k in ("DOUBLE", "FLOAT", "HUGEINT")]
