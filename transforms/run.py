@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import resource
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -126,22 +125,6 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def open_gate(out: Path, run_name: str) -> Future:
-    """The validation gate, set up in a thread while the main one computes facts and decisions: importing Great
-    Expectations and saving its suites is Python work (~5 s) that DuckDB's queries, which release the GIL, leave
-    room for."""
-
-    def setup():
-        from transforms.gate import Gate
-
-        return Gate(out, run_name)
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-setup")
-    future = pool.submit(setup)
-    pool.shutdown(wait=False)
-    return future
-
-
 def decide_drop(con, loaded: LoadedPolicy, data: Path, regions: list[str] | None, as_of: dt.date | None, timer: Timer):
     """Ingest the drop and decide every unit in scope, without a ledger; (scope, as_of, report, region errors)."""
     scope = decide.scope_regions(loaded, regions)
@@ -191,7 +174,6 @@ def start_run(
         with timer.stage("ingest"):
             report = ingest.ingest(con, Path(data))
             _check_balanced(report)
-        gate_setup = open_gate(out, f"{loaded.id}-{today:%Y%m%d}") if validate else None  # beside facts and decisions
         checkpoint("ingested")
         with timer.stage("facts"):
             as_of = decide.load_policy_tables(con, loaded, scope, as_of)
@@ -210,7 +192,9 @@ def start_run(
         ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
         if validate:
             with timer.stage("validation"):
-                ctx.gate = gate_setup.result()
+                from transforms.gate import Gate
+
+                ctx.gate = Gate(out, f"{loaded.id}-{today:%Y%m%d}")
         return ctx
     except BaseException:
         con.close()
