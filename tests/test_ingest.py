@@ -34,6 +34,29 @@ def test_gb18030_chinese_headers_and_parquet_give_identical_decisions(tables, tm
     assert (tmp_path / "b" / "drop" / "units.csv").read_bytes().decode("gb18030").startswith('"统一社会信用代码"')
 
 
+def test_a_drop_partitioned_by_region_decides_as_the_flat_one_and_a_region_reads_only_its_partitions(tmp_path):
+    import duckdb
+
+    from transforms import ingest
+
+    b = DropBuilder(y=2020)
+    for region in ("210300", "210400"):
+        b.fund(region)
+        for start in (5, 40):
+            b.unit(region, start=start)
+    write_drop(b.tables(), tmp_path / "flat")
+    write_drop(b.tables(), tmp_path / "hive", "hive")
+    for name in ("flat", "hive"):
+        run_policy("LN-2021", tmp_path / name, tmp_path / f"out-{name}", validate=False)
+    assert (tmp_path / "out-flat" / "decisions.csv").read_bytes() == (tmp_path / "out-hive" / "decisions.csv").read_bytes()
+    con = duckdb.connect()
+    report = ingest.ingest(con, tmp_path / "hive", regions=["210400"])
+    partitioned = [f for f in report.counts if "region_code=" in f]
+    assert partitioned and all("region_code=210400/" in f for f in partitioned)
+    assert con.execute("SELECT DISTINCT region_code FROM stg_units").fetchall() == [("210400",)]
+    assert report.balanced() and "region_funds.parquet" in report.counts  # flat files are read whole
+
+
 def test_bom_and_alternative_date_formats(tables, tmp_path):
     plain = decide(tables, tmp_path / "a")
     write_drop(tables, tmp_path / "b" / "drop")

@@ -1,0 +1,43 @@
+"""The benchmark's agreement check (bench/__main__.py): the floor query and the pandas implementation decide a
+generated drop exactly as autogrant does, and a single changed fen makes the check fail before any time is printed."""
+
+import duckdb
+import pytest
+
+from bench import floor, pandas_impl
+from bench.__main__ import check_agreement
+from data_samples.generate import LIAONING, generate_tables, write_drop
+from transforms.run import run_policy
+
+
+@pytest.fixture(scope="module")
+def decided(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    write_drop(generate_tables(1500, 11, 2020, LIAONING), root / "drop", "parquet")
+    run_policy("LN-2021", root / "drop", root / "out", validate=False)
+    con = duckdb.connect()
+    con.execute(f"COPY ({floor.query(root / 'drop')}) TO '{(root / 'floor.parquet').as_posix()}' (FORMAT parquet)")
+    pandas_impl.decide(root / "drop").to_parquet(root / "pandas.parquet", index=False)
+    return root
+
+
+def test_floor_and_pandas_agree_with_autogrant_unit_by_unit(decided):
+    counts = check_agreement(decided / "out", {"floor": decided / "floor.parquet", "pandas": decided / "pandas.parquet"})
+    assert counts == {"floor": 1500, "pandas": 1500, "autogrant": 1500}
+    reasons = duckdb.sql(f"SELECT DISTINCT unnest(string_split(reasons, ';')) FROM '{(decided / 'floor.parquet').as_posix()}'")
+    assert len(reasons.fetchall()) >= 8  # the drop exercises most rules, not only PAY
+
+
+def test_one_fen_of_difference_fails_the_check(decided, capsys):
+    wrong = decided / "wrong.parquet"
+    duckdb.sql(
+        f"""COPY (SELECT uscc, decision, reasons,
+                         amount_fen + CASE WHEN uscc = (SELECT min(uscc) FROM '{(decided / "pandas.parquet").as_posix()}'
+                                                        WHERE decision = 'PAY') THEN 1 ELSE 0 END AS amount_fen
+                  FROM '{(decided / "pandas.parquet").as_posix()}') TO '{wrong.as_posix()}' (FORMAT parquet)"""
+    )
+    with pytest.raises(SystemExit) as exc:
+        check_agreement(decided / "out", {"floor": decided / "floor.parquet", "pandas": wrong})
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "pandas disagrees with autogrant on 1 units" in err and "floor" not in err.split("failed")[1]
