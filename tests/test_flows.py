@@ -145,3 +145,15 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
     types = {name: kind for name, kind, *_ in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{handed}')").fetchall()}
     assert types["amount"] == types["premium_base"] == types["already_paid"] == "BIGINT"  # fen, never a float
     assert not [n for n, k in types.items() if k in ("DOUBLE", "FLOAT", "HUGEINT")]
+
+
+def test_the_dask_cluster_comes_from_configuration(monkeypatch):
+    from flows.nightly import dask_runner
+
+    monkeypatch.delenv("AUTOGRANT_DASK_ADDRESS", raising=False)
+    monkeypatch.setenv("AUTOGRANT_DASK_WORKERS", "3")
+    local = dask_runner()
+    assert local.address is None and local.cluster_kwargs["n_workers"] == 3 and local.cluster_kwargs["processes"]
+    monkeypatch.setenv("AUTOGRANT_DASK_ADDRESS", "tcp://scheduler.example:8786")
+    assert dask_runner().address == "tcp://scheduler.example:8786"
+    assert dask_runner("tcp://other:8786").address == "tcp://other:8786"  # --dask-address wins over the environment
