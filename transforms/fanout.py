@@ -32,7 +32,10 @@ from transforms.run import (
     connect,
     finish_run,
     move_money,
+    open_night,
     region_params,
+    run_context,
+    settle_returns,
     write_region_decisions,
 )
 
@@ -55,33 +58,21 @@ def open_run(
     loaded = load(policy_id)
     out, today = Path(out), today or dt.date.today()
     scope = decide.scope_regions(loaded, regions)
-    timer, con = Timer(), connect()
+    timer, con = Timer(), open_night(out, ledger_path)
     try:
-        ledger.attach(con, Path(ledger_path) if ledger_path else out / ledger.LEDGER_FILE)
-        files.clean_stale_tmp(out)
-        ledger.write_pending_files(con, out)
         with timer.stage("ingest"):
             report = ingest.ingest(con, Path(data), regions=[])  # partitioned files are the workers'
             _check_balanced(report)
         with timer.stage("facts"):
-            as_of = decide.load_policy_tables(con, loaded, scope, as_of)
-            ledger.reconcile_returns(con, loaded.id, today, operator)
-            ledger.load_state(con)
+            as_of = settle_returns(con, loaded, scope, as_of, today, operator)
             state = out / WORK / "ledger_state"
             shutil.rmtree(out / WORK, ignore_errors=True)
             state.mkdir(parents=True)
             for table in ("ledger_paid", "ledger_holds"):
                 files.copy_query(con, f"SELECT * FROM {table}", state / f"{table}.parquet", fmt="parquet")
         result = RunResult(loaded.id, out, as_of, today, scope, report)
-        args = {"policy": policy_id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of),
-                "today": str(today), "operator": operator, "fan_out": True}  # fmt: skip
-        ctx = RunContext(con, loaded, result, timer, operator, args)
-        if validate:
-            with timer.stage("validation"):
-                from transforms.gate import Gate
-
-                ctx.gate = Gate(out, f"{loaded.id}-{today:%Y%m%d}")  # saves suites and checkpoints before any worker
-        return ctx
+        # the gate's suites and checkpoints are saved here, before any worker runs them
+        return run_context(con, loaded, result, timer, operator, data, regions, validate, fan_out=True)
     except BaseException:
         con.close()
         raise

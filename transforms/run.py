@@ -117,10 +117,8 @@ class RunContext:
     units_by_region: dict[str, int] = field(default_factory=dict)
 
 
-def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
-    if memory_limit:
-        con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET preserve_insertion_order = true")
     return con
 
@@ -165,20 +163,15 @@ def start_run(
     loaded = loaded or load(policy_id)
     out, today = Path(out), today or dt.date.today()
     scope = decide.scope_regions(loaded, regions)
-    timer, con = Timer(), connect()
+    timer, con = Timer(), open_night(out, ledger_path)
     try:
-        ledger.attach(con, Path(ledger_path) if ledger_path else out / ledger.LEDGER_FILE)
-        files.clean_stale_tmp(out)
-        ledger.write_pending_files(con, out)  # a crash between a ledger commit and its file is repaired first
         checkpoint("run started")
         with timer.stage("ingest"):
             report = ingest.ingest(con, Path(data))
             _check_balanced(report)
         checkpoint("ingested")
         with timer.stage("facts"):
-            as_of = decide.load_policy_tables(con, loaded, scope, as_of)
-            ledger.reconcile_returns(con, loaded.id, today, operator)
-            ledger.load_state(con)
+            as_of = settle_returns(con, loaded, scope, as_of, today, operator)
             region_errors = decide.compute_facts(con)
         checkpoint("facts computed")
         with timer.stage("decisions"):
@@ -186,19 +179,48 @@ def start_run(
         checkpoint("decided")
         result = RunResult(loaded.id, out, as_of, today, scope, report)
         result.failures += [RegionFailure(e.region_code, "region", e.message) for e in region_errors]
-        args = {"policy": policy_id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of),
-                "today": str(today), "operator": operator}  # fmt: skip
-        ctx = RunContext(con, loaded, result, timer, operator, args)
+        ctx = run_context(con, loaded, result, timer, operator, data, regions, validate)
         ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
-        if validate:
-            with timer.stage("validation"):
-                from transforms.gate import Gate
-
-                ctx.gate = Gate(out, f"{loaded.id}-{today:%Y%m%d}")
         return ctx
     except BaseException:
         con.close()
         raise
+
+
+def open_night(out: Path, ledger_path: Path | None) -> duckdb.DuckDBPyConnection:
+    """A run's connection with the ledger attached, after repairing what a crashed run left: stale temporary files,
+    and a ledger commit whose files were not written."""
+    con = connect()
+    try:
+        ledger.attach(con, Path(ledger_path) if ledger_path else out / ledger.LEDGER_FILE)
+        files.clean_stale_tmp(out)
+        ledger.write_pending_files(con, out)  # a crash between a ledger commit and its file is repaired first
+        return con
+    except BaseException:
+        con.close()
+        raise
+
+
+def settle_returns(con, loaded: LoadedPolicy, scope: list[str], as_of: dt.date | None, today: dt.date, operator: str):
+    """The policy's tables, the bank returns into the ledger, and the ledger's state the decisions read; the as-of."""
+    as_of = decide.load_policy_tables(con, loaded, scope, as_of)
+    ledger.reconcile_returns(con, loaded.id, today, operator)
+    ledger.load_state(con)
+    return as_of
+
+
+def run_context(con, loaded: LoadedPolicy, result: RunResult, timer: Timer, operator: str, data: Path,
+                regions: list[str] | None, validate: bool, **more_args) -> RunContext:  # fmt: skip
+    """The RunContext of a started run, with its gate (GX suites and checkpoints saved) when it validates."""
+    args = {"policy": loaded.id, "data": str(data), "out": str(result.out), "region": regions or [],
+            "as_of": str(result.as_of), "today": str(result.today), "operator": operator} | more_args  # fmt: skip
+    ctx = RunContext(con, loaded, result, timer, operator, args)
+    if validate:
+        with timer.stage("validation"):
+            from transforms.gate import Gate
+
+            ctx.gate = Gate(result.out, f"{loaded.id}-{result.today:%Y%m%d}")
+    return ctx
 
 
 def write_region_decisions(con, out: Path, region: str) -> dict | None:
