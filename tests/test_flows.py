@@ -157,3 +157,43 @@ def test_the_dask_cluster_comes_from_configuration(monkeypatch):
     monkeypatch.setenv("AUTOGRANT_DASK_ADDRESS", "tcp://scheduler.example:8786")
     assert dask_runner().address == "tcp://scheduler.example:8786"
     assert dask_runner("tcp://other:8786").address == "tcp://other:8786"  # --dask-address wins over the environment
+
+
+def test_a_region_that_cannot_be_decided_is_reported_by_the_fanned_out_run_as_by_one_process(tmp_path):
+    """The coordinator's halves called in this process (what the Dask task runs, without a cluster): a region with
+    no fund position stops alone, with the same failure and manifest totals as the single-process run."""
+    from data_samples.edge_cases import DropBuilder
+    from data_samples.generate import write_drop
+    from transforms import fanout
+    from transforms.run import run_policy
+
+    b = DropBuilder(y=2020)
+    b.fund("210300")
+    for region in ("210300", "210400"):
+        b.unit(region)
+        b.unit(region, start=40)
+    write_drop(b.tables(), tmp_path / "hive", "hive")
+    day = dt.date(2026, 11, 20)
+
+    def fan_out(regions, out):
+        ctx = fanout.open_run("LN-2021", tmp_path / "hive", out, regions, today=day, validate=False)
+        answers = [fanout.decide_region("LN-2021", str(tmp_path / "hive"), str(out), r, ctx.result.as_of.isoformat(),
+                                        day.isoformat(), validate=False) for r in regions]  # fmt: skip
+        fanout.absorb(ctx, answers)
+        for r in regions:
+            fanout.settle_region(ctx, r)
+        return fanout.close_run(ctx)
+
+    alone = fan_out(["210400"], tmp_path / "alone")  # the only region in scope stops: still a run that reports it
+    assert [(f.region_code, f.kind) for f in alone.failures] == [("210400", "region")]
+    regions = ["210300", "210400"]
+    single = run_policy("LN-2021", tmp_path / "hive", tmp_path / "single", regions=regions, today=day, validate=False)
+    fanned = fan_out(regions, tmp_path / "fanned")
+    assert (
+        [(f.region_code, f.kind, f.message) for f in fanned.failures]
+        == [(f.region_code, f.kind, f.message) for f in single.failures]
+        == [("210400", "region", fanned.failures[0].message)]
+    )
+    manifests = [json.loads((tmp_path / d / "manifest.json").read_text(encoding="utf-8")) for d in ("single", "fanned")]
+    assert manifests[0]["decisions"] == manifests[1]["decisions"] and manifests[0]["decisions"]["210300"]
+    assert (tmp_path / "single" / "decisions.csv").read_bytes() == (tmp_path / "fanned" / "decisions.csv").read_bytes()

@@ -7,7 +7,7 @@ ledger stays with the coordinator:
 
     coordinator   open_run: ledger repair, bank returns, the ledger's state as Parquet for the workers
     worker        decide_region: ingest (its partitions), facts, decisions, the decisions gate,
-                  regions/<code>/ files, its quarantine and warnings under OUT/.work/<code>/
+                  regions/<code>/ files; its decisions, quarantine and warnings under OUT/.work/<code>/
     coordinator   settle_region per region: the region's decisions back from Parquet, then the same ledger steps,
                   batch gate, payment files and notices as the single-process run; close_run: finish_run
 
@@ -39,7 +39,7 @@ from transforms.run import (
     write_region_decisions,
 )
 
-WORK = ".work"  # OUT/.work/: what workers hand to the coordinator (ledger state in, quarantine and warnings out)
+WORK = ".work"  # OUT/.work/: what workers and coordinator hand over (ledger state in; decisions, quarantine, warnings out)
 
 
 def open_run(
@@ -125,6 +125,8 @@ def _decide_region(con, timer, loaded, data, out_p, region, as_of_d, today_d, va
             answer["changes"] = write_region_decisions(con, out_p, region)
         work = out_p / WORK / region
         work.mkdir(parents=True, exist_ok=True)
+        # every decided unit, of a region stopped at its gate too: the coordinator counts them as one process does
+        files.copy_query(con, "SELECT * FROM decision_details ORDER BY uscc", work / "decision_details.parquet", fmt="parquet")
         own = [label for label in report.counts if f"/{ingest.PARTITION_KEY}=" in label]
         con.execute("CREATE TEMP TABLE own_files AS SELECT unnest(?::VARCHAR[]) AS file", [own])
         files.copy_query(con, "SELECT * FROM quarantine WHERE file IN (SELECT file FROM own_files)",
@@ -157,14 +159,10 @@ def absorb(ctx: RunContext, answers: list[dict]) -> None:
         parts = sorted(p.as_posix() for p in work.glob(f"*/{part}"))
         if parts:
             con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet(?)", [parts])
-    decided = sorted(p.as_posix() for p in (res.out / "regions").glob("*/decision_details.parquet")
-                     if p.parent.name in res.regions and p.parent.name not in {f.region_code for f in res.failures})  # fmt: skip
-    if decided:
-        con.execute(
-            "CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?) ORDER BY region_code, uscc", [decided]
-        )
-    else:
+    decided = sorted(p.as_posix() for p in work.glob("*/decision_details.parquet"))
+    if not decided:  # every region's partitions were unusable input
         raise InputError("no region could be decided: " + "; ".join(f.message for f in res.failures))
+    con.execute("CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?) ORDER BY region_code, uscc", [decided])
     sqlsteps.run(con, "40_decisions_out.sql")
     ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
 
