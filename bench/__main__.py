@@ -80,13 +80,8 @@ def run_autogrant(drop: Path, work: Path, label: str) -> dict:
     return res
 
 
-def autogrant_decisions(out: Path):
-    """uscc, decision, reasons, amount in fen from decisions.parquet (amount is yuan text with 2 decimals)."""
-    return duckdb.sql(
-        f"""SELECT uscc, decision, reasons,
-                   CAST(replace(amount, '.', '') AS BIGINT) AS amount_fen
-            FROM read_parquet('{(out / "decisions.parquet").as_posix()}')"""
-    )
+AUTOGRANT_DECISIONS = """SELECT uscc, decision, reasons, CAST(replace(amount, '.', '') AS BIGINT) AS amount_fen
+                         FROM read_parquet(?)"""  # decisions.parquet's amount is yuan text with 2 decimals
 
 
 def disagreements(con, left: str, right: str, limit: int = 10) -> tuple[int, list]:
@@ -104,7 +99,7 @@ def disagreements(con, left: str, right: str, limit: int = 10) -> tuple[int, lis
 def check_agreement(autogrant_out: Path, others: dict[str, Path]) -> dict[str, int]:
     """Every unit's decision, reasons and amount equal in autogrant and each other implementation; else SystemExit(1)."""
     con = duckdb.connect()
-    con.execute("CREATE TABLE autogrant AS " + autogrant_decisions(autogrant_out).sql_query())
+    con.execute("CREATE TABLE autogrant AS " + AUTOGRANT_DECISIONS, [str(autogrant_out / "decisions.parquet")])
     counts, failed = {}, []
     for name, path in others.items():
         con.execute(f"CREATE TABLE {name} AS SELECT uscc, decision, reasons, amount_fen FROM read_parquet(?)", [str(path)])

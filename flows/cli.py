@@ -188,17 +188,22 @@ def resolve(
     out_console.print(f"objection {oid} {outcome}")
 
 
+def _findings(command: str, findings: list[str], all_clear: str) -> None:
+    """Each finding on stderr and exit 1; or the all-clear line."""
+    for f in findings:
+        err_console.print(f"autogrant: {command}: {f}", markup=False)
+    if findings:
+        raise typer.Exit(1)
+    out_console.print(all_clear)
+
+
 @app.command()
 def verify(out: Annotated[Path, typer.Argument(help="a run's output folder")]) -> None:
     """Re-check every payment file's SHA-256, count and control sum against payments/manifest.json."""
     from transforms.verify import verify_out
 
     checked, problems = verify_out(out)
-    for p in problems:
-        err_console.print(f"autogrant: verify: {p}", markup=False)
-    if problems:
-        raise typer.Exit(1)
-    out_console.print(f"{checked} payment files verified: checksums, counts and control sums match")
+    _findings("verify", problems, f"{checked} payment files verified: checksums, counts and control sums match")
 
 
 @app.command()
@@ -249,11 +254,7 @@ def lint_policies() -> None:
     from transforms.lint import lint
 
     ids, findings = lint()
-    for f in findings:
-        err_console.print(f"autogrant: lint: {f}", markup=False)
-    if findings:
-        raise typer.Exit(1)
-    out_console.print(f"{len(ids)} policies checked, no findings: {', '.join(ids)}")
+    _findings("lint", findings, f"{len(ids)} policies checked, no findings: {', '.join(ids)}")
 
 
 @app.command()

@@ -151,11 +151,6 @@ def find_files(drop: Path, spec: FileSpec, regions: list[str] | None = None) -> 
     return []
 
 
-def is_partitioned(drop: Path) -> bool:
-    """True when the drop holds its units partitioned by region (units/region_code=<code>/)."""
-    return (Path(drop) / "units").is_dir()
-
-
 def _select_list(spec: FileSpec, present: set[str]) -> str:
     cols = []
     for c in spec.columns:
@@ -306,10 +301,6 @@ def _finalize(con, spec: FileSpec) -> None:
         f"CREATE OR REPLACE TABLE stg_{spec.name} AS SELECT {cols}, _file, line FROM chk_{spec.name} WHERE len(errors) = 0"
     )
     con.execute(f"DROP TABLE chk_{spec.name}; DROP VIEW raw_{spec.name}")
-    for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE ?", [f"rawpart_{spec.name}_%"]
-    ).fetchall():
-        con.execute(f"DROP TABLE {name}")
 
 
 def _create_raw(con, spec: FileSpec, selects: list[str]) -> None:
@@ -345,6 +336,8 @@ def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestRep
     if spec.name in ROW_RULES:  # also over no rows: a step may make tables others read (units_quarantined)
         sqlsteps.run(con, ROW_RULES[spec.name])
     _finalize(con, spec)
+    for k in range(len(paths)):  # the CSV parts parsed into temp tables (Parquet is read in place)
+        con.execute(f"DROP TABLE IF EXISTS rawpart_{spec.name}_{k}")
     checkpoint(f"staged {spec.name}")
     for label in labels:
         staged = con.execute(f"SELECT count(*) FROM stg_{spec.name} WHERE _file = ?", [label]).fetchall()[0][0]

@@ -50,7 +50,7 @@ def _write_xlsx(path: Path, rows) -> None:
     with files.atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False})
         # the notice's first day as the creation time: the same notice gives the same bytes on every run
-        wb.set_properties({"created": dt.datetime.fromisoformat(rows[0][3]) if rows else dt.datetime(2000, 1, 1)})
+        wb.set_properties({"created": dt.datetime.fromisoformat(rows[0][3])})  # write_notice writes no empty list
         ws = wb.add_worksheet("公示名单")
         bold = wb.add_format({"bold": True})
         for c, h in enumerate(HEADER):
