@@ -59,7 +59,7 @@ def ensure_drop(data_root: Path, units: int, seed: int) -> tuple[Path, float | N
         return drop, None
     shutil.rmtree(drop, ignore_errors=True)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "data_samples/generate.py", str(drop), "--units", str(units), "--seed", str(seed),
+    subprocess.run([sys.executable, "-m", "autogrant.data_samples.generate", str(drop), "--units", str(units), "--seed", str(seed),
                     "--format", "parquet"], cwd=ROOT, check=True)  # fmt: skip
     seconds = time.perf_counter() - t0
     (drop / "DONE").write_text(f"{seconds:.1f}\n")
@@ -69,7 +69,7 @@ def ensure_drop(data_root: Path, units: int, seed: int) -> tuple[Path, float | N
 def run_autogrant(drop: Path, work: Path, label: str) -> dict:
     out = work / f"out-{label}"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "flows.cli", "run", "--policy", "LN-2021", "--data", str(drop), "--out", str(out),
+    cmd = [sys.executable, "-m", "autogrant.flows.cli", "run", "--policy", "LN-2021", "--data", str(drop), "--out", str(out),
            "--today", TODAY, "--no-prefect"]  # fmt: skip
     res = child(cmd, work / f"autogrant-{label}.log")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

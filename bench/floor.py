@@ -10,8 +10,10 @@ from pathlib import Path
 
 import duckdb
 
+from autogrant.transforms.paths import REFERENCE_DIR
+
 HERE = Path(__file__).resolve().parent
-REFERENCE = HERE.parent / "transforms" / "reference"
+REFERENCE = REFERENCE_DIR
 EMPTY = {
     "dishonest": "(SELECT NULL::VARCHAR AS uscc, NULL::VARCHAR AS listed_date, NULL::VARCHAR AS removed_date WHERE false)",
     "zombie": "(SELECT NULL::VARCHAR AS uscc, NULL::VARCHAR AS listed_date WHERE false)",

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-REFERENCE = Path(__file__).resolve().parent.parent / "transforms" / "reference"
+from autogrant.transforms.paths import REFERENCE_DIR
+
+REFERENCE = REFERENCE_DIR
 LN_REGIONS = [f"21{n:02d}00" for n in range(1, 15)]
 ELIGIBLE = {"enterprise", "social_org", "foundation", "social_service_org", "law_firm", "accounting_firm", "individual_business"}
 AS_OF = pd.Timestamp("2021-12-31")

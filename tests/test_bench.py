@@ -4,10 +4,10 @@ generated drop exactly as autogrant does, and a single changed fen makes the che
 import duckdb
 import pytest
 
+from autogrant.data_samples.generate import LIAONING, generate_tables, write_drop
+from autogrant.transforms.run import run_policy
 from bench import floor, pandas_impl
 from bench.__main__ import check_agreement
-from data_samples.generate import LIAONING, generate_tables, write_drop
-from transforms.run import run_policy
 
 
 @pytest.fixture(scope="module")

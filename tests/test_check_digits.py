@@ -7,7 +7,7 @@ import pytest
 from stdnum import exceptions
 from stdnum.cn import ric, uscc
 
-from transforms import ingest, sqlsteps
+from autogrant.transforms import ingest, sqlsteps
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from transforms.paths import SAMPLES_DIR
+from autogrant.transforms.paths import SAMPLES_DIR
 
 CONTRACT_COLUMNS = [
     "policy_id", "region_code", "uscc", "unit_name", "decision", "reasons", "headcount_ref", "headcount_start",
@@ -22,7 +22,7 @@ REASON_ORDER = [
 
 
 def autogrant(*args):
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "autogrant.flows.cli", *args], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")

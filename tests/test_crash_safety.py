@@ -19,15 +19,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data_samples.edge_cases import DropBuilder
-from data_samples.generate import write_drop
-from transforms import ledger
-from transforms.run import run_policy
+from autogrant.data_samples.edge_cases import DropBuilder
+from autogrant.data_samples.generate import write_drop
+from autogrant.transforms import ledger
+from autogrant.transforms.run import run_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 NIGHT3 = dt.date(2026, 12, 1)
 SCRIPT = (
-    "import sys, datetime; from transforms.run import run_policy; "
+    "import sys, datetime; from autogrant.transforms.run import run_policy; "
     "run_policy('LN-2021', sys.argv[1], sys.argv[2], today=datetime.date(2026, 12, 1), validate=False)"
 )
 

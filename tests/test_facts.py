@@ -4,12 +4,12 @@ import shutil
 
 import yaml
 
-from data_samples.edge_cases import DropBuilder
-from data_samples.generate import write_drop
+from autogrant.data_samples.edge_cases import DropBuilder
+from autogrant.data_samples.generate import write_drop
+from autogrant.transforms import policy
+from autogrant.transforms.paths import POLICY_DIR
+from autogrant.transforms.run import run_policy
 from tests.conftest import REGION, read_decisions, run_builder
-from transforms import policy
-from transforms.paths import POLICY_DIR
-from transforms.run import run_policy
 
 
 def test_size_class_derived_from_the_2017_table(builder, tmp_path):

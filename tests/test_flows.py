@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from transforms import ledger
+from autogrant.transforms import ledger
+from autogrant.transforms.paths import SAMPLES_DIR
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data_samples" / "ln2021"
+SAMPLE = SAMPLES_DIR / "ln2021"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def _pay_totals(out: Path) -> dict[str, int]:
 
 
 def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
-    from flows.nightly import nightly_flow
+    from autogrant.flows.nightly import nightly_flow
 
     root = tmp_path / "nightly"
     status = nightly_flow(str(SAMPLE), str(root), policies=["LN-2021"], today="2026-11-20")
@@ -41,7 +42,7 @@ def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
     assert manifest["rows_balanced"] and manifest["policy_sha256"] and len(manifest["inputs"]) >= 5
     assert sum(r["units"].get("PAY", 0) for r in manifest["decisions"].values()) == 238
     assert len(list((out / "notices").rglob("*.xlsx"))) == 13  # every region with a PAY (210100 has none)
-    from transforms.run import run_policy  # night 2 (batches) through the same functions without Prefect: ~25 s saved
+    from autogrant.transforms.run import run_policy  # night 2 (batches) through the same functions without Prefect: ~25 s saved
 
     run_policy("LN-2021", SAMPLE, out, today=dt.date(2026, 11, 30), validate=False)
     for b in ledger.awaiting_approval(out / "ledger.duckdb"):
@@ -53,15 +54,15 @@ def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
     granted = {k: v["amount_fen"] for k, v in ((r, s["paid"]) for r, s in first["ledger"].items())}
     by_region = {b["region_code"]: int(b["control_sum"].replace(".", "")) for b in payments["batches"]}
     assert by_region == granted and sum(by_region.values()) == 1_191_227_14
-    from transforms.verify import verify_out
+    from autogrant.transforms.verify import verify_out
 
     assert verify_out(out) == (26, [])
 
 
 def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
-    from data_samples.edge_cases import DropBuilder
-    from data_samples.generate import write_drop
-    from flows.nightly import policy_flow
+    from autogrant.data_samples.edge_cases import DropBuilder
+    from autogrant.data_samples.generate import write_drop
+    from autogrant.flows.nightly import policy_flow
 
     b = DropBuilder(y=2020)
     b.fund("210300")
@@ -70,7 +71,7 @@ def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
     b.unit("210400")
     write_drop(b.tables(), tmp_path / "drop")
     out = tmp_path / "out"
-    from transforms.run import run_policy
+    from autogrant.transforms.run import run_policy
 
     first = run_policy("LN-2021", tmp_path / "drop", out, today=dt.date(2026, 11, 20), validate=False)  # night 1: no flow needed
     assert first.ok
@@ -88,10 +89,10 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
     decisions, quarantine, notices, ledger and payment files as one process over the flat drop."""
     from prefect.settings import PREFECT_API_URL
 
-    from data_samples import edge_cases
-    from data_samples.generate import LIAONING, generate_tables, write_drop
-    from flows.nightly import nightly_flow
-    from transforms.run import run_policy
+    from autogrant.data_samples import edge_cases
+    from autogrant.data_samples.generate import LIAONING, generate_tables, write_drop
+    from autogrant.flows.nightly import nightly_flow
+    from autogrant.transforms.run import run_policy
 
     regions = LIAONING[:3]  # reserve short, adjustment fund, the boundary units: three regions keep it quick
     tables = edge_cases.add(generate_tables(150, 2021, 2020, regions), 2020, regions)
@@ -148,7 +149,7 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
 
 
 def test_the_dask_cluster_comes_from_configuration(monkeypatch):
-    from flows.nightly import dask_runner
+    from autogrant.flows.nightly import dask_runner
 
     monkeypatch.delenv("AUTOGRANT_DASK_ADDRESS", raising=False)
     monkeypatch.setenv("AUTOGRANT_DASK_WORKERS", "3")
@@ -162,10 +163,10 @@ def test_the_dask_cluster_comes_from_configuration(monkeypatch):
 def test_a_region_that_cannot_be_decided_is_reported_by_the_fanned_out_run_as_by_one_process(tmp_path):
     """The coordinator's halves called in this process (what the Dask task runs, without a cluster): a region with
     no fund position stops alone, with the same failure and manifest totals as the single-process run."""
-    from data_samples.edge_cases import DropBuilder
-    from data_samples.generate import write_drop
-    from transforms import fanout
-    from transforms.run import run_policy
+    from autogrant.data_samples.edge_cases import DropBuilder
+    from autogrant.data_samples.generate import write_drop
+    from autogrant.transforms import fanout
+    from autogrant.transforms.run import run_policy
 
     b = DropBuilder(y=2020)
     b.fund("210300")

@@ -8,11 +8,11 @@ import zipfile
 import duckdb
 import pytest
 
+from autogrant.transforms import decide, ledger
+from autogrant.transforms.run import run_policy
+from autogrant.transforms.verify import verify_out
 from tests.conftest import REGION
 from tests.test_ledger import NIGHT1, NIGHT2, NIGHT3, batch_of, drop, ledger_rows, night  # noqa: F401
-from transforms import decide, ledger
-from transforms.run import run_policy
-from transforms.verify import verify_out
 
 
 def utf8_file(out):
@@ -62,7 +62,7 @@ def test_verify_catches_a_one_byte_change(drop, tmp_path):  # noqa: F811
 def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
     drop.units[1]["unit_name"] = drop.units[1]["account_name"] = "大连远洋重工集团有限公司"
     big = drop.unit(REGION, name="大连港湾建设有限公司", start=150, monthly_premium=3_500_000)  # 60% of 840,000.00
-    from data_samples.generate import write_drop
+    from autogrant.data_samples.generate import write_drop
 
     write_drop(drop.tables(), drop.path)
     out = tmp_path / "out"
@@ -81,7 +81,7 @@ def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
 
 def test_notice_list_neutralises_formulas_in_csv_and_xlsx(drop, tmp_path):  # noqa: F811
     drop.units[0]["unit_name"] = drop.units[0]["account_name"] = '=HYPERLINK("http://x","点击")'
-    from data_samples.generate import write_drop
+    from autogrant.data_samples.generate import write_drop
 
     write_drop(drop.tables(), drop.path)
     out = tmp_path / "out"
@@ -115,7 +115,7 @@ def test_data_docs_are_written_per_region_and_load_nothing_from_the_internet(dro
 
 @pytest.mark.parametrize("bad", ["UNKNOWN_CODE", "HEADCOUNT_OVER_CAP;;UNIT_INACTIVE"])
 def test_the_reasons_pattern_rejects_codes_outside_the_contract(bad):
-    from expectations.suites import reasons_pattern
+    from autogrant.expectations.suites import reasons_pattern
 
     assert re.match(reasons_pattern(), "HEADCOUNT_OVER_CAP;UNIT_INACTIVE")
     assert re.match(reasons_pattern(), "")
@@ -123,8 +123,8 @@ def test_the_reasons_pattern_rejects_codes_outside_the_contract(bad):
 
 
 def test_a_region_rerun_replaces_only_that_region(tmp_path):
-    from data_samples.edge_cases import DropBuilder
-    from data_samples.generate import write_drop
+    from autogrant.data_samples.edge_cases import DropBuilder
+    from autogrant.data_samples.generate import write_drop
 
     b = DropBuilder(y=2020)
     b.fund("210300")

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from data_samples.edge_cases import DropBuilder, boundary_units
-from data_samples.generate import write_drop
+from autogrant.data_samples.edge_cases import DropBuilder, boundary_units
+from autogrant.data_samples.generate import write_drop
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.run import run_policy
 from tests.conftest import REGION, read_decisions
-from transforms.errors import InputError
-from transforms.run import run_policy
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_gb18030_chinese_headers_and_parquet_give_identical_decisions(tables, tm
 def test_a_drop_partitioned_by_region_decides_as_the_flat_one_and_a_region_reads_only_its_partitions(tmp_path):
     import duckdb
 
-    from transforms import ingest
+    from autogrant.transforms import ingest
 
     b = DropBuilder(y=2020)
     for region in ("210300", "210400"):
@@ -104,7 +104,7 @@ def test_missing_required_file_or_column_is_one_clear_line(builder, tmp_path):
     roster = tmp_path / "drop2" / "roster.csv"
     roster.write_text(roster.read_text(encoding="utf-8").replace('"start_date"', '"started"', 1), encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run", "--policy", "LN-2021", "--data", str(tmp_path / "drop2"), "--out", str(tmp_path / "o")],
+        [sys.executable, "-m", "autogrant.flows.cli", "run", "--policy", "LN-2021", "--data", str(tmp_path / "drop2"), "--out", str(tmp_path / "o")],
         capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 2
@@ -139,7 +139,7 @@ def test_unknown_policy_and_region(builder, tmp_path):
 
 
 def test_same_inputs_give_byte_identical_decisions(tmp_path):
-    from transforms.paths import SAMPLES_DIR
+    from autogrant.transforms.paths import SAMPLES_DIR
 
     run_policy("LN-2021", SAMPLES_DIR / "ln2021", tmp_path / "a", validate=False)
     run_policy("LN-2021", SAMPLES_DIR / "ln2021", tmp_path / "b", validate=False)

@@ -6,12 +6,12 @@ import datetime as dt
 import duckdb
 import pytest
 
-from data_samples.edge_cases import DropBuilder
-from data_samples.generate import write_drop
+from autogrant.data_samples.edge_cases import DropBuilder
+from autogrant.data_samples.generate import write_drop
+from autogrant.transforms import ledger
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.run import run_policy
 from tests.conftest import REGION, read_decisions
-from transforms import ledger
-from transforms.errors import InputError
-from transforms.run import run_policy
 
 NIGHT1 = dt.date(2026, 11, 20)  # a Friday: the notice runs over the 5 working days to 2026-11-27
 NIGHT2 = dt.date(2026, 11, 30)

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from data_samples.generate import write_drop
-from data_samples.policy_cases import CASES_DIR, build_drop, drops, load_cases
+from autogrant.data_samples.generate import write_drop
+from autogrant.data_samples.policy_cases import build_drop, drops, load_cases
+from autogrant.transforms.policy import available, load
+from autogrant.transforms.run import run_policy
 from tests.conftest import read_decisions
-from transforms.policy import available, load
-from transforms.run import run_policy
 
+CASES_DIR = Path(__file__).resolve().parent / "policies"
 FILES = sorted(CASES_DIR.glob("*.yaml"))
 CASES = [(f, i, c["name"]) for f in FILES for i, c in enumerate(load_cases(f)["cases"])]
 

@@ -6,9 +6,9 @@ import shutil
 import pytest
 import yaml
 
-from transforms import policy
-from transforms.errors import InputError
-from transforms.paths import POLICY_DIR
+from autogrant.transforms import policy
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.paths import POLICY_DIR
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_bad_policy_file_is_refused_naming_file_and_key(policy_dir, change, mess
 
 
 def test_policy_values_reach_sql_as_data_not_text():
-    from transforms.paths import SQL_DIR
+    from autogrant.transforms.paths import SQL_DIR
 
     text = "\n".join(p.read_text(encoding="utf-8") for p in SQL_DIR.glob("*.sql"))
     for literal in ("0.06", "200", "0.20", "2020-12-31", "2021-12-31", "0.60", "0.30", "2020"):

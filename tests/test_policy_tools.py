@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from transforms.errors import InputError
-from transforms.lint import lint
-from transforms.paths import POLICY_DIR
-from transforms.policy import load
-from transforms.run import run_policy
-from transforms.simulate import prepare, simulate
-from transforms.workdays import add_working_days
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.lint import lint
+from autogrant.transforms.paths import POLICY_DIR, SAMPLES_DIR
+from autogrant.transforms.policy import load
+from autogrant.transforms.run import run_policy
+from autogrant.transforms.simulate import prepare, simulate
+from autogrant.transforms.workdays import add_working_days
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
+SAMPLES = SAMPLES_DIR
 
 
 def test_shipped_policies_lint_clean():
@@ -95,7 +95,7 @@ def test_simulate_refuses_unknown_names_and_wrong_types_before_reading_data():
 
 
 def test_simulate_cap_300_gains_the_units_between_201_and_300(tmp_path, builder):
-    from data_samples.generate import write_drop
+    from autogrant.data_samples.generate import write_drop
     from tests.conftest import REGION
 
     b = builder

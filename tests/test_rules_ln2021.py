@@ -7,13 +7,13 @@ import datetime as dt
 
 import pytest
 
-from data_samples.edge_cases import boundary_units
+from autogrant.data_samples.edge_cases import boundary_units
 from tests.conftest import REGION, run_builder
 
 
 @pytest.fixture(scope="module")
 def decided(tmp_path_factory):
-    from data_samples.edge_cases import DropBuilder
+    from autogrant.data_samples.edge_cases import DropBuilder
 
     b = DropBuilder(y=2020)
     b.fund(REGION, months=24)
@@ -126,7 +126,7 @@ def test_region_option_restricts_scope(builder, tmp_path):
 
 
 def test_reserve_under_a_year_rejects_unless_adjustment_fund(tmp_path):
-    from data_samples.edge_cases import DropBuilder
+    from autogrant.data_samples.edge_cases import DropBuilder
 
     b = DropBuilder(y=2020)
     b.fund("210100", months=11.99)
@@ -140,13 +140,13 @@ def test_reserve_under_a_year_rejects_unless_adjustment_fund(tmp_path):
 
 
 def test_region_without_fund_position_stops_alone(tmp_path):
-    from data_samples.edge_cases import DropBuilder
-    from transforms.run import run_policy
+    from autogrant.data_samples.edge_cases import DropBuilder
+    from autogrant.transforms.run import run_policy
 
     b = DropBuilder(y=2020)
     b.fund("210300")
     ok, missing = b.unit("210300"), b.unit("210400")
-    from data_samples.generate import write_drop
+    from autogrant.data_samples.generate import write_drop
 
     write_drop(b.tables(), tmp_path / "d")
     result = run_policy("LN-2021", tmp_path / "d", tmp_path / "o")
@@ -159,7 +159,7 @@ def test_region_without_fund_position_stops_alone(tmp_path):
 
 
 def test_as_of_moves_the_cut_off(tmp_path):
-    from data_samples.edge_cases import DropBuilder
+    from autogrant.data_samples.edge_cases import DropBuilder
 
     b = DropBuilder(y=2020)
     b.fund(REGION)

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from data_samples.edge_cases import DropBuilder
+from autogrant.data_samples.edge_cases import DropBuilder
 from tests.conftest import run_builder
 
 

@@ -8,7 +8,7 @@ are reviewed with the code, and `EXPECTED_COUNTS` lets the gate assert every exp
 import great_expectations as gx
 from great_expectations.expectations.row_conditions import Column
 
-from transforms.schema import REASON_CODES
+from autogrant.transforms.schema import REASON_CODES
 
 E = gx.expectations
 PAY = Column("decision") == "PAY"

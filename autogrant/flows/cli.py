@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from transforms.errors import GateFailed, InputError
-from transforms.money import yuan
+from autogrant.transforms.errors import GateFailed, InputError
+from autogrant.transforms.money import yuan
+from autogrant.transforms.paths import SAMPLES_DIR
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Apply-free job-stabilisation refunds (稳岗返还 免申即享).")
 out_console = Console(width=None if sys.stdout.isatty() else 240)
@@ -64,7 +65,7 @@ def print_run(result) -> None:
 def _ledger_path(ledger: Path | None, out: Path | None) -> Path:
     import os
 
-    from transforms.ledger import LEDGER_FILE
+    from autogrant.transforms.ledger import LEDGER_FILE
 
     if ledger is not None:
         return ledger
@@ -121,15 +122,15 @@ def run(
     import os
 
     if fan_out:
-        from flows.nightly import run_fanned_out
+        from autogrant.flows.nightly import run_fanned_out
 
         result = run_fanned_out(policy, data, out, dask_address, **kwargs)
     elif not (prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL"))):
-        from transforms.run import run_policy
+        from autogrant.transforms.run import run_policy
 
         result = run_policy(policy, data, out, **kwargs)
     else:
-        from flows.nightly import policy_flow
+        from autogrant.flows.nightly import policy_flow
 
         result = policy_flow(policy, data, out, **kwargs)
     finish(result)
@@ -143,7 +144,7 @@ def approve(
     out: Annotated[Path | None, typer.Option("--out", help="the run's output folder (for OUT/ledger.duckdb)")] = None,
 ) -> None:
     """Approve a batch whose notice has ended; the next run releases its payment file."""
-    from transforms.ledger import approve as approve_batch
+    from autogrant.transforms.ledger import approve as approve_batch
 
     done = approve_batch(_ledger_path(ledger, out), batch, by)
     out_console.print(
@@ -162,7 +163,7 @@ def object_(
     out: Annotated[Path | None, typer.Option("--out")] = None,
 ) -> None:
     """Record an objection to a unit in public notice: it is held (UNDER_OBJECTION) until resolved."""
-    from transforms.ledger import lodge_objection
+    from autogrant.transforms.ledger import lodge_objection
 
     oid = lodge_objection(_ledger_path(ledger, out), policy, uscc, reason, by, _date(today, "--today") or dt.date.today())
     out_console.print(f"objection {oid} recorded: {uscc} is held under {policy} until it is resolved")
@@ -180,7 +181,7 @@ def resolve(
     out: Annotated[Path | None, typer.Option("--out")] = None,
 ) -> None:
     """Resolve a unit's open objection."""
-    from transforms.ledger import resolve_objection
+    from autogrant.transforms.ledger import resolve_objection
 
     oid = resolve_objection(
         _ledger_path(ledger, out), policy, uscc, outcome, by, note, _date(today, "--today") or dt.date.today()
@@ -200,7 +201,7 @@ def _findings(command: str, findings: list[str], all_clear: str) -> None:
 @app.command()
 def verify(out: Annotated[Path, typer.Argument(help="a run's output folder")]) -> None:
     """Re-check every payment file's SHA-256, count and control sum against payments/manifest.json."""
-    from transforms.verify import verify_out
+    from autogrant.transforms.verify import verify_out
 
     checked, problems = verify_out(out)
     _findings("verify", problems, f"{checked} payment files verified: checksums, counts and control sums match")
@@ -215,7 +216,7 @@ def explain(
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
 ) -> None:
     """One unit's decision as a clerk reads it: each rule, the unit's value, the limit, pass or fail, the clause."""
-    from transforms.explain import explain_from_drop, explain_from_out
+    from autogrant.transforms.explain import explain_from_drop, explain_from_out
 
     if out is not None:
         text = explain_from_out(Path(out), uscc)
@@ -229,7 +230,7 @@ def explain(
 @app.command()
 def policies() -> None:
     """List the policies, their regions, assessed year and default cut-off, and flag assumed values."""
-    from transforms.policy import assumed_values, available, load
+    from autogrant.transforms.policy import assumed_values, available, load
 
     t = Table(title="policies", title_justify="left")
     for col in ("policy", "scheme", "regions", "assessed year", "default cut-off", "assumed values"):
@@ -251,7 +252,7 @@ def policies() -> None:
 @app.command("lint-policies")
 def lint_policies() -> None:
     """Check the policy files together: citations, rate-arm order, overlapping policies, effective dates."""
-    from transforms.lint import lint
+    from autogrant.transforms.lint import lint
 
     ids, findings = lint()
     _findings("lint", findings, f"{len(ids)} policies checked, no findings: {', '.join(ids)}")
@@ -267,8 +268,8 @@ def simulate(
     as_of: Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")] = None,
 ) -> None:
     """What-if: baseline and scenario on the same data, per region. Nothing is paid from a scenario."""
-    from transforms.simulate import prepare
-    from transforms.simulate import simulate as run_simulation
+    from autogrant.transforms.simulate import prepare
+    from autogrant.transforms.simulate import simulate as run_simulation
 
     scenario = prepare(policy, set_)
     rows = run_simulation(scenario, data, out, regions=region or None, as_of=_date(as_of))
@@ -300,18 +301,18 @@ def simulate(
 
 @app.command()
 def demo(
-    data: Annotated[Path, typer.Option("--data", help="the data drop folder")] = Path("data_samples/ln2021"),
+    data: Annotated[Path, typer.Option("--data", help="the data drop folder")] = SAMPLES_DIR / "ln2021",
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/ln2021"),
     policy: Annotated[str, typer.Option("--policy")] = "LN-2021",
     approver: Annotated[str, typer.Option("--approver", help="the demo approver")] = "王芳 (demo approver)",
     start: Annotated[str, typer.Option("--start", help="the first night")] = "2026-11-02",
 ) -> None:
     """The whole path on a drop, as three nights: notice (公示), batches after the notice, approval, payment files."""
-    from transforms.ledger import approve as approve_batch
-    from transforms.ledger import awaiting_approval
-    from transforms.policy import load
-    from transforms.run import run_policy
-    from transforms.workdays import add_working_days
+    from autogrant.transforms.ledger import approve as approve_batch
+    from autogrant.transforms.ledger import awaiting_approval
+    from autogrant.transforms.policy import load
+    from autogrant.transforms.run import run_policy
+    from autogrant.transforms.workdays import add_working_days
 
     first = _date(start, "--start")
     ledger = _ledger_path(None, out)

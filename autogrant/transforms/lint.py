@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from transforms.errors import InputError
-from transforms.paths import POLICY_DIR
-from transforms.policy import Cited, Policy, RateArm, Rules, available, load
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.paths import POLICY_DIR
+from autogrant.transforms.policy import Cited, Policy, RateArm, Rules, available, load
 
 PLACEHOLDERS = {"todo", "tbd", "xxx", "?", "..."}
 

@@ -6,8 +6,8 @@ import html
 import os
 from pathlib import Path
 
-from transforms import files
-from transforms.money import yuan
+from autogrant.transforms import files
+from autogrant.transforms.money import yuan
 
 CSS = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}

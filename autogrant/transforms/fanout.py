@@ -19,10 +19,10 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-from transforms import decide, files, ingest, ledger, sqlsteps
-from transforms.errors import GateFailed, InputError
-from transforms.policy import load
-from transforms.run import (
+from autogrant.transforms import decide, files, ingest, ledger, sqlsteps
+from autogrant.transforms.errors import GateFailed, InputError
+from autogrant.transforms.policy import load
+from autogrant.transforms.run import (
     DEFAULT_OPERATOR,
     RegionFailure,
     RunContext,
@@ -113,7 +113,7 @@ def _decide_region(con, timer, loaded, data, out_p, region, as_of_d, today_d, va
         answer["failure"] = ("region", errors[0].message)
     elif validate:
         with timer.stage("validation"):
-            from transforms.gate import Gate, raise_if_failed
+            from autogrant.transforms.gate import Gate, raise_if_failed
 
             gate = Gate(out_p, f"{loaded.id}-{today_d:%Y%m%d}", setup=False)
             try:
@@ -177,7 +177,7 @@ def settle_region(ctx: RunContext, region: str) -> None:
         with ctx.timer.stage("validation"):
             ledger.release_candidates(con, p)
             if ctx.gate is not None and con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
-                from transforms.gate import GateResult, raise_if_failed
+                from autogrant.transforms.gate import GateResult, raise_if_failed
 
                 g = GateResult(region)
                 ctx.gate.validate_batch(con, region, g)

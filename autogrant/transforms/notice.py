@@ -7,8 +7,8 @@ a tab or a carriage return is neutralised with a leading apostrophe so that no s
 import datetime as dt
 from pathlib import Path
 
-from transforms import files
-from transforms.money import yuan as _yuan
+from autogrant.transforms import files
+from autogrant.transforms.money import yuan as _yuan
 
 HEADER = ("单位名称", "统一社会信用代码", "返还金额(元)", "公示开始", "公示结束")
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")

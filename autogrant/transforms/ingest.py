@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 from stdnum import numdb
 
-from transforms import sqlsteps
-from transforms.errors import InputError
-from transforms.faults import checkpoint
-from transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
+from autogrant.transforms import sqlsteps
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
 
 QUARANTINE_DDL = """
 CREATE OR REPLACE TABLE quarantine (

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import changes, decide, files, ingest, ledger, notice
-from transforms.errors import GateFailed, InputError
-from transforms.faults import checkpoint
-from transforms.policy import LoadedPolicy, load
-from transforms.version import code_version
-from transforms.workdays import add_working_days
+from autogrant.transforms import changes, decide, files, ingest, ledger, notice
+from autogrant.transforms.errors import GateFailed, InputError
+from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.policy import LoadedPolicy, load
+from autogrant.transforms.version import code_version
+from autogrant.transforms.workdays import add_working_days
 
 DEFAULT_OPERATOR = "autogrant-nightly"
 
@@ -217,7 +217,7 @@ def run_context(con, loaded: LoadedPolicy, result: RunResult, timer: Timer, oper
     ctx = RunContext(con, loaded, result, timer, operator, args)
     if validate:
         with timer.stage("validation"):
-            from transforms.gate import Gate
+            from autogrant.transforms.gate import Gate
 
             ctx.gate = Gate(result.out, f"{loaded.id}-{result.today:%Y%m%d}")
     return ctx
@@ -248,7 +248,7 @@ def finish_region(ctx: RunContext, region: str) -> None:
         with ctx.timer.stage("validation"):
             ledger.release_candidates(con, p)
             if ctx.gate is not None:
-                from transforms.gate import raise_if_failed
+                from autogrant.transforms.gate import raise_if_failed
 
                 g = ctx.gate.validate_region(con, region, ctx.units_by_region.get(region, 0))
                 if con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
@@ -298,7 +298,7 @@ def finish_run(ctx: RunContext) -> RunResult:
             docs = ctx.gate.finish() if ctx.gate is not None else None
             res.stages = ctx.timer.stages
             manifest = build_manifest(con, res, ctx.loaded, ctx.args)  # hashes every input file: once per run
-            from transforms.report import write_report
+            from autogrant.transforms.report import write_report
 
             write_report(con, res, manifest, docs)
         res.stages = ctx.timer.stages

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from transforms import fanout
-from transforms import run as runner
-from transforms.policy import available, load
+from autogrant.transforms import fanout
+from autogrant.transforms import run as runner
+from autogrant.transforms.policy import available, load
 
 
 @flow(name="autogrant-region", flow_run_name="{policy_id}-{region}", validate_parameters=False)

@@ -5,7 +5,7 @@ import io
 import json
 from pathlib import Path
 
-from transforms.files import sha256_file
+from autogrant.transforms.files import sha256_file
 
 
 def _fen(text: str) -> int:

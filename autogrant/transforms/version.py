@@ -4,7 +4,7 @@ import subprocess
 from functools import cache
 from importlib import metadata
 
-from transforms.paths import ROOT
+from autogrant.transforms.paths import PACKAGE as ROOT
 
 
 @cache

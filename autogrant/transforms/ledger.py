@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import files, sqlsteps
-from transforms.errors import InputError
-from transforms.faults import checkpoint
-from transforms.money import yuan as _yuan
+from autogrant.transforms import files, sqlsteps
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.money import yuan as _yuan
 
 LEDGER_FILE = "ledger.duckdb"
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from transforms import files
+from autogrant.transforms import files
 
 DIFF_SQL = """
 CREATE OR REPLACE TEMP TABLE region_changes AS

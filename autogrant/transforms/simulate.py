@@ -7,9 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from transforms import decide, files, ingest
-from transforms.errors import InputError
-from transforms.policy import LoadedPolicy, load
+from autogrant.transforms import decide, files, ingest
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.policy import LoadedPolicy, load
 
 COMPARE_SQL = """
 CREATE OR REPLACE TEMP TABLE scenario_diff AS
@@ -65,7 +65,7 @@ def _decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None
 
 def simulate(scenario: Scenario, data: Path, csv_out: Path, regions: list[str] | None = None, as_of: dt.date | None = None):
     """Rows per region (dicts) and a TOTAL row; the same written to ``csv_out``."""
-    from transforms.run import connect
+    from autogrant.transforms.run import connect
 
     con = connect()
     try:

@@ -1,6 +1,6 @@
 """Seeded generator of data drops in the format of ../shared/CONTRACT.md section 1.
 
-    python data_samples/generate.py OUT_DIR --units 300000 --seed 7 [--format csv,parquet,hive] [--chinese] [--gb18030]
+    python -m autogrant.data_samples.generate OUT_DIR --units 300000 --seed 7 [--format csv,parquet,hive] [--chinese] [--gb18030]
 
 ``--format``: ``csv`` (default), ``parquet``, or ``hive`` (Parquet partitioned by region, hive-style:
 ``units/region_code=210100/part-0.parquet``, the same for roster and payments; lists and fund positions flat),
@@ -15,7 +15,6 @@ bank accounts, and a fund position per region and year. Vectorised with numpy/py
 
 import argparse
 import datetime as dt
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from data_samples import edge_cases  # noqa: E402
-from transforms.schema import DATA_FILES, ENUMS, FileSpec  # noqa: E402
+from autogrant.data_samples import edge_cases
+from autogrant.transforms.schema import DATA_FILES, ENUMS, FileSpec
 
 LIAONING = ["210100", "210200", "210300", "210400", "210500", "210600", "210700",
             "210800", "210900", "211000", "211100", "211200", "211300", "211400"]  # fmt: skip
@@ -353,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.edge_cases:
         tables = edge_cases.add(tables, a.assessed_year, regions)
     if a.policy_cases:
-        from data_samples.policy_cases import sample_cases
+        from autogrant.data_samples.policy_cases import sample_cases
 
         tables = edge_cases.merge(tables, sample_cases(a.policy_cases))
     formats = a.format.split(",")

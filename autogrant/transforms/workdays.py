@@ -4,7 +4,7 @@ import datetime as dt
 
 import chinese_calendar
 
-from transforms.errors import InputError
+from autogrant.transforms.errors import InputError
 
 
 def is_workday(day: dt.date) -> bool:

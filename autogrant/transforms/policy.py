@@ -14,9 +14,9 @@ from typing import Annotated, Generic, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from transforms.errors import InputError
-from transforms.paths import POLICY_DIR
-from transforms.schema import ENUMS
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.paths import POLICY_DIR
+from autogrant.transforms.schema import ENUMS
 
 T = TypeVar("T")
 UnitType = Literal[tuple(ENUMS["unit_type"])]  # type: ignore[valid-type]
@@ -255,7 +255,7 @@ class LoadedPolicy:
 
     def pay_by(self, as_of: dt.date) -> dt.date:
         """The date by which the refund must be paid (POLICY_RULES.md pay-by), in China's working days where so."""
-        from transforms.workdays import add_months, add_working_days
+        from autogrant.transforms.workdays import add_months, add_working_days
 
         rule = self.rules.pay_by.value
         if rule.kind == "working_days_after_cut_off":

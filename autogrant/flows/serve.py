@@ -1,13 +1,13 @@
 """Register and serve the deployments: the nightly schedule and an operator's one-region rerun.
 
-PREFECT_API_URL=http://127.0.0.1:4200/api python -m flows.serve --data DROP --out OUT_ROOT
+PREFECT_API_URL=http://127.0.0.1:4200/api python -m autogrant.flows.serve --data DROP --out OUT_ROOT
 """
 
 import argparse
 
 from prefect import serve
 
-from flows.nightly import nightly_flow, policy_flow
+from autogrant.flows.nightly import nightly_flow, policy_flow
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from functools import cache
 
-from transforms.paths import SQL_DIR
+from autogrant.transforms.paths import SQL_DIR
 
 
 @cache

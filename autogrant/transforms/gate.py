@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from expectations import suites
-from transforms.errors import GateFailed
+from autogrant.expectations import suites
+from autogrant.transforms.errors import GateFailed
 
 DECISIONS_FRAME = """
 SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,

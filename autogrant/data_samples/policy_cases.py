@@ -17,9 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from data_samples.edge_cases import DropBuilder
+from autogrant.data_samples.edge_cases import DropBuilder
 
-CASES_DIR = Path(__file__).resolve().parents[1] / "tests" / "policies"
 UNIT_KEYS = {"name", "unit_type", "size_class", "industry", "employees", "revenue", "total_assets", "status", "start",
              "end", "natural_exits", "monthly_premium", "account", "account_name"}  # fmt: skip
 

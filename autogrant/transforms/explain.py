@@ -6,11 +6,11 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import decide
-from transforms.errors import InputError
-from transforms.money import yuan
-from transforms.policy import load
-from transforms.run import Timer, connect, decide_drop
+from autogrant.transforms import decide
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.money import yuan
+from autogrant.transforms.policy import load
+from autogrant.transforms.run import Timer, connect, decide_drop
 
 
 def _yuan(fen) -> str:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from transforms import sqlsteps
-from transforms.errors import InputError
-from transforms.paths import REFERENCE_DIR
-from transforms.policy import REGION_RATE, LoadedPolicy
+from autogrant.transforms import sqlsteps
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.paths import REFERENCE_DIR
+from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
 
 FACT_STEPS = ("20_unit_facts.sql", "21_size_class.sql", "25_region_facts.sql", "26_rate_arm.sql")
 DECISION_STEPS = ("30_decisions.sql", "40_decisions_out.sql")
