@@ -1,0 +1,362 @@
+"""The `autogrant` command. Bad input ends in one line on stderr and a non-zero exit, never a traceback."""
+
+import datetime as dt
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autogrant.transforms.errors import GateFailed, InputError
+from autogrant.transforms.money import yuan
+from autogrant.transforms.paths import SAMPLES_DIR
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Apply-free job-stabilisation refunds (稳岗返还 免申即享).")
+out_console = Console(width=None if sys.stdout.isatty() else 240)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_INPUT = 2
+EXIT_GATE = 3
+EXIT_REGION = 4
+EXIT_INTERNAL = 70
+
+
+def _date(value: str | None, option: str = "--as-of") -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} '{value}' is not a date YYYY-MM-DD") from None
+
+
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"autogrant: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def print_run(result) -> None:
+    t = Table(title=f"{result.policy_id}: rows read = staged + quarantined", title_justify="left")
+    for col in ("file", "read", "staged", "quarantined"):
+        t.add_column(col, justify="left" if col == "file" else "right")
+    for c in sorted(result.ingest.counts.values(), key=lambda c: c.file):
+        t.add_row(c.file, str(c.rows_read), str(c.rows_staged), str(c.rows_quarantined))
+    out_console.print(t)
+    d = Table(title=f"decisions (as of {result.as_of})", title_justify="left")
+    for col in ("region", "PAY", "HOLD", "REJECT", "amount (yuan)"):
+        d.add_column(col, justify="right")
+
+    manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
+    for region, r in manifest["decisions"].items():
+        units = r["units"]
+        d.add_row(
+            region, *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")), yuan(sum(r["amount_fen"].values()), grouping=True)
+        )
+    out_console.print(d)
+    reasons = ", ".join(f"{k} {v}" for k, v in manifest["reasons"].items() if k not in ("PAY", "HOLD", "REJECT"))
+    out_console.print(f"reasons: {reasons or 'none'}")
+    out_console.print(f"written to {result.out}")
+
+
+def _ledger_path(ledger: Path | None, out: Path | None) -> Path:
+    import os
+
+    from autogrant.transforms.ledger import LEDGER_FILE
+
+    if ledger is not None:
+        return ledger
+    if os.environ.get("AUTOGRANT_LEDGER"):
+        return Path(os.environ["AUTOGRANT_LEDGER"])
+    if out is not None:
+        return Path(out) / LEDGER_FILE
+    raise InputError("give --ledger PATH (or --out OUT for OUT/ledger.duckdb, or AUTOGRANT_LEDGER)")
+
+
+def finish(result) -> None:
+    """Exit code and one line for the regions that stopped: 3 a failed gate, 4 a region that cannot be decided."""
+    print_run(result)
+    for failures, code in ((result.gate_failures, EXIT_GATE), (result.region_errors, EXIT_REGION)):
+        if failures:
+            more = f" (and {len(failures) - 1} more regions)" if len(failures) > 1 else ""
+            prefix = "validation failed: " if code == EXIT_GATE else ""
+            _fail(prefix + failures[0].message + more + "; no payment file was written for it", code)
+
+
+RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="only these regions (repeatable)")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")]
+TodayOpt = Annotated[str | None, typer.Option("--today", help="the business date of the run (default: today)")]
+OperatorOpt = Annotated[str, typer.Option("--operator", help="who prepares tonight's batches")]
+LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="ledger file (default OUT/ledger.duckdb or $AUTOGRANT_LEDGER)")]
+PrefectOpt = Annotated[
+    bool | None,
+    typer.Option("--prefect/--no-prefect", help="run as Prefect flows (default: when PREFECT_API_URL names a server)"),
+]
+
+
+@app.command()
+def run(
+    policy: Annotated[str, typer.Option("--policy", help="policy id, e.g. LN-2021")],
+    data: Annotated[Path, typer.Option("--data", help="the data drop folder")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    region: RegionOpt = None,
+    as_of: AsOfOpt = None,
+    today: TodayOpt = None,
+    operator: OperatorOpt = "autogrant-nightly",
+    ledger: LedgerOpt = None,
+    prefect: PrefectOpt = None,
+    fan_out: Annotated[
+        bool, typer.Option("--fan-out", help="decide the regions on Dask workers (a Prefect flow; see README, Scale)")
+    ] = False,
+    dask_address: Annotated[
+        str | None,
+        typer.Option("--dask-address", help="an existing Dask scheduler (default $AUTOGRANT_DASK_ADDRESS, else a local cluster)"),
+    ] = None,
+) -> None:
+    """Ingest a drop, decide every unit in scope, validate, and move the money one step along (notice, batch, file)."""
+    kwargs = dict(regions=region or None, as_of=_date(as_of), today=_date(today, "--today"), operator=operator,
+                  ledger_path=_ledger_path(ledger, out))  # fmt: skip
+    import os
+
+    if fan_out:
+        from autogrant.flows.nightly import run_fanned_out
+
+        result = run_fanned_out(policy, data, out, dask_address, **kwargs)
+    elif not (prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL"))):
+        from autogrant.transforms.run import run_policy
+
+        result = run_policy(policy, data, out, **kwargs)
+    else:
+        from autogrant.flows.nightly import policy_flow
+
+        result = policy_flow(policy, data, out, **kwargs)
+    finish(result)
+
+
+@app.command()
+def approve(
+    batch: Annotated[str, typer.Argument(help="the batch id, e.g. LN-2021-210300-20261121-1")],
+    by: Annotated[str, typer.Option("--by", help="the approver's name (not the batch's preparer)")],
+    ledger: LedgerOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="the run's output folder (for OUT/ledger.duckdb)")] = None,
+) -> None:
+    """Approve a batch whose notice has ended; the next run releases its payment file."""
+    from autogrant.transforms.ledger import approve as approve_batch
+
+    done = approve_batch(_ledger_path(ledger, out), batch, by)
+    out_console.print(
+        f"approved {done['batch_id']} ({done['payments']} payments, {done['total']} yuan, prepared by {done['prepared_by']}) by {by}"
+    )
+
+
+@app.command("object")
+def object_(
+    policy: Annotated[str, typer.Option("--policy")],
+    uscc: Annotated[str, typer.Option("--uscc")],
+    reason: Annotated[str, typer.Option("--reason", help="what the objection says")],
+    by: Annotated[str, typer.Option("--by", help="who records it")] = "clerk",
+    today: TodayOpt = None,
+    ledger: LedgerOpt = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+) -> None:
+    """Record an objection to a unit in public notice: it is held (UNDER_OBJECTION) until resolved."""
+    from autogrant.transforms.ledger import lodge_objection
+
+    oid = lodge_objection(_ledger_path(ledger, out), policy, uscc, reason, by, _date(today, "--today") or dt.date.today())
+    out_console.print(f"objection {oid} recorded: {uscc} is held under {policy} until it is resolved")
+
+
+@app.command()
+def resolve(
+    policy: Annotated[str, typer.Option("--policy")],
+    uscc: Annotated[str, typer.Option("--uscc")],
+    outcome: Annotated[str, typer.Option("--outcome", help="cleared (the unit is paid) or upheld (it is not)")],
+    by: Annotated[str, typer.Option("--by")] = "clerk",
+    note: Annotated[str, typer.Option("--note")] = "",
+    today: TodayOpt = None,
+    ledger: LedgerOpt = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+) -> None:
+    """Resolve a unit's open objection."""
+    from autogrant.transforms.ledger import resolve_objection
+
+    oid = resolve_objection(
+        _ledger_path(ledger, out), policy, uscc, outcome, by, note, _date(today, "--today") or dt.date.today()
+    )
+    out_console.print(f"objection {oid} {outcome}")
+
+
+def _findings(command: str, findings: list[str], all_clear: str) -> None:
+    """Each finding on stderr and exit 1; or the all-clear line."""
+    for f in findings:
+        err_console.print(f"autogrant: {command}: {f}", markup=False)
+    if findings:
+        raise typer.Exit(1)
+    out_console.print(all_clear)
+
+
+@app.command()
+def verify(out: Annotated[Path, typer.Argument(help="a run's output folder")]) -> None:
+    """Re-check every payment file's SHA-256, count and control sum against payments/manifest.json."""
+    from autogrant.transforms.verify import verify_out
+
+    checked, problems = verify_out(out)
+    _findings("verify", problems, f"{checked} payment files verified: checksums, counts and control sums match")
+
+
+@app.command()
+def explain(
+    uscc: Annotated[str, typer.Option("--uscc", help="the unit's USCC")],
+    out: Annotated[Path | None, typer.Option("--out", help="an output folder of an earlier run")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="with --data: decide afresh on a drop")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="a data drop (with --policy)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+) -> None:
+    """One unit's decision as a clerk reads it: each rule, the unit's value, the limit, pass or fail, the clause."""
+    from autogrant.transforms.explain import explain_from_drop, explain_from_out
+
+    if out is not None:
+        text = explain_from_out(Path(out), uscc)
+    elif policy and data:
+        text = explain_from_drop(policy, Path(data), uscc, _date(as_of))
+    else:
+        raise InputError("explain needs --out OUT_DIR, or --policy ID with --data DIR")
+    out_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def policies() -> None:
+    """List the policies, their regions, assessed year and default cut-off, and flag assumed values."""
+    from autogrant.transforms.policy import assumed_values, available, load
+
+    t = Table(title="policies", title_justify="left")
+    for col in ("policy", "scheme", "regions", "assessed year", "default cut-off", "assumed values"):
+        t.add_column(col)
+    for pid in available():
+        p = load(pid).policy
+        assumed = assumed_values(p)
+        t.add_row(
+            pid,
+            p.scheme,
+            ", ".join(p.rules.regions.value),
+            str(p.rules.assessed_year.value),
+            str(p.rules.default_as_of.value),
+            "\n".join(f"ASSUMED {k}: confirm against {c}" for k, c in assumed) or "none",
+        )
+    out_console.print(t)
+
+
+@app.command("lint-policies")
+def lint_policies() -> None:
+    """Check the policy files together: citations, rate-arm order, overlapping policies, effective dates."""
+    from autogrant.transforms.lint import lint
+
+    ids, findings = lint()
+    _findings("lint", findings, f"{len(ids)} policies checked, no findings: {', '.join(ids)}")
+
+
+@app.command()
+def simulate(
+    policy: Annotated[str, typer.Option("--policy", help="policy id, e.g. LN-2021")],
+    data: Annotated[Path, typer.Option("--data", help="the data drop folder")],
+    set_: Annotated[list[str], typer.Option("--set", help="name=value, e.g. headcount_cap=300 (repeatable)")],
+    out: Annotated[Path, typer.Option("--out", help="CSV of the comparison")] = Path("simulate.csv"),
+    region: Annotated[list[str] | None, typer.Option("--region", help="only these regions (repeatable)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")] = None,
+) -> None:
+    """What-if: baseline and scenario on the same data, per region. Nothing is paid from a scenario."""
+    from autogrant.transforms.simulate import prepare
+    from autogrant.transforms.simulate import simulate as run_simulation
+
+    scenario = prepare(policy, set_)
+    rows = run_simulation(scenario, data, out, regions=region or None, as_of=_date(as_of))
+    settings = ", ".join(f"{k}={v}" for k, v in scenario.settings.items())
+    t = Table(title=f"{policy}: baseline vs scenario ({settings})", title_justify="left")
+    cols = (
+        "region",
+        "units",
+        "PAY before",
+        "PAY after",
+        "gained",
+        "lost",
+        "amount changed",
+        "money before",
+        "money after",
+        "difference",
+    )
+    for col in cols:
+        t.add_column(col, justify="left" if col == "region" else "right")
+    for r in rows:
+        t.add_row(
+            r["region_code"],
+            *(str(r[k]) for k in ("units", "pay_before", "pay_after", "gained", "lost", "amount_changed")),
+            *(yuan(int(r[k]), grouping=True) for k in ("money_before_fen", "money_after_fen", "difference_fen")),
+        )
+    out_console.print(t)
+    out_console.print(f"nothing paid; comparison written to {out}")
+
+
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option("--data", help="the data drop folder")] = SAMPLES_DIR / "ln2021",
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/ln2021"),
+    policy: Annotated[str, typer.Option("--policy")] = "LN-2021",
+    approver: Annotated[str, typer.Option("--approver", help="the demo approver")] = "王芳 (demo approver)",
+    start: Annotated[str, typer.Option("--start", help="the first night")] = "2026-11-02",
+) -> None:
+    """The whole path on a drop, as three nights: notice (公示), batches after the notice, approval, payment files."""
+    from autogrant.transforms.ledger import approve as approve_batch
+    from autogrant.transforms.ledger import awaiting_approval
+    from autogrant.transforms.policy import load
+    from autogrant.transforms.run import run_policy
+    from autogrant.transforms.workdays import add_working_days
+
+    first = _date(start, "--start")
+    ledger = _ledger_path(None, out)
+    notice_days = load(policy).rules.notice_days.value
+    nights = [first, add_working_days(first, notice_days + 1)]
+    nights.append(add_working_days(nights[1], 1))
+    out_console.print(f"night 1 ({nights[0]}): decide, and put the payable units in public notice for {notice_days} working days")
+    run_policy(policy, data, out, today=nights[0], ledger_path=ledger)
+    out_console.print(f"night 2 ({nights[1]}): the notice has ended; the units go into batches awaiting approval")
+    run_policy(policy, data, out, today=nights[1], ledger_path=ledger)
+    batches = awaiting_approval(ledger)
+    for b in batches:
+        approve_batch(ledger, b, approver)
+    out_console.print(f"approved {len(batches)} batches as {approver} (not their preparer)")
+    out_console.print(f"night 3 ({nights[2]}): release the approved batches: ledger, then payment files")
+    finish(run_policy(policy, data, out, today=nights[2], ledger_path=ledger))
+    out_console.print(f"payment files: {out / 'payments'}; check them with: autogrant verify {out}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        err_console.print(f"autogrant: error: {exc}", markup=False)
+        sys.exit(EXIT_INPUT)
+    except GateFailed as exc:
+        err_console.print(f"autogrant: validation failed: {exc}", markup=False)
+        sys.exit(EXIT_GATE)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("autogrant: aborted")
+        sys.exit(130)
+    except Exception as exc:  # the click usage errors and anything unforeseen: one line, details in a log
+        import click
+
+        if isinstance(exc, click.ClickException) or (hasattr(exc, "show") and hasattr(exc, "exit_code")):
+            exc.show()
+            sys.exit(exc.exit_code)
+        log = Path.cwd() / "autogrant-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        err_console.print(f"autogrant: internal error: {type(exc).__name__}: {exc} (details in {log})", markup=False)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

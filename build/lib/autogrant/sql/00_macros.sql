@@ -1,0 +1,90 @@
+-- Reads: nothing. Makes: the macros every staging step uses to check (ok_<kind>) and parse (to_<kind>)
+-- one CSV cell; a cell arrives trimmed and non-empty (empty cells are NULL and checked for presence apart).
+
+-- GB 32100-2015 统一社会信用代码: 18 characters, the first 8 digits, check digit = (31 - Σ cᵢ·wᵢ mod 31) mod 31.
+CREATE OR REPLACE MACRO uscc_digit(s, i) AS
+    instr('0123456789ABCDEFGHJKLMNPQRTUWXY', s[i]) - 1;
+CREATE OR REPLACE MACRO to_uscc(s) AS upper(replace(s, ' ', ''));
+CREATE OR REPLACE MACRO ok_uscc(s) AS
+    regexp_full_match(to_uscc(s), '[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}')
+    AND '0123456789ABCDEFGHJKLMNPQRTUWXY'[((31 - ((uscc_digit(s, 1) * 1 + uscc_digit(s, 2) * 3 + uscc_digit(s, 3) * 9 + uscc_digit(s, 4) * 27 + uscc_digit(s, 5) * 19 + uscc_digit(s, 6) * 26 + uscc_digit(s, 7) * 16 + uscc_digit(s, 8) * 17 + uscc_digit(s, 9) * 20 + uscc_digit(s, 10) * 29 + uscc_digit(s, 11) * 25 + uscc_digit(s, 12) * 13 + uscc_digit(s, 13) * 8 + uscc_digit(s, 14) * 24 + uscc_digit(s, 15) * 10 + uscc_digit(s, 16) * 30 + uscc_digit(s, 17) * 28) % 31)) % 31) + 1]
+        = to_uscc(s)[18];
+
+-- GB 11643-1999 公民身份号码: 17 digits and an ISO 7064 MOD 11-2 check character; the birth date must exist.
+-- The birthplace (first 6 digits) is only warned on: district codes change over time.
+CREATE OR REPLACE MACRO to_person_id(s) AS upper(replace(s, ' ', ''));
+-- The 17 digits as one integer n; digit i (from the left) is n // 10^(17-i) % 10, weight 2^(18-i) mod 11.
+CREATE OR REPLACE MACRO person_id_sum(n) AS (n // 10000000000000000 % 10 * 7 + n // 1000000000000000 % 10 * 9 + n // 100000000000000 % 10 * 10 + n // 10000000000000 % 10 * 5 + n // 1000000000000 % 10 * 8 + n // 100000000000 % 10 * 4 + n // 10000000000 % 10 * 2 + n // 1000000000 % 10 * 1 + n // 100000000 % 10 * 6 + n // 10000000 % 10 * 3 + n // 1000000 % 10 * 7 + n // 100000 % 10 * 9 + n // 10000 % 10 * 10 + n // 1000 % 10 * 5 + n // 100 % 10 * 8 + n // 10 % 10 * 4 + n // 1 % 10 * 2) % 11;
+CREATE OR REPLACE MACRO person_id_check(s) AS '10X98765432'[person_id_sum(TRY_CAST(s[1:17] AS BIGINT)) + 1];
+-- ok_person_id_n takes the value already normalised by to_person_id (the check expands its argument 17 times).
+-- The check digit comes first: DuckDB evaluates it over all rows at once there, but row by row after an AND (4x slower).
+CREATE OR REPLACE MACRO ok_person_id_n(p) AS
+    coalesce(person_id_check(p) = p[18], false)
+    AND regexp_full_match(p, '[0-9]{17}[0-9X]')
+    AND try_strptime(p[7:14], '%Y%m%d') IS NOT NULL;
+CREATE OR REPLACE MACRO ok_person_id(s) AS ok_person_id_n(to_person_id(s));
+
+CREATE OR REPLACE MACRO ok_text(s) AS true;
+CREATE OR REPLACE MACRO to_text(s) AS s;
+
+CREATE OR REPLACE MACRO ok_region(s) AS regexp_full_match(s, '[0-9]{6}');
+CREATE OR REPLACE MACRO to_region(s) AS s;
+
+-- GB/T 4754-2017 行业代码: a section letter and 2 to 4 digits, e.g. C3110.
+CREATE OR REPLACE MACRO ok_industry(s) AS regexp_full_match(upper(s), '[A-T][0-9]{2,4}');
+CREATE OR REPLACE MACRO to_industry(s) AS upper(s);
+
+CREATE OR REPLACE MACRO ok_count(s) AS regexp_full_match(s, '[0-9]{1,12}');
+CREATE OR REPLACE MACRO to_count(s) AS CAST(s AS BIGINT);
+
+CREATE OR REPLACE MACRO ok_year(s) AS regexp_full_match(s, '(19|20)[0-9]{2}');
+CREATE OR REPLACE MACRO to_year(s) AS CAST(s AS INTEGER);
+
+-- Money: yuan with at most 2 decimals, kept as integer fen from here to the payment file.
+CREATE OR REPLACE MACRO ok_money(s) AS regexp_full_match(s, '[0-9]{1,14}(\.[0-9]{1,2})?');
+CREATE OR REPLACE MACRO to_money(s) AS CAST(CAST(s AS DECIMAL(18, 2)) * 100 AS BIGINT);
+CREATE OR REPLACE MACRO ok_signed_money(s) AS regexp_full_match(s, '-?[0-9]{1,14}(\.[0-9]{1,2})?');
+CREATE OR REPLACE MACRO to_signed_money(s) AS CAST(CAST(s AS DECIMAL(18, 2)) * 100 AS BIGINT);
+
+CREATE OR REPLACE MACRO ok_account(s) AS regexp_full_match(s, '[0-9]{6,32}');
+CREATE OR REPLACE MACRO to_account(s) AS s;
+CREATE OR REPLACE MACRO ok_cnaps(s) AS regexp_full_match(s, '[0-9]{12}');
+CREATE OR REPLACE MACRO to_cnaps(s) AS s;
+
+-- Dates: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD, and a day that exists.
+CREATE OR REPLACE MACRO date_digits(s) AS
+    CASE WHEN regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}/[0-9]{2}/[0-9]{2}|[0-9]{8}')
+         THEN replace(replace(s, '-', ''), '/', '') END;
+CREATE OR REPLACE MACRO to_date(s) AS CAST(try_strptime(date_digits(s), '%Y%m%d') AS DATE);
+CREATE OR REPLACE MACRO ok_date(s) AS to_date(s) IS NOT NULL;
+
+-- Fee months: YYYY-MM or YYYYMM, month 01 to 12; kept as the first day of the month.
+CREATE OR REPLACE MACRO month_digits(s) AS
+    CASE WHEN regexp_full_match(s, '[0-9]{4}-?(0[1-9]|1[0-2])') THEN replace(s, '-', '') END;
+CREATE OR REPLACE MACRO to_month(s) AS CAST(try_strptime(month_digits(s) || '01', '%Y%m%d') AS DATE);
+CREATE OR REPLACE MACRO ok_month(s) AS to_month(s) IS NOT NULL;
+
+CREATE OR REPLACE MACRO ok_bool(s) AS lower(s) IN ('true', 'false', '1', '0', 'yes', 'no', 'y', 'n', '是', '否');
+CREATE OR REPLACE MACRO to_bool(s) AS lower(s) IN ('true', '1', 'yes', 'y', '是');
+
+-- A ratio in [0, 1] with at most 8 decimals (e.g. a registered unemployment rate 0.042).
+CREATE OR REPLACE MACRO ok_ratio(s) AS
+    regexp_full_match(s, '0(\.[0-9]{1,8})?|1(\.0{1,8})?|\.[0-9]{1,8}');
+CREATE OR REPLACE MACRO to_ratio(s) AS CAST(s AS DECIMAL(12, 8));
+
+-- Enums take the English name or the Chinese alias (table ref_enum, from transforms/schema.py).
+CREATE OR REPLACE MACRO to_enum(field_name, s) AS
+    (SELECT e.value FROM ref_enum e WHERE e.field = field_name AND e.raw = lower(s));
+CREATE OR REPLACE MACRO ok_enum(field_name, s) AS to_enum(field_name, s) IS NOT NULL;
+
+-- Yuan text with 2 decimals from integer fen, for files people read.
+CREATE OR REPLACE MACRO yuan(fen) AS
+    CASE WHEN fen < 0 THEN '-' ELSE '' END
+    || CAST(abs(fen) // 100 AS VARCHAR) || '.' || lpad(CAST(abs(fen) % 100 AS VARCHAR), 2, '0');
+
+-- Account names compare after trimming and folding full-width forms to half-width (（）→ (), Ａ → A, 　→ space).
+CREATE OR REPLACE MACRO fold_name(s) AS trim(translate(s, '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ '));
+
+-- The distinct elements of a list, in their first order (list_distinct does not keep order).
+CREATE OR REPLACE MACRO list_distinct_ordered(xs) AS
+    list_filter(xs, lambda x, i: x IS NOT NULL AND x <> '' AND list_position(xs, x) = i);

@@ -1,0 +1,16 @@
+-- Reads: chk_roster (typed insured spells with their cell errors). Makes: chk_roster with the row rules added.
+-- A spell ends on or after it starts; the same spell (person, unit, start) sent twice is quarantined after its first line.
+
+UPDATE chk_roster SET errors = list_append(errors, {
+        'column': 'end_date', 'value': CAST(end_date AS VARCHAR),
+        'reason': 'is before start_date ' || CAST(start_date AS VARCHAR)})
+WHERE end_date < start_date;
+
+UPDATE chk_roster SET errors = list_append(errors, {
+        'column': 'person_id', 'value': chk_roster.person_id,
+        'reason': 'the same spell (person, unit, start_date) is already on line ' || d.first_line})
+FROM (SELECT person_id, uscc, start_date, min(line) AS first_line
+      FROM chk_roster WHERE person_id IS NOT NULL AND uscc IS NOT NULL AND start_date IS NOT NULL
+      GROUP BY ALL HAVING count(*) > 1) d
+WHERE chk_roster.person_id = d.person_id AND chk_roster.uscc = d.uscc
+  AND chk_roster.start_date = d.start_date AND chk_roster.line > d.first_line;

@@ -1,0 +1,106 @@
+-- Reads: unit_facts, unit_size, unit_rate_arm, region_facts, policy, policy_rate_arms, ledger_holds.
+-- Makes: decision_details, one row per unit of a region that can be decided: every rule evaluated, reasons, amounts, clauses.
+
+CREATE OR REPLACE TEMP TABLE unit_rules AS
+SELECT f.*, s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, r.adjustment_approved,
+       r.reserve_sufficient, r.registered_unemployment_rate, r.avg_monthly_benefit,
+       a.name AS rate_arm, a.cite AS rate_arm_cite,
+       -- the limit that applies: a small unit's own limit where the policy has one, else the general or the region's rate
+       CASE WHEN p.small_unit_max_headcount IS NOT NULL AND f.headcount_end <= p.small_unit_max_headcount
+            THEN 'small_unit' WHEN p.layoff_limit_from_region THEN 'region_rate' ELSE 'general' END AS layoff_limit_kind,
+       CASE WHEN p.small_unit_max_headcount IS NOT NULL AND f.headcount_end <= p.small_unit_max_headcount
+            THEN p.layoff_limit_small WHEN p.layoff_limit_from_region THEN r.registered_unemployment_rate
+            ELSE p.layoff_limit END AS layoff_limit,
+       p.size_class_matters AND f.unit_type = 'enterprise' AND s.size_class_used IS NULL AS size_class_missing,
+       CASE WHEN p.amount_formula = 'premium_share' AND NOT (p.size_class_matters AND f.unit_type = 'enterprise' AND s.size_class_used IS NULL)
+            THEN a.rate END AS rate
+FROM unit_facts f
+CROSS JOIN policy p
+JOIN region_facts r ON r.region_code = f.region_code AND r.missing IS NULL
+JOIN unit_size s USING (uscc)
+LEFT JOIN unit_rate_arm ua USING (uscc)
+LEFT JOIN policy_rate_arms a ON a.arm_no = ua.arm_no;
+
+CREATE OR REPLACE TEMP TABLE unit_flags AS
+SELECT u.*,
+       CASE WHEN p.amount_formula = 'premium_share' THEN CAST(floor(u.premium_base * u.rate) AS BIGINT)
+            -- 内蒙古工作方案 二(二): months × the region's average monthly benefit × insured headcount
+            ELSE p.benefit_months * u.avg_monthly_benefit * u.headcount_ref END AS amount_formula_fen,
+       u.register_row_quarantined OR u.quarantined_rows IS NOT NULL AS invalid_input,
+       NOT coalesce(list_contains(p.eligible_unit_types, u.unit_type), false) AS unit_type_ineligible,
+       coalesce(list_contains(p.inactive_statuses, u.status), false) AS unit_inactive,
+       NOT u.reserve_sufficient AND NOT (p.adjustment_fund_allowed AND u.adjustment_approved) AS region_reserve_insufficient,
+       p.size_classes_covered IS NOT NULL AND u.size_class_used IS NOT NULL
+           AND NOT list_contains(p.size_classes_covered, u.size_class_used) AS size_class_ineligible,
+       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AS headcount_over_cap,
+       -- exact ratio: layoff_count ÷ headcount_start against the limit, as layoff_count against limit × headcount_start
+       u.headcount_start > 0 AND CASE WHEN p.layoff_strict
+                                      THEN NOT (u.layoff_count < u.layoff_limit * u.headcount_start)
+                                      ELSE u.layoff_count > u.layoff_limit * u.headcount_start END AS layoff_rate_exceeded,
+       p.arrears_paid_up AND u.arrears_as_of > 0 AS arrears_outstanding,
+       u.premium_base = 0 AS no_premium_paid,
+       p.exclude_dishonest AND coalesce(u.on_dishonest_list, false) AS dishonest_entity,
+       p.exclude_zombie AND coalesce(u.on_zombie_list, false) AS zombie_enterprise,
+       u.double_dip_subsidies IS NOT NULL AS double_dip,
+       p.difficulty_list_required AND NOT coalesce(u.on_difficulty_list, false) AS not_in_difficulty,
+       u.bank_account IS NULL OR u.bank_code IS NULL AS bank_account_missing,
+       u.bank_account IS NOT NULL AND u.bank_code IS NOT NULL
+           AND coalesce(fold_name(u.account_name), '') <> fold_name(u.unit_name) AS account_name_mismatch,
+       -- returned by the bank: held while the unit's account is still the one the payment bounced from
+       EXISTS (SELECT 1 FROM ledger_holds h WHERE h.uscc = u.uscc AND h.hold = 'PAYMENT_RETURNED'
+               AND h.bank_account IS NOT DISTINCT FROM u.bank_account AND h.bank_code IS NOT DISTINCT FROM u.bank_code) AS payment_returned,
+       u.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'UNDER_OBJECTION') AS under_objection,
+       u.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'OBJECTION_UPHELD') AS objection_upheld
+FROM unit_rules u CROSS JOIN policy p;
+
+CREATE OR REPLACE TABLE decision_details AS
+WITH coded AS (
+    SELECT f.*,
+           coalesce(f.amount_formula_fen, 0) AS amount_due_calc,
+           coalesce(f.amount_formula_fen, 0) > 0 AND f.already_paid >= f.amount_formula_fen AS already_paid_full,
+           NOT f.no_premium_paid AND f.amount_formula_fen = 0 AS amount_zero
+    FROM unit_flags f
+), listed AS (
+    SELECT c.*,
+           -- a unit whose register row was quarantined has nothing else to evaluate: INVALID_INPUT alone
+           CASE WHEN register_row_quarantined THEN ['INVALID_INPUT'] ELSE list_filter([
+               CASE WHEN invalid_input THEN 'INVALID_INPUT' END,
+               CASE WHEN unit_type_ineligible THEN 'UNIT_TYPE_INELIGIBLE' END,
+               CASE WHEN unit_inactive THEN 'UNIT_INACTIVE' END,
+               CASE WHEN region_reserve_insufficient THEN 'REGION_RESERVE_INSUFFICIENT' END,
+               CASE WHEN size_class_ineligible THEN 'SIZE_CLASS_INELIGIBLE' END,
+               CASE WHEN headcount_over_cap THEN 'HEADCOUNT_OVER_CAP' END,
+               CASE WHEN layoff_rate_exceeded THEN 'LAYOFF_RATE_EXCEEDED' END,
+               CASE WHEN arrears_outstanding THEN 'ARREARS_OUTSTANDING' END,
+               CASE WHEN no_premium_paid THEN 'NO_PREMIUM_PAID' END,
+               CASE WHEN dishonest_entity THEN 'DISHONEST_ENTITY' END,
+               CASE WHEN zombie_enterprise THEN 'ZOMBIE_ENTERPRISE' END,
+               CASE WHEN double_dip THEN 'DOUBLE_DIP' END,
+               CASE WHEN not_in_difficulty THEN 'NOT_IN_DIFFICULTY' END,
+               CASE WHEN already_paid_full THEN 'ALREADY_PAID' END,
+               CASE WHEN amount_zero THEN 'AMOUNT_ZERO' END,
+               CASE WHEN objection_upheld THEN 'OBJECTION_UPHELD' END], lambda x: x IS NOT NULL) END AS reject_codes,
+           CASE WHEN register_row_quarantined THEN [] ELSE list_filter([
+               CASE WHEN size_class_missing THEN 'SIZE_CLASS_MISSING' END,
+               CASE WHEN bank_account_missing THEN 'BANK_ACCOUNT_MISSING' END,
+               CASE WHEN account_name_mismatch THEN 'ACCOUNT_NAME_MISMATCH' END,
+               CASE WHEN payment_returned THEN 'PAYMENT_RETURNED' END,
+               CASE WHEN under_objection THEN 'UNDER_OBJECTION' END], lambda x: x IS NOT NULL) END AS hold_codes
+    FROM coded c
+), decided AS (
+    SELECT l.*,
+           CASE WHEN len(reject_codes) > 0 THEN 'REJECT' WHEN len(hold_codes) > 0 THEN 'HOLD' ELSE 'PAY' END AS decision,
+           list_concat(reject_codes, hold_codes) AS codes
+    FROM listed l
+)
+SELECT p.policy_id, d.*,
+       array_to_string(d.codes, ';') AS reasons,
+       -- what the policy grants: nothing on a rejection other than "already paid in full"
+       CASE WHEN d.decision = 'REJECT' AND d.reject_codes <> ['ALREADY_PAID'] THEN 0 ELSE d.amount_due_calc END AS amount_due,
+       CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc - d.already_paid, 0) ELSE 0 END AS amount,
+       CASE WHEN d.decision = 'PAY'
+            THEN array_to_string(list_distinct_ordered([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])]), '; ')
+            ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[
+                     CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_limit_kind = 'small_unit' THEN c || '_SMALL' ELSE c END])), '; ')
+       END AS citations
+FROM decided d CROSS JOIN policy p;

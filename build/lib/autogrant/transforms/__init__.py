@@ -1,0 +1,1 @@
+"""autogrant transforms: the plain functions that do the work; flows only orchestrate."""

@@ -1,0 +1,144 @@
+"""Facts and decisions: the policy as tables, then the SQL steps 20-40 over every unit in scope at once."""
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from autogrant.transforms import sqlsteps
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.paths import REFERENCE_DIR
+from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
+
+FACT_STEPS = ("20_unit_facts.sql", "21_size_class.sql", "25_region_facts.sql", "26_rate_arm.sql")
+DECISION_STEPS = ("30_decisions.sql", "40_decisions_out.sql")
+
+
+@dataclass
+class RegionError:
+    region_code: str
+    message: str
+
+
+def scope_regions(loaded: LoadedPolicy, regions: list[str] | None) -> list[str]:
+    """The policy's regions, or those of them named with --region (an unknown one is an input error)."""
+    own = loaded.rules.regions.value
+    if not regions:
+        return list(own)
+    unknown = [r for r in regions if r not in own]
+    if unknown:
+        raise InputError(f"region {', '.join(unknown)} is not a region of policy {loaded.id} (its regions: {', '.join(own)})")
+    return sorted(set(regions))
+
+
+def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None) -> dt.date:
+    """Write the tables through which policy values reach SQL: policy (one row), policy_regions, policy_rate_arms."""
+    r = loaded.rules
+    as_of = as_of or r.default_as_of.value
+    y = r.assessed_year.value
+    limit = r.layoff_rate_max.value
+    row = {
+        "policy_id": loaded.id,
+        "assessed_year": y,
+        "year_start": dt.date(y, 1, 1),
+        "year_end": dt.date(y, 12, 31),
+        "reference_date": r.reference_date.value,
+        "as_of": as_of,
+        "headcount_cap": r.headcount_cap.value if r.headcount_cap else None,
+        "layoff_formula": r.layoff_formula.value,
+        "layoff_limit": None if limit == REGION_RATE else limit,
+        "layoff_limit_from_region": limit == REGION_RATE,
+        "layoff_strict": r.layoff_comparison.value == "below",
+        "small_unit_max_headcount": r.small_unit_max_headcount.value if r.small_unit_max_headcount else None,
+        "layoff_limit_small": r.layoff_rate_max_small.value if r.layoff_rate_max_small else None,
+        "size_class_matters": loaded.policy.size_class_matters,
+        "size_classes_covered": r.size_classes_covered.value if r.size_classes_covered else None,
+        "amount_formula": r.amount_formula.value,
+        "benefit_months": r.benefit_months.value if r.benefit_months else None,
+        "reserve_months_min": r.reserve_months_min.value,
+        "adjustment_fund_allowed": r.adjustment_fund_allowed.value,
+        "arrears_paid_up": r.arrears_paid_up.value,
+        "exclude_dishonest": r.exclude_dishonest.value,
+        "exclude_zombie": r.exclude_zombie.value,
+        "double_dip_subsidy_types": r.double_dip_subsidy_types.value,
+        "difficulty_list_required": r.difficulty_list_required.value,
+        "eligible_unit_types": r.eligible_unit_types.value,
+        "inactive_statuses": r.inactive_statuses.value,
+    }
+    cites = loaded.policy.cites()
+    policy = pa.table(
+        {k: [v] for k, v in row.items()} | {"cites": pa.array([list(cites.items())], type=pa.map_(pa.string(), pa.string()))}
+    )
+    con.register("policy_in", policy)
+    con.execute(
+        """CREATE OR REPLACE TABLE policy AS SELECT * REPLACE (
+               CAST(layoff_limit AS DECIMAL(12, 8)) AS layoff_limit,
+               CAST(layoff_limit_small AS DECIMAL(12, 8)) AS layoff_limit_small,
+               CAST(double_dip_subsidy_types AS VARCHAR[]) AS double_dip_subsidy_types,
+               CAST(size_classes_covered AS VARCHAR[]) AS size_classes_covered,
+               CAST(headcount_cap AS BIGINT) AS headcount_cap,
+               CAST(small_unit_max_headcount AS BIGINT) AS small_unit_max_headcount,
+               CAST(benefit_months AS BIGINT) AS benefit_months)
+           FROM policy_in"""
+    )
+    con.unregister("policy_in")
+    con.execute("CREATE OR REPLACE TABLE policy_regions (region_code VARCHAR PRIMARY KEY)")
+    con.executemany("INSERT INTO policy_regions VALUES (?)", [(c,) for c in regions])
+    con.execute(
+        """CREATE OR REPLACE TABLE policy_rate_arms (arm_no INTEGER, name VARCHAR, industries VARCHAR[],
+           size_classes VARCHAR[], paid_up_arrears BOOLEAN, rate DECIMAL(6, 4), cite VARCHAR)"""
+    )
+    arms = [(i, a.name, a.industries, a.size_classes, a.paid_up_arrears, a.rate, a.cite) for i, a in enumerate(r.rate_arms)]
+    if arms:  # a policy whose amount is not a share of the premium has none
+        con.executemany("INSERT INTO policy_rate_arms VALUES (?, ?, ?, ?, ?, ?, ?)", arms)
+    return as_of
+
+
+def load_reference_tables(con) -> None:
+    """国统字〔2017〕213号 as tables; money thresholds in fen like the staged amounts."""
+    with (REFERENCE_DIR / "nbs_2017_sectors.csv").open(encoding="utf-8") as fh:
+        sectors = [(r["prefix"], r["sector"]) for r in csv.DictReader(fh)]
+    with (REFERENCE_DIR / "nbs_2017_thresholds.csv").open(encoding="utf-8") as fh:
+        scale = {"employees": 1, "revenue": 100, "total_assets": 100}
+        thresholds = [
+            (r["sector"], r["indicator"], *(int(r[k]) * scale[r["indicator"]] for k in ("large_min", "medium_min", "small_min")))
+            for r in csv.DictReader(fh)
+        ]
+    con.execute("CREATE OR REPLACE TABLE ref_nbs_sectors (prefix VARCHAR, sector VARCHAR)")
+    con.executemany("INSERT INTO ref_nbs_sectors VALUES (?, ?)", sectors)
+    con.execute(
+        """CREATE OR REPLACE TABLE ref_nbs_thresholds (sector VARCHAR, indicator VARCHAR,
+           large_min BIGINT, medium_min BIGINT, small_min BIGINT)"""
+    )
+    con.executemany("INSERT INTO ref_nbs_thresholds VALUES (?, ?, ?, ?, ?)", thresholds)
+
+
+def ensure_ledger_views(con) -> None:
+    """Without a ledger (a first run, a what-if), nothing was paid and nothing is held by the workflow."""
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()").fetchall()
+    }
+    if "ledger_paid" not in tables:
+        con.execute("CREATE TABLE ledger_paid (uscc VARCHAR, amount_fen BIGINT)")
+    if "ledger_holds" not in tables:
+        con.execute("CREATE TABLE ledger_holds (uscc VARCHAR, hold VARCHAR, bank_account VARCHAR, bank_code VARCHAR)")
+
+
+def compute_facts(con) -> list[RegionError]:
+    load_reference_tables(con)
+    ensure_ledger_views(con)
+    for step in FACT_STEPS:
+        sqlsteps.run(con, step)
+    return [
+        RegionError(code, f"region {code}: {missing}; no decision is written for it")
+        for code, missing in con.execute(
+            """SELECT region_code, missing FROM region_facts WHERE missing IS NOT NULL
+               AND region_code IN (SELECT region_code FROM unit_facts) ORDER BY region_code"""
+        ).fetchall()
+    ]
+
+
+def compute_decisions(con) -> None:
+    for step in DECISION_STEPS:
+        sqlsteps.run(con, step)

@@ -1,0 +1,171 @@
+"""`autogrant explain`: one unit's decision as a clerk reads it, rule by rule, from decision_details."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+
+from autogrant.transforms import decide
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.money import yuan
+from autogrant.transforms.policy import load
+from autogrant.transforms.run import Timer, connect, decide_drop
+
+
+def _yuan(fen) -> str:
+    return "-" if fen is None else yuan(int(fen), grouping=True)
+
+
+def _ratio(num: int, den: int) -> str:
+    return "0" if not den else f"{num}/{den} = {num / den:.4%}"
+
+
+def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
+    """(rule, the unit's value, the limit, failed, clause) for every rule the policy evaluates."""
+    op = "<" if d["layoff_strict"] else "<="
+    limit = "-" if d["layoff_limit"] is None else f"{d['layoff_limit'].normalize():f}"
+    reserve = (
+        f"{d['balance'] / d['monthly_expenditure']:.2f} months" if d.get("monthly_expenditure") else "no fund position"
+    ) + (", adjustment fund granted" if d.get("adjustment_approved") else "")
+    layoff_cite = cites["LAYOFF_RATE_EXCEEDED_SMALL" if d["layoff_limit_kind"] == "small_unit" else "LAYOFF_RATE_EXCEEDED"]
+    out = [
+        (
+            "input complete",
+            d["quarantined_rows"] or "all rows staged",
+            "no quarantined row of the unit",
+            d["invalid_input"],
+            cites["INVALID_INPUT"],
+        ),
+        (
+            "unit type",
+            d["unit_type"],
+            ", ".join(d["eligible_unit_types"]),
+            d["unit_type_ineligible"],
+            cites["UNIT_TYPE_INELIGIBLE"],
+        ),
+        ("unit status", d["status"], "not " + ", ".join(d["inactive_statuses"]), d["unit_inactive"], cites["UNIT_INACTIVE"]),
+        (
+            "region reserve",
+            reserve,
+            f">= {d['reserve_months_min']} months",
+            d["region_reserve_insufficient"],
+            cites["REGION_RESERVE_INSUFFICIENT"],
+        ),
+    ]
+    if d["size_class_matters"]:
+        out.append(("size class", f"{d['size_class_used'] or 'unknown'} ({d['size_source']})",
+                    ", ".join(d["size_classes_covered"]) if d["size_classes_covered"] else "known for an enterprise",
+                    d["size_class_ineligible"] or d["size_class_missing"], cites["SIZE_CLASS_MISSING"]))  # fmt: skip
+    if d["headcount_cap"] is not None:
+        out.append(
+            (
+                "insured on reference date",
+                str(d["headcount_ref"]),
+                f"<= {d['headcount_cap']}",
+                d["headcount_over_cap"],
+                cites["HEADCOUNT_OVER_CAP"],
+            )
+        )
+    out += [
+        ("layoff rate", f"{_ratio(d['layoff_count'], d['headcount_start'])} ({d['headcount_start']} -> {d['headcount_end']}"
+         + (f", {d['natural_exits']} natural exits" if d["natural_exits"] else "") + ")",
+         f"{op} {limit} ({d['layoff_limit_kind'].replace('_', ' ')})", d["layoff_rate_exceeded"], layoff_cite),
+        ("arrears at cut-off", _yuan(d["arrears_as_of"]) + (" (paid up after year end)" if d["paid_up_arrears"] else ""),
+         "0.00", d["arrears_outstanding"], cites["ARREARS_OUTSTANDING"]),
+        ("premium paid in the assessed year", _yuan(d["premium_base"]), "> 0.00", d["no_premium_paid"], cites["NO_PREMIUM_PAID"]),
+        ("dishonest list", "listed" if d["on_dishonest_list"] else "not listed", "not listed", d["dishonest_entity"], cites["DISHONEST_ENTITY"]),
+        ("zombie list", "listed" if d["on_zombie_list"] else "not listed", "not listed", d["zombie_enterprise"], cites["ZOMBIE_ENTERPRISE"]),
+    ]  # fmt: skip
+    if d["double_dip_subsidy_types"]:
+        out.append(
+            (
+                "other subsidies",
+                d["double_dip_subsidies"] or "none",
+                "none of " + ", ".join(d["double_dip_subsidy_types"]),
+                d["double_dip"],
+                cites["DOUBLE_DIP"],
+            )
+        )
+    if d["difficulty_list_required"]:
+        out.append(
+            (
+                "difficulty list",
+                "listed" if d["on_difficulty_list"] else "not listed",
+                "listed",
+                d["not_in_difficulty"],
+                cites["NOT_IN_DIFFICULTY"],
+            )
+        )
+    out += [
+        ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"], cites["ALREADY_PAID"]),
+        ("bank account", "given" if not d["bank_account_missing"] else "missing", "account and CNAPS code", d["bank_account_missing"], cites["BANK_ACCOUNT_MISSING"]),
+        ("account name", d["account_name"] or "-", d["unit_name"], d["account_name_mismatch"], cites["ACCOUNT_NAME_MISMATCH"]),
+        ("bank return", "returned" if d["payment_returned"] else "none", "none open", d["payment_returned"], cites["PAYMENT_RETURNED"]),
+        ("objection", "open" if d["under_objection"] else "none", "none open", d["under_objection"], cites["UNDER_OBJECTION"]),
+    ]  # fmt: skip
+    return out
+
+
+def render(d: dict, cites: dict) -> str:
+    lines = [
+        f"{d['unit_name']}  {d['uscc']}  region {d['region_code']}  policy {d['policy_id']}",
+        f"decision: {d['decision']}" + (f"  ({d['reasons']})" if d["reasons"] else ""),
+        "",
+    ]
+    for rule, value, limit, failed, cite in rules_of(d, cites):
+        lines.append(f"  [{'FAIL' if failed else 'pass'}] {rule}: {value}  | limit: {limit}  | {cite}")
+    lines.append("")
+    if d["amount_formula"] == "premium_share":
+        rate = "-" if d["rate"] is None else f"{d['rate']:.2f}"
+        lines.append(f"amount due: floor({_yuan(d['premium_base'])} x {rate}) = {_yuan(d['amount_due_calc'])} yuan"
+                     + (f"  (rate arm '{d['rate_arm']}': {d['rate_arm_cite']})" if d["rate_arm"] else ""))  # fmt: skip
+    else:
+        lines.append(f"amount due: {d['benefit_months']} months x {_yuan(d['avg_monthly_benefit'])} x {d['headcount_ref']} insured "
+                     f"= {_yuan(d['amount_due_calc'])} yuan")  # fmt: skip
+    lines.append(f"already paid: {_yuan(d['already_paid'])}  payable now: {_yuan(d['amount'])} yuan")
+    lines.append(f"clauses: {d['citations']}")
+    return "\n".join(lines)
+
+
+def _details(con, uscc: str) -> dict:
+    cur = con.execute(
+        "SELECT d.*, p.* EXCLUDE (policy_id, layoff_limit) FROM decision_details d CROSS JOIN policy p WHERE d.uscc = ?",
+        [uscc.upper()],
+    )
+    rows = cur.fetchall()
+    if not rows:
+        raise InputError(f"unit {uscc} is not among the decisions (out of scope, or not in the drop)")
+    return dict(zip([c[0] for c in cur.description], rows[0], strict=False))
+
+
+def explain_from_out(out: Path, uscc: str) -> str:
+    parts = sorted(out.glob("regions/*/decision_details.parquet"))
+    if not parts:
+        raise InputError(f"{out} holds no decisions of an earlier run (regions/*/decision_details.parquet)")
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE decision_details AS SELECT * FROM read_parquet(?) WHERE uscc = ?",
+        [[p.as_posix() for p in parts], uscc.upper()],
+    )
+    policy_id = con.execute("SELECT any_value(policy_id) FROM decision_details").fetchall()[0][0]
+    if policy_id is None:
+        raise InputError(f"unit {uscc} is not among the decisions in {out}")
+    loaded = load(policy_id)
+    decide.load_policy_tables(con, loaded, list(loaded.rules.regions.value), _as_of(out))
+    return render(_details(con, uscc), loaded.policy.cites())
+
+
+def _as_of(out: Path) -> dt.date | None:
+
+    manifest = out / "manifest.json"
+    if manifest.is_file():
+        return dt.date.fromisoformat(json.loads(manifest.read_text(encoding="utf-8"))["as_of"])
+    return None
+
+
+def explain_from_drop(policy_id: str, data: Path, uscc: str, as_of: dt.date | None) -> str:
+    loaded = load(policy_id)
+    con = connect()
+    decide_drop(con, loaded, data, None, as_of, Timer())
+    return render(_details(con, uscc), loaded.policy.cites())

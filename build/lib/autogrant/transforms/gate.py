@@ -1,0 +1,204 @@
+"""The validation gate: Great Expectations over a region's decisions and its payment batch, before any file.
+
+A failing suite raises GateFailed naming each failed expectation and on how many rows; the region then writes
+no payment file and takes no step in the ledger. Results go to a file-backed GX context under OUT/validation/,
+whose Data Docs (one page per run and region) are made readable offline by ``offline_docs``.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autogrant.expectations import suites
+from autogrant.transforms.errors import GateFailed
+
+DECISIONS_FRAME = """
+SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,
+       CAST(d.amount AS BIGINT) AS amount_fen, CAST(d.amount_due AS BIGINT) AS amount_due_fen,
+       CAST(d.already_paid + d.amount AS BIGINT) AS paid_after_fen,
+       CAST(d.headcount_ref AS BIGINT) AS headcount_ref,
+       CAST(coalesce(p.headcount_cap, 9223372036854775807) AS BIGINT) AS headcount_cap,
+       -- the formula's own ceiling, recomputed: floor(rate x premium_base), or months x benefit x headcount
+       CAST(CASE WHEN p.amount_formula = 'premium_share' THEN coalesce(floor(d.rate * d.premium_base), 0)
+                 ELSE coalesce(p.benefit_months * d.avg_monthly_benefit * d.headcount_ref, 0) END AS BIGINT) AS formula_max_fen
+FROM {table} d CROSS JOIN policy p
+WHERE d.region_code = ?
+ORDER BY d.uscc
+"""
+
+BATCH_FRAME = """
+SELECT payment_id, uscc, bank_account, bank_code, channel,
+       CASE WHEN amount_fen > 5000000 THEN 'HVPS' ELSE 'BEPS' END AS channel_expected,
+       CAST(amount_fen AS BIGINT) AS amount_fen, CAST(decision_amount_fen AS BIGINT) AS decision_amount_fen,
+       CAST(paid_after_fen AS BIGINT) AS paid_after_fen, CAST(amount_due_fen AS BIGINT) AS amount_due_fen
+FROM release_payments ORDER BY payment_id
+"""
+
+
+@dataclass
+class GateResult:
+    region: str
+    suites: dict[str, int] = field(default_factory=dict)  # suite -> expectations evaluated
+    failures: list[str] = field(default_factory=list)
+
+
+class Gate:
+    """One GX file context per run; ``validate_region`` per region; ``finish`` builds the offline Data Docs."""
+
+    def __init__(self, out: Path, run_name: str, setup: bool = True):
+        """setup=False: a fan-out worker's gate, which only runs the checkpoints the coordinator saved."""
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx, self.run_name = gx, run_name
+        self.root = Path(out) / "validation"
+        self.docs = self.root / "docs"
+        self.ctx = gx.get_context(mode="file", project_root_dir=str(self.root))
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        if not setup:
+            self.checkpoints = {name: self.ctx.checkpoints.get(name) for name in suites.SUITES}
+            return
+        if "autogrant" not in self.ctx.get_config().data_docs_sites:
+            self.ctx.add_data_docs_site(
+                site_name="autogrant",
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(self.docs)},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+        source = self.ctx.data_sources.add_or_update_pandas("autogrant")
+        self.checkpoints = {name: self._checkpoint(source, name, build()) for name, build in suites.SUITES.items()}
+
+    def _checkpoint(self, source, name: str, suite):
+        """Suite, validation definition and checkpoint of one suite, saved once a run; each region runs it."""
+        gx = self.gx
+        try:
+            asset = source.get_asset(name)
+        except LookupError:
+            asset = source.add_dataframe_asset(name)
+        names = [b.name for b in asset.batch_definitions]
+        batch = asset.get_batch_definition("whole") if "whole" in names else asset.add_batch_definition_whole_dataframe("whole")
+        suite = self.ctx.suites.add_or_update(suite)
+        vd = self.ctx.validation_definitions.add_or_update(gx.ValidationDefinition(data=batch, suite=suite, name=name))
+        return self.ctx.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[vd],
+                actions=[],  # the Data Docs are built once, in finish()
+                result_format={"result_format": "SUMMARY"},
+            )
+        )
+
+    def _run(self, name: str, frame, region: str, parameters: dict, result: GateResult) -> None:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        run = self.checkpoints[name].run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=parameters,
+            run_id=RunIdentifier(run_name=f"{self.run_name}-{region}"),
+        )
+        evaluated = 0
+        for vr in run.run_results.values():
+            for r in vr.results:
+                evaluated += 1
+                if not r.success:
+                    n = r.result.get("unexpected_count")
+                    observed = r.result.get("observed_value")
+                    what = (
+                        f"on {n} of {r.result.get('element_count', len(frame))} rows" if n is not None else f"observed {observed}"
+                    )
+                    kwargs = {k: v for k, v in r.expectation_config.kwargs.items() if k not in ("batch_id", "condition_parser")}
+                    result.failures.append(f"{name}: {r.expectation_config.type} {kwargs} failed {what}")
+        expected = suites.EXPECTED_COUNTS[name]
+        if evaluated != expected:  # an expectation GX could not load is dropped silently: never pass on fewer
+            result.failures.append(f"{name}: {evaluated} expectations evaluated, {expected} expected")
+        result.suites[name] = evaluated
+
+    def validate_region(self, con, region: str, units_in_scope: int, table: str = "decision_details") -> GateResult:
+        result = GateResult(region)
+        frame = con.sql(DECISIONS_FRAME.format(table=table), params=[region]).to_arrow_table().to_pandas()
+        self._run("decisions", frame, region, {"units_in_scope": units_in_scope}, result)
+        return result
+
+    def validate_batch(self, con, region: str, result: GateResult) -> None:
+        frame = con.sql(BATCH_FRAME).to_arrow_table().to_pandas()
+        # expected independently of the batch rows: tonight's PAY amounts of the units of the approved claims
+        total, count = con.execute(
+            """SELECT coalesce(sum(d.amount), 0), count(*) FROM decision_details d
+               WHERE d.decision = 'PAY' AND d.uscc IN (SELECT uscc FROM release_rows WHERE payable)"""
+        ).fetchall()[0]
+        self._run("payment_batch", frame, region, {"expected_total_fen": int(total), "expected_count": int(count)}, result)
+
+    def finish(self) -> Path:
+        self.ctx.build_data_docs(site_names=["autogrant"])
+        offline_docs(self.docs)
+        return self.docs / "index.html"
+
+
+def raise_if_failed(result: GateResult) -> None:
+    if result.failures:
+        raise GateFailed(f"region {result.region}: " + "; ".join(result.failures))
+
+
+# ---- Data Docs offline: CDN assets replaced by copies from pip packages, the rest removed -------------------------
+
+REMOTE_TAG = re.compile(r"<(link|script)\b[^>]*?(href|src)=\"(https?://[^\"]+)\"[^>]*>(\s*</script>)?", re.I)
+REMOTE_IMG = re.compile(r"<img\b[^>]*?src=\"https?://[^\"]+\"[^>]*>", re.I)
+REMOTE_URL = re.compile(r"url\((['\"]?)https?://[^)]+\)", re.I)
+
+
+def _vendor_assets(static: Path) -> dict[str, str]:
+    """Copy Bootstrap 4, jQuery and Font Awesome from the xstatic packages; name -> path under static/."""
+    import shutil
+
+    import xstatic.pkg.bootstrap as bootstrap
+    import xstatic.pkg.font_awesome as font_awesome
+    import xstatic.pkg.jquery as jquery
+
+    target = static / "vendor"
+    if not target.exists():
+        shutil.copytree(Path(bootstrap.BASE_DIR), target / "bootstrap")
+        shutil.copytree(Path(font_awesome.BASE_DIR), target / "font-awesome")
+        (target / "jquery").mkdir(parents=True)
+        shutil.copy(Path(jquery.BASE_DIR) / "jquery.min.js", target / "jquery" / "jquery.min.js")
+    return {
+        "bootstrap.min.css": "vendor/bootstrap/css/bootstrap.min.css",
+        "bootstrap.min.js": "vendor/bootstrap/js/bootstrap.bundle.min.js",
+        "all.min.css": "vendor/font-awesome/css/all.min.css",
+        "jquery-3.7.1.min.js": "vendor/jquery/jquery.min.js",
+    }
+
+
+def offline_docs(docs: Path) -> int:
+    """Rewrite every page so that it makes no request to the internet; returns the pages rewritten."""
+    if not docs.exists():
+        return 0
+    static = docs / "static"
+    assets = _vendor_assets(static)
+    for css in static.rglob("*.css"):  # GX's own stylesheet draws its logo from the web
+        text = css.read_text(encoding="utf-8", errors="replace")
+        if REMOTE_URL.search(text):
+            css.write_text(REMOTE_URL.sub("none", text), encoding="utf-8")
+    pages = 0
+    for page in docs.rglob("*.html"):
+        prefix = "../" * (len(page.relative_to(docs).parts) - 1) + "static/"
+        html = page.read_text(encoding="utf-8")
+
+        def local(m: re.Match, prefix: str = prefix) -> str:
+            name = m.group(3).rsplit("/", 1)[-1]
+            if name in assets:
+                attr = "href" if m.group(1).lower() == "link" else "src"
+                tag = (
+                    f'<link rel="stylesheet" href="{prefix}{assets[name]}">'
+                    if attr == "href"
+                    else f'<script src="{prefix}{assets[name]}"></script>'
+                )
+                return tag
+            return ""  # datepicker, bootstrap-table, vega: not needed to read a validation page
+
+        new = REMOTE_URL.sub("none", REMOTE_IMG.sub("", REMOTE_TAG.sub(local, html)))
+        if new != html:
+            page.write_text(new, encoding="utf-8")
+            pages += 1
+    return pages

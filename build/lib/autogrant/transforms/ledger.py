@@ -1,0 +1,277 @@
+"""The ledger: a DuckDB file kept across runs, the only record of money released.
+
+Workflow per unit and policy (seeds 000, 001; Dalian practice): claim in public notice (公示) for notice_days
+working days -> batch awaiting approval -> approved by someone other than its preparer -> released (ledger rows,
+then the payment file) -> reconciled with the bank's results. Every write is one transaction; the SQL is in
+sql/5x_*.sql. Files are written only from committed ledger rows, so a crash between the commit and the file is
+repaired by the next run (``recover``), which writes the same bytes.
+"""
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from autogrant.transforms import files, sqlsteps
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.money import yuan as _yuan
+
+LEDGER_FILE = "ledger.duckdb"
+
+
+class LedgerRefused(Exception):
+    """A write the ledger's rules refuse (paid beyond amount_due, a broken chain, self-approval)."""
+
+
+@dataclass
+class RunParams:
+    policy_id: str
+    region_code: str
+    today: dt.date
+    operator: str
+    notice_days: int
+    notice_end: dt.date
+
+
+def attach(con, path: Path) -> None:
+    """Attach the ledger file to a run's connection as ``ledger``, creating its tables the first time."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con.execute("ATTACH ? AS ledger", [str(path)])
+    except duckdb.IOException as exc:
+        raise InputError(
+            f"ledger {path} cannot be opened (is another autogrant run using it?): {str(exc).splitlines()[0]}"
+        ) from None
+    sqlsteps.run(con, "50_ledger_schema.sql")
+
+
+@contextlib.contextmanager
+def opened(path: Path):
+    """A connection with only the ledger attached, for the clerks' commands (approve, object, resolve)."""
+    if not Path(path).is_file():
+        raise InputError(f"no ledger at {path} (a run creates it; give --ledger PATH)")
+    con = duckdb.connect(":memory:")
+    try:
+        attach(con, path)
+        yield con
+    finally:
+        con.close()
+
+
+def set_params(con, p: RunParams) -> None:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE run_params AS SELECT ?::VARCHAR AS policy_id, ?::VARCHAR AS region_code,
+           ?::DATE AS today, ?::VARCHAR AS operator, ?::INTEGER AS notice_days, ?::DATE AS notice_end""",
+        [p.policy_id, p.region_code, p.today, p.operator, p.notice_days, p.notice_end],
+    )
+
+
+def _transaction(con, step: str) -> None:
+    """Run one SQL file as one transaction; the chain of every unit's entries is checked before it commits."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        sqlsteps.run(con, step)
+        breaks = con.execute("SELECT policy_id, uscc, seq FROM ledger.chain_breaks LIMIT 1").fetchall()
+        if breaks:
+            raise LedgerRefused(f"ledger entry {breaks[0]} does not continue the unit's chain of payments")
+        checkpoint(f"before commit {step}")
+        con.execute("COMMIT")
+    except duckdb.ConstraintException as exc:
+        con.execute("ROLLBACK")
+        raise LedgerRefused(f"{step}: {str(exc).splitlines()[0]}") from None
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    checkpoint(f"after commit {step}")
+
+
+def load_state(con) -> None:
+    """ledger_paid and ledger_holds for the policy in the ``policy`` table: what the decisions read."""
+    sqlsteps.run(con, "51_ledger_state.sql")
+
+
+def reconcile_returns(con, policy_id: str, today: dt.date, operator: str) -> None:
+    """The drop's bank_returns against the ledger; matched returned payments are reversed."""
+    set_params(con, RunParams(policy_id, "", today, operator, 0, today))
+    sqlsteps.run(con, "52_bank_returns.sql")
+    _transaction(con, "53_bank_returns_commit.sql")
+
+
+def release_candidates(con, p: RunParams) -> None:
+    """release_rows / release_payments: what the region's approved batches would pay tonight (for the gate)."""
+    set_params(con, p)
+    sqlsteps.run(con, "54_release.sql")
+
+
+def release(con, p: RunParams, out: Path) -> list[str]:
+    """Commit the region's approved batches to the ledger, then write their files; returns the batch ids."""
+    set_params(con, p)
+    _transaction(con, "55_release_commit.sql")
+    return write_pending_files(con, out, p.policy_id, p.region_code)
+
+
+def advance(con, p: RunParams) -> None:
+    """New payable units into notice; ended notices into a batch awaiting approval."""
+    set_params(con, p)
+    sqlsteps.run(con, "56_notice.sql")
+    _transaction(con, "57_notice_commit.sql")
+
+
+# ---- payment files -------------------------------------------------------------------------------------------
+
+PAYMENT_COLUMNS = ("payment_id", "payee_uscc", "account_name", "account", "bank_code", "amount", "channel")
+
+
+def batch_file_text(con, batch_id: str) -> tuple[str, int, int]:
+    """The canonical payment file of a batch, from its ledger rows only: (text, count, control sum in fen)."""
+    b = con.execute(
+        "SELECT policy_id, region_code, prepared_by, approved_by FROM ledger.batches WHERE batch_id = ?", [batch_id]
+    ).fetchall()[0]
+    rows = con.execute(
+        """SELECT payment_id, uscc, account_name, bank_account, bank_code, amount_fen, channel
+           FROM ledger.payments WHERE batch_id = ? AND kind = 'payment' ORDER BY payment_id""",
+        [batch_id],
+    ).fetchall()
+    total = sum(r[5] for r in rows)
+
+    def line(values) -> str:
+        return ",".join(_csv_cell(v) for v in values)
+
+    out = [line(("H", batch_id, b[0], b[1], f"prepared_by={b[2]}", f"approved_by={b[3]}", len(rows), _yuan(total)))]
+    out.append(line(("record",) + PAYMENT_COLUMNS))
+    out += [line(("D", r[0], r[1], r[2], r[3], r[4], _yuan(r[5]), r[6])) for r in rows]
+    out.append(line(("T", len(rows), _yuan(total))))
+    return "\r\n".join(out) + "\r\n", len(rows), total
+
+
+def _csv_cell(v) -> str:
+    s = "" if v is None else str(v)
+    return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\r\n') else s
+
+
+def batch_paths(out: Path, region: str, batch_id: str) -> tuple[Path, Path]:
+    folder = Path(out) / "payments" / region
+    return folder / f"{batch_id}.csv", folder / f"{batch_id}.gb18030.csv"
+
+
+def write_pending_files(con, out: Path, policy_id: str | None = None, region: str | None = None) -> list[str]:
+    """Write the file of every batch committed as 'releasing' (of this region, or all), then mark it released."""
+    pending = con.execute(
+        """SELECT batch_id, region_code FROM ledger.batches WHERE state = 'releasing'
+           AND (?::VARCHAR IS NULL OR policy_id = ?) AND (?::VARCHAR IS NULL OR region_code = ?) ORDER BY batch_id""",
+        [policy_id, policy_id, region, region],
+    ).fetchall()
+    done = []
+    for batch_id, region_code in pending:
+        text, count, total = batch_file_text(con, batch_id)
+        utf8, gb = batch_paths(out, region_code, batch_id)
+        files.write_bytes(utf8, text.encode("utf-8"))
+        checkpoint(f"payment file written {batch_id}")
+        files.write_bytes(gb, text.encode("gb18030"))
+        checkpoint(f"payment file copy written {batch_id}")
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        con.execute(
+            "UPDATE ledger.batches SET state = 'released', payment_file = ?, file_sha256 = ? WHERE batch_id = ?",
+            [utf8.relative_to(out).as_posix(), sha, batch_id],
+        )
+        checkpoint(f"batch marked released {batch_id}")
+        done.append(batch_id)
+    write_payments_manifest(con, out)
+    return done
+
+
+def write_payments_manifest(con, out: Path) -> None:
+    """OUT/payments/manifest.json: every released batch's files with SHA-256, count and control sum."""
+    rows = con.execute(
+        """SELECT batch_id, policy_id, region_code, payments, total_fen, approved_by, prepared_by, released_on
+           FROM ledger.batches WHERE state = 'released' ORDER BY batch_id"""
+    ).fetchall()
+    batches = []
+    for batch_id, policy_id, region, count, total, approved_by, prepared_by, released_on in rows:
+        utf8, gb = batch_paths(out, region, batch_id)
+        if not utf8.exists():  # released into another output folder
+            continue
+        batches.append({
+            "batch_id": batch_id, "policy_id": policy_id, "region_code": region, "count": count,
+            "control_sum": _yuan(total), "prepared_by": prepared_by, "approved_by": approved_by,
+            "released_on": str(released_on),
+            "files": {p.relative_to(out).as_posix(): files.sha256_file(p) for p in (utf8, gb)},
+        })  # fmt: skip
+    manifest = {"batches": batches}
+    files.write_text(Path(out) / "payments" / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+
+
+# ---- the clerks' commands -------------------------------------------------------------------------------------
+
+
+def approve(path: Path, batch_id: str, by: str, now: dt.datetime | None = None) -> dict:
+    with opened(path) as con:
+        found = con.execute(
+            "SELECT prepared_by, state, payments, total_fen FROM ledger.batches WHERE batch_id = ?", [batch_id]
+        ).fetchall()
+        if not found:
+            raise InputError(f"no batch {batch_id} in the ledger")
+        prepared_by, state, count, total = found[0]
+        if state != "awaiting_approval":
+            raise InputError(f"batch {batch_id} is {state}, not awaiting approval")
+        if by.strip() == "" or by == prepared_by:
+            raise InputError(f"batch {batch_id} was prepared by {prepared_by}: the preparer cannot approve it (four eyes)")
+        con.execute(
+            "UPDATE ledger.batches SET state = 'approved', approved_by = ?, approved_at = ? WHERE batch_id = ?",
+            [by, now or dt.datetime.now(), batch_id],
+        )
+        return {"batch_id": batch_id, "payments": count, "total": _yuan(total or 0), "prepared_by": prepared_by}
+
+
+def lodge_objection(path: Path, policy_id: str, uscc: str, reason: str, by: str, today: dt.date) -> str:
+    with opened(path) as con:
+        claim = con.execute(
+            "SELECT claim_id, state FROM ledger.claims WHERE policy_id = ? AND uscc = ? AND state IN ('in_notice', 'batched')",
+            [policy_id, uscc],
+        ).fetchall()
+        if not claim:
+            raise InputError(f"{uscc} has no claim in public notice under {policy_id}")
+        if not reason.strip():
+            raise InputError("an objection needs a reason")
+        n = con.execute("SELECT count(*) FROM ledger.objections WHERE policy_id = ? AND uscc = ?", [policy_id, uscc]).fetchall()[
+            0
+        ][0]
+        objection_id = f"{policy_id}-{uscc}-O{n + 1}"
+        con.execute(
+            "INSERT INTO ledger.objections VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
+            [objection_id, policy_id, uscc, reason, by, today],
+        )
+        return objection_id
+
+
+def resolve_objection(path: Path, policy_id: str, uscc: str, outcome: str, by: str, note: str, today: dt.date) -> str:
+    if outcome not in ("cleared", "upheld"):
+        raise InputError(f"--outcome must be cleared or upheld, not {outcome}")
+    with opened(path) as con:
+        open_ = con.execute(
+            "SELECT objection_id, lodged_by FROM ledger.objections WHERE policy_id = ? AND uscc = ? AND outcome IS NULL",
+            [policy_id, uscc],
+        ).fetchall()
+        if not open_:
+            raise InputError(f"{uscc} has no open objection under {policy_id}")
+        con.execute(
+            """UPDATE ledger.objections SET outcome = ?, resolved_by = ?, resolved_on = ?, resolution_note = ?
+               WHERE policy_id = ? AND uscc = ? AND outcome IS NULL""",
+            [outcome, by, today, note, policy_id, uscc],
+        )
+        return open_[0][0]
+
+
+def awaiting_approval(path: Path) -> list[str]:
+    """The batches waiting for an approver, oldest first."""
+    with opened(path) as con:
+        return [
+            b
+            for (b,) in con.execute("SELECT batch_id FROM ledger.batches WHERE state = 'awaiting_approval' ORDER BY 1").fetchall()
+        ]

@@ -1,0 +1,287 @@
+"""Policy files (policies/<ID>.yaml): every value of POLICY_RULES.md with the clause it comes from.
+
+A value without a citation, an unknown key or a wrong type fails to load with a message naming the
+file and the key. Values not in our documents carry ``assumed: true`` and what to confirm them against.
+Policy values reach SQL only as data: ``to_tables`` writes the tables the SQL steps read.
+"""
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Generic, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.paths import POLICY_DIR
+from autogrant.transforms.schema import ENUMS
+
+T = TypeVar("T")
+UnitType = Literal[tuple(ENUMS["unit_type"])]  # type: ignore[valid-type]
+SizeClass = Literal[tuple(ENUMS["size_class"])]  # type: ignore[valid-type]
+Status = Literal[tuple(ENUMS["status"])]  # type: ignore[valid-type]
+Rate = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)]
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+REGION_RATE = "region_registered_unemployment_rate"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cited(Strict, Generic[T]):
+    """One policy value and where it comes from."""
+
+    value: T
+    cite: Annotated[str, Field(min_length=3)]
+    assumed: bool = False
+    confirm: str | None = None  # what an assumed value is to be confirmed against
+
+    @model_validator(mode="after")
+    def _assumed_says_what_to_confirm(self):
+        if self.assumed and not self.confirm:
+            raise ValueError("an assumed value must say what to confirm it against (confirm: ...)")
+        return self
+
+
+class RateArm(Strict):
+    """One arm of the refund rate; the first arm whose conditions all hold gives the rate."""
+
+    name: str
+    rate: Rate
+    cite: Annotated[str, Field(min_length=3)]
+    industries: list[Annotated[str, Field(pattern=r"^[A-T][0-9]{0,4}$")]] | None = None  # GB/T 4754-2017 prefixes
+    size_classes: list[SizeClass] | None = None
+    paid_up_arrears: bool | None = None
+    order: Annotated[int, Field(ge=1)] | None = None  # required by the linter where two arms can both match
+    assumed: bool = False
+    confirm: str | None = None
+
+
+class PayBy(Strict):
+    kind: Literal["months_after_notice", "working_days_after_cut_off"]
+    n: Annotated[int, Field(ge=0)]
+
+
+class Rules(Strict):
+    regions: Cited[list[RegionCode]]
+    eligible_unit_types: Cited[list[UnitType]]
+    inactive_statuses: Cited[list[Status]]
+    assessed_year: Cited[Annotated[int, Field(ge=2000, le=2100)]]
+    reference_date: Cited[dt.date]
+    default_as_of: Cited[dt.date]
+    effective_from: Cited[dt.date]
+    effective_to: Cited[dt.date]
+    headcount_cap: Cited[Annotated[int, Field(ge=0)] | None] | None = None
+    layoff_formula: Cited[Literal["net_decline", "net_decline_excl_natural"]]
+    layoff_rate_max: Cited[Rate | Literal["region_registered_unemployment_rate"]]
+    layoff_comparison: Cited[Literal["at_most", "below"]]
+    small_unit_max_headcount: Cited[Annotated[int, Field(ge=0)]] | None = None
+    layoff_rate_max_small: Cited[Rate] | None = None
+    size_classification: Cited[Literal["nbs_2017"]]
+    size_classes_covered: Cited[list[SizeClass]] | None = None
+    premium_base: Cited[Literal["paid_in_assessed_year"]]
+    amount_formula: Cited[Literal["premium_share", "benefit_months"]]
+    rate_arms: list[RateArm] = []
+    benefit_months: Cited[Annotated[int, Field(ge=1, le=24)]] | None = None
+    arrears_paid_up: Cited[bool]
+    reserve_months_min: Cited[Annotated[int, Field(ge=0)]]
+    adjustment_fund_allowed: Cited[bool]
+    exclude_dishonest: Cited[bool]
+    exclude_zombie: Cited[bool]
+    double_dip_subsidy_types: Cited[list[str]]
+    difficulty_list_required: Cited[bool]
+    notice_days: Cited[Annotated[int, Field(ge=0, le=60)]]
+    pay_by: Cited[PayBy]
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if (self.small_unit_max_headcount is None) != (self.layoff_rate_max_small is None):
+            raise ValueError("small_unit_max_headcount and layoff_rate_max_small go together")
+        if self.amount_formula.value == "premium_share" and not self.rate_arms:
+            raise ValueError("amount_formula premium_share needs rate_arms")
+        if self.amount_formula.value == "benefit_months" and self.benefit_months is None:
+            raise ValueError("amount_formula benefit_months needs benefit_months")
+        last = self.rate_arms[-1] if self.rate_arms else None
+        if last and (last.industries is not None or last.size_classes or last.paid_up_arrears is not None):
+            raise ValueError("the last rate arm must have no conditions (it is the rate of every other unit)")
+        if self.reference_date.value.year != self.assessed_year.value:
+            raise ValueError("reference_date must lie in the assessed year")
+        return self
+
+
+class Policy(Strict):
+    policy_id: Annotated[str, Field(pattern=r"^[A-Z]{2}-[0-9]{4}(-[A-Z]+)?$")]
+    title: str
+    scheme: Literal["general_refund", "small_micro_refund", "decapacity_refund", "difficulty_refund"]
+    rules: Rules
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v):
+        if not v.strip():
+            raise ValueError("is empty")
+        return v
+
+    @property
+    def size_class_matters(self) -> bool:
+        """Only where the rate or eligibility depends on size does SIZE_CLASS_MISSING apply (POLICY_RULES)."""
+        return self.rules.size_classes_covered is not None or any(a.size_classes for a in self.rules.rate_arms)
+
+    def rule_codes(self) -> list[str]:
+        """The reason codes this policy's own values can raise (the operational holds and INVALID_INPUT aside)."""
+        r = self.rules
+        codes = ["UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT"]
+        codes += ["SIZE_CLASS_INELIGIBLE"] if r.size_classes_covered else []
+        codes += ["HEADCOUNT_OVER_CAP"] if r.headcount_cap and r.headcount_cap.value is not None else []
+        codes += ["LAYOFF_RATE_EXCEEDED"]
+        codes += ["ARREARS_OUTSTANDING"] if r.arrears_paid_up.value else []
+        codes += ["NO_PREMIUM_PAID"]
+        codes += ["DISHONEST_ENTITY"] if r.exclude_dishonest.value else []
+        codes += ["ZOMBIE_ENTERPRISE"] if r.exclude_zombie.value else []
+        codes += ["DOUBLE_DIP"] if r.double_dip_subsidy_types.value else []
+        codes += ["NOT_IN_DIFFICULTY"] if r.difficulty_list_required.value else []
+        codes += ["ALREADY_PAID"]
+        codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters else []
+        return codes
+
+    def cites(self) -> dict[str, str]:
+        """The clause behind each reason code, and behind a payment (PAY)."""
+        r = self.rules
+        layoff = r.layoff_rate_max.cite
+        amount = r.benefit_months.cite if r.benefit_months else r.amount_formula.cite
+        out = {
+            "INVALID_INPUT": "CONTRACT.md INVALID_INPUT: no decision on incomplete data",
+            "UNIT_TYPE_INELIGIBLE": r.eligible_unit_types.cite,
+            "UNIT_INACTIVE": r.inactive_statuses.cite,
+            "REGION_RESERVE_INSUFFICIENT": r.reserve_months_min.cite,
+            "SIZE_CLASS_INELIGIBLE": r.size_classes_covered.cite if r.size_classes_covered else "",
+            "HEADCOUNT_OVER_CAP": r.headcount_cap.cite if r.headcount_cap else "",
+            "LAYOFF_RATE_EXCEEDED": layoff,
+            "LAYOFF_RATE_EXCEEDED_SMALL": r.layoff_rate_max_small.cite if r.layoff_rate_max_small else layoff,
+            "ARREARS_OUTSTANDING": r.arrears_paid_up.cite,
+            "NO_PREMIUM_PAID": r.premium_base.cite,
+            "DISHONEST_ENTITY": r.exclude_dishonest.cite,
+            "ZOMBIE_ENTERPRISE": r.exclude_zombie.cite,
+            "DOUBLE_DIP": r.double_dip_subsidy_types.cite,
+            "NOT_IN_DIFFICULTY": r.difficulty_list_required.cite,
+            "ALREADY_PAID": amount,
+            "SIZE_CLASS_MISSING": r.size_classification.cite,
+            "BANK_ACCOUNT_MISSING": "人社厅发〔2017〕129号 三: 资金拨付到单位基本存款账户 (operational rule)",
+            "ACCOUNT_NAME_MISMATCH": "人社厅发〔2017〕129号 三: 资金拨付到单位基本存款账户 (operational rule)",
+            "PAYMENT_RETURNED": "人社厅发〔2017〕129号 三: 资金拨付 (bank return, operational rule)",
+            "UNDER_OBJECTION": r.notice_days.cite,
+            "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
+            "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
+        }
+        return out
+
+
+def policy_path(policy_id: str, policy_dir: Path = POLICY_DIR) -> Path:
+    return policy_dir / f"{policy_id}.yaml"
+
+
+def available(policy_dir: Path = POLICY_DIR) -> list[str]:
+    return sorted(p.stem for p in policy_dir.glob("*.yaml"))
+
+
+def _format_errors(label: str, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif first["type"] == "missing":
+        msg = "is required (every value needs value: and cite:)" if where.endswith("cite") else "is required"
+    return f"{label}: {where}: {msg}{more}"
+
+
+def parse(data: dict, label: str) -> Policy:
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_format_errors(label, exc)) from None
+
+
+def read_raw(policy_id: str, policy_dir: Path = POLICY_DIR) -> tuple[dict, bytes, str]:
+    path = policy_path(policy_id, policy_dir)
+    if not path.is_file():
+        known = ", ".join(available(policy_dir)) or "none"
+        raise InputError(f"unknown policy '{policy_id}' (known: {known})")
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise InputError(f"policies/{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"policies/{path.name}: must be a mapping of keys")
+    return data, raw, f"policies/{path.name}"
+
+
+def load(policy_id: str, policy_dir: Path = POLICY_DIR, overrides: dict[str, str] | None = None) -> "LoadedPolicy":
+    """Load and check one policy file; ``overrides`` (name -> YAML text) set rule values for a what-if."""
+    data, raw, label = read_raw(policy_id, policy_dir)
+    if data.get("policy_id") != policy_id:
+        raise InputError(f"{label}: policy_id must be '{policy_id}' (the file's name)")
+    for name, text in (overrides or {}).items():
+        rules = data.get("rules", {})
+        if name.startswith("rate_arms."):
+            _override_arm(rules, name, text)
+            continue
+        if name not in Rules.model_fields:
+            raise InputError(f"--set {name}: unknown policy value (known: {', '.join(Rules.model_fields)})")
+        if name == "rate_arms" or not isinstance(rules.get(name), dict):
+            raise InputError(f"--set {name}: this value cannot be set from the command line")
+        rules[name] = dict(rules[name], value=yaml.safe_load(text), cite=f"what-if scenario (was: {rules[name]['cite']})")
+    policy = parse(data, label if not overrides else f"{label} with --set")
+    return LoadedPolicy(policy, hashlib.sha256(raw).hexdigest(), label)
+
+
+def _override_arm(rules: dict, name: str, text: str) -> None:
+    """--set rate_arms.<arm>.rate=0.40: the one arm value a what-if may change."""
+    parts = name.split(".")
+    arms = {a.get("name"): a for a in rules.get("rate_arms", [])}
+    if len(parts) != 3 or parts[2] != "rate" or parts[1] not in arms:
+        raise InputError(f"--set {name}: write rate_arms.<arm>.rate (arms: {', '.join(map(str, arms)) or 'none'})")
+    arm = arms[parts[1]]
+    arm.update(rate=yaml.safe_load(text), cite=f"what-if scenario (was: {arm['cite']})")
+
+
+class LoadedPolicy:
+    """A checked policy with the hash of its file (for the run manifest)."""
+
+    def pay_by(self, as_of: dt.date) -> dt.date:
+        """The date by which the refund must be paid (POLICY_RULES.md pay-by), in China's working days where so."""
+        from autogrant.transforms.workdays import add_months, add_working_days
+
+        rule = self.rules.pay_by.value
+        if rule.kind == "working_days_after_cut_off":
+            return add_working_days(as_of, rule.n)
+        return add_months(self.rules.effective_from.value, rule.n)
+
+    def __init__(self, policy: Policy, sha256: str, label: str):
+        self.policy, self.sha256, self.label = policy, sha256, label
+
+    @property
+    def id(self) -> str:
+        return self.policy.policy_id
+
+    @property
+    def rules(self) -> Rules:
+        return self.policy.rules
+
+
+def assumed_values(policy: Policy) -> list[tuple[str, str]]:
+    """(key, what to confirm it against) for every assumed value, rate arms included."""
+    out = []
+    for name in Rules.model_fields:
+        v = getattr(policy.rules, name)
+        if isinstance(v, Cited) and v.assumed:
+            out.append((name, v.confirm or ""))
+    for arm in policy.rules.rate_arms:
+        if arm.assumed:
+            out.append((f"rate_arms.{arm.name}", arm.confirm or ""))
+    return out

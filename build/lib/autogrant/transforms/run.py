@@ -1,0 +1,410 @@
+"""One policy run from a data drop to files: ingest, facts, decisions, then per region the gate, the ledger and
+the files. Plain functions: the Prefect flows (flows/) and the tests call them the same way.
+
+    start_run       ingest, bank returns into the ledger, facts and decisions of every region in scope at once
+    finish_region   gate (GX) -> decisions files and changes -> approved batches released (ledger, then files)
+                    -> newly payable units into public notice, ended notices into a batch awaiting approval
+    finish_run      top-level decisions, quarantine, reconciliation, manifest, Data Docs, report
+
+Output layout (OUT):
+    decisions.csv / .parquet                every region present under regions/, sorted by region_code, uscc
+    quarantine.csv, warnings.csv            rows held back at ingest; birthplace warnings
+    bank_reconciliation.csv                 each bank_returns row: matched, or its problem
+    regions/<code>/                         decisions.csv|parquet, decision_details.parquet, changes.csv
+    notices/<code>/<notice_id>.csv|xlsx     public-notice lists (公示名单)
+    payments/<code>/<batch_id>.csv          payment batches (+ .gb18030.csv), payments/manifest.json
+    validation/docs/index.html              the gate's Data Docs, offline
+    manifest.json, report.html
+    ledger.duckdb                           the ledger (unless --ledger names another file)
+"""
+
+import datetime as dt
+import json
+import resource
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from autogrant.transforms import changes, decide, files, ingest, ledger, notice
+from autogrant.transforms.errors import GateFailed, InputError
+from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.policy import LoadedPolicy, load
+from autogrant.transforms.version import code_version
+from autogrant.transforms.workdays import add_working_days
+
+DEFAULT_OPERATOR = "autogrant-nightly"
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    peak_rss_mib: float
+
+
+@dataclass
+class RegionFailure:
+    region_code: str
+    kind: str  # "region" (cannot be decided) or "gate" (validation failed)
+    message: str
+
+
+@dataclass
+class RunResult:
+    policy_id: str
+    out: Path
+    as_of: dt.date
+    today: dt.date
+    regions: list[str]
+    ingest: ingest.IngestReport
+    failures: list[RegionFailure] = field(default_factory=list)
+    decided_regions: list[str] = field(default_factory=list)
+    released_batches: list[str] = field(default_factory=list)
+    region_changes: dict[str, dict] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def region_errors(self) -> list[RegionFailure]:
+        return [f for f in self.failures if f.kind == "region"]
+
+    @property
+    def gate_failures(self) -> list[RegionFailure]:
+        return [f for f in self.failures if f.kind == "gate"]
+
+
+class Timer:
+    """Wall time per stage (summed over regions) and the process's peak resident memory at its end."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.peak: dict[str, float] = {}
+
+    def stage(self, name: str):
+        timer = self
+
+        class _Ctx:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.seconds[name] = timer.seconds.get(name, 0.0) + time.perf_counter() - self.t0
+                timer.peak[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        return _Ctx()
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [Stage(n, round(s, 3), round(self.peak[n], 1)) for n, s in self.seconds.items()]
+
+
+@dataclass
+class RunContext:
+    """What a run carries from start_run through its regions to finish_run (one DuckDB connection)."""
+
+    con: duckdb.DuckDBPyConnection
+    loaded: LoadedPolicy
+    result: RunResult
+    timer: Timer
+    operator: str
+    args: dict
+    gate: object | None = None
+    units_by_region: dict[str, int] = field(default_factory=dict)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def decide_drop(con, loaded: LoadedPolicy, data: Path, regions: list[str] | None, as_of: dt.date | None, timer: Timer):
+    """Ingest the drop and decide every unit in scope, without a ledger; (scope, as_of, report, region errors)."""
+    scope = decide.scope_regions(loaded, regions)
+    with timer.stage("ingest"):
+        report = ingest.ingest(con, Path(data))
+    with timer.stage("facts"):
+        as_of = decide.load_policy_tables(con, loaded, scope, as_of)
+        region_errors = decide.compute_facts(con)
+    with timer.stage("decisions"):
+        decide.compute_decisions(con)
+    return scope, as_of, report, region_errors
+
+
+def _check_balanced(report: ingest.IngestReport) -> None:
+    if not report.balanced():
+        raise InputError(
+            "rows read differ from rows staged + quarantined: "
+            + ", ".join(
+                f"{c.file} {c.rows_read} != {c.rows_staged} + {c.rows_quarantined}"
+                for c in report.counts.values()
+                if c.rows_read != c.rows_staged + c.rows_quarantined
+            )
+        )
+
+
+def start_run(
+    policy_id: str,
+    data: Path,
+    out: Path,
+    regions: list[str] | None = None,
+    as_of: dt.date | None = None,
+    loaded: LoadedPolicy | None = None,
+    today: dt.date | None = None,
+    operator: str = DEFAULT_OPERATOR,
+    ledger_path: Path | None = None,
+    validate: bool = True,
+) -> RunContext:
+    loaded = loaded or load(policy_id)
+    out, today = Path(out), today or dt.date.today()
+    scope = decide.scope_regions(loaded, regions)
+    timer, con = Timer(), open_night(out, ledger_path)
+    try:
+        checkpoint("run started")
+        with timer.stage("ingest"):
+            report = ingest.ingest(con, Path(data))
+            _check_balanced(report)
+        checkpoint("ingested")
+        with timer.stage("facts"):
+            as_of = settle_returns(con, loaded, scope, as_of, today, operator)
+            region_errors = decide.compute_facts(con)
+        checkpoint("facts computed")
+        with timer.stage("decisions"):
+            decide.compute_decisions(con)
+        checkpoint("decided")
+        result = RunResult(loaded.id, out, as_of, today, scope, report)
+        result.failures += [RegionFailure(e.region_code, "region", e.message) for e in region_errors]
+        ctx = run_context(con, loaded, result, timer, operator, data, regions, validate)
+        ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
+        return ctx
+    except BaseException:
+        con.close()
+        raise
+
+
+def open_night(out: Path, ledger_path: Path | None) -> duckdb.DuckDBPyConnection:
+    """A run's connection with the ledger attached, after repairing what a crashed run left: stale temporary files,
+    and a ledger commit whose files were not written."""
+    con = connect()
+    try:
+        ledger.attach(con, Path(ledger_path) if ledger_path else out / ledger.LEDGER_FILE)
+        files.clean_stale_tmp(out)
+        ledger.write_pending_files(con, out)  # a crash between a ledger commit and its file is repaired first
+        return con
+    except BaseException:
+        con.close()
+        raise
+
+
+def settle_returns(con, loaded: LoadedPolicy, scope: list[str], as_of: dt.date | None, today: dt.date, operator: str):
+    """The policy's tables, the bank returns into the ledger, and the ledger's state the decisions read; the as-of."""
+    as_of = decide.load_policy_tables(con, loaded, scope, as_of)
+    ledger.reconcile_returns(con, loaded.id, today, operator)
+    ledger.load_state(con)
+    return as_of
+
+
+def run_context(con, loaded: LoadedPolicy, result: RunResult, timer: Timer, operator: str, data: Path,
+                regions: list[str] | None, validate: bool, **more_args) -> RunContext:  # fmt: skip
+    """The RunContext of a started run, with its gate (GX suites and checkpoints saved) when it validates."""
+    args = {"policy": loaded.id, "data": str(data), "out": str(result.out), "region": regions or [],
+            "as_of": str(result.as_of), "today": str(result.today), "operator": operator} | more_args  # fmt: skip
+    ctx = RunContext(con, loaded, result, timer, operator, args)
+    if validate:
+        with timer.stage("validation"):
+            from autogrant.transforms.gate import Gate
+
+            ctx.gate = Gate(result.out, f"{loaded.id}-{result.today:%Y%m%d}")
+    return ctx
+
+
+def write_region_decisions(con, out: Path, region: str) -> dict | None:
+    folder = out / "regions" / region
+    con.execute("CREATE OR REPLACE TEMP TABLE region_out AS SELECT * FROM decisions_out WHERE region_code = ?", [region])
+    diff = changes.region_changes(con, folder)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE region_details AS SELECT * FROM decision_details WHERE region_code = ? ORDER BY uscc",
+        [region],
+    )
+    files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.csv")
+    files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.parquet", fmt="parquet")
+    files.copy_query(con, "SELECT * FROM region_details", folder / "decision_details.parquet", fmt="parquet")
+    return diff
+
+
+def finish_region(ctx: RunContext, region: str) -> None:
+    """Gate, files and ledger steps of one region; a failure stays with the region (RegionFailure)."""
+    con, res = ctx.con, ctx.result
+    if region in {f.region_code for f in res.failures}:
+        return
+    checkpoint(f"region {region}")
+    p = region_params(ctx, region)
+    try:
+        with ctx.timer.stage("validation"):
+            ledger.release_candidates(con, p)
+            if ctx.gate is not None:
+                from autogrant.transforms.gate import raise_if_failed
+
+                g = ctx.gate.validate_region(con, region, ctx.units_by_region.get(region, 0))
+                if con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
+                    ctx.gate.validate_batch(con, region, g)
+                raise_if_failed(g)
+        checkpoint(f"region {region} validated")
+        with ctx.timer.stage("files"):
+            diff = write_region_decisions(con, res.out, region)
+            if diff is not None:
+                res.region_changes[region] = diff
+            res.decided_regions.append(region)
+            checkpoint(f"region {region} decisions written")
+            move_money(ctx, p)
+    except GateFailed as exc:
+        res.failures.append(RegionFailure(region, "gate", str(exc)))
+
+
+def region_params(ctx: RunContext, region: str) -> ledger.RunParams:
+    notice_days = ctx.loaded.rules.notice_days.value
+    today = ctx.result.today
+    return ledger.RunParams(ctx.loaded.id, region, today, ctx.operator, notice_days, add_working_days(today, notice_days))
+
+
+def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
+    """A decided region's ledger steps after its gate: approved batches released (ledger, then files), newly
+    payable units into notice, ended notices into a batch awaiting approval, the notice lists written."""
+    con, res = ctx.con, ctx.result
+    res.released_batches += ledger.release(con, p, res.out)
+    ledger.advance(con, p)
+    for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
+        notice.write_notice(con, res.out, p.region_code, notice_id)
+    checkpoint(f"region {p.region_code} done")
+
+
+def finish_run(ctx: RunContext) -> RunResult:
+    con, res = ctx.con, ctx.result
+    try:
+        with ctx.timer.stage("files"):
+            assemble_decisions(con, res.out, res.policy_id)
+            write_quarantine(con, res.out)
+            files.copy_query(
+                con,
+                "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
+                res.out / "bank_reconciliation.csv",
+            )
+        with ctx.timer.stage("reports"):
+            docs = ctx.gate.finish() if ctx.gate is not None else None
+            res.stages = ctx.timer.stages
+            manifest = build_manifest(con, res, ctx.loaded, ctx.args)  # hashes every input file: once per run
+            from autogrant.transforms.report import write_report
+
+            write_report(con, res, manifest, docs)
+        res.stages = ctx.timer.stages
+        manifest["stages"] = [asdict(s) for s in res.stages]  # now with the reports stage
+        files.write_text(res.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
+        checkpoint("run finished")
+        return res
+    finally:
+        con.close()
+
+
+def run_policy(policy_id: str, data: Path, out: Path, **options) -> RunResult:
+    """The whole run of one policy without Prefect; raises InputError for unusable input."""
+    ctx = start_run(policy_id, data, out, **options)  # options: those of start_run
+    try:
+        for region in ctx.result.regions:
+            finish_region(ctx, region)
+    except BaseException:
+        ctx.con.close()
+        raise
+    return finish_run(ctx)
+
+
+def assemble_decisions(con, out: Path, policy_id: str) -> None:
+    """OUT/decisions.csv and .parquet: every region folder of this policy, sorted by region_code, uscc."""
+    parts = sorted((out / "regions").glob("*/decisions.parquet"))
+    if not parts:
+        con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE false")
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM read_parquet(?) WHERE policy_id = ? ORDER BY region_code, uscc",
+            [[p.as_posix() for p in parts], policy_id],
+        )
+    files.copy_query(con, "SELECT * FROM all_out ORDER BY region_code, uscc", out / "decisions.csv")
+    files.copy_query(con, "SELECT * FROM all_out ORDER BY region_code, uscc", out / "decisions.parquet", fmt="parquet")
+
+
+def write_quarantine(con, out: Path) -> None:
+    files.copy_query(
+        con, 'SELECT file, line, "column", value, reason FROM quarantine ORDER BY file, line, "column"', out / "quarantine.csv"
+    )
+    files.copy_query(con, "SELECT * FROM ingest_warnings ORDER BY file, line", out / "warnings.csv")
+
+
+def region_totals(con) -> dict[str, dict]:
+    rows = con.execute(
+        """SELECT region_code, decision, count(*), sum(amount), sum(amount_due)
+           FROM decision_details GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for region, decision, n, amount, due in rows:
+        r = out.setdefault(region, {"units": {}, "amount_fen": {}, "amount_due_fen": {}})
+        r["units"][decision] = n
+        r["amount_fen"][decision] = int(amount)
+        r["amount_due_fen"][decision] = int(due)
+    return out
+
+
+def reason_counts(con) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT code, count(*) FROM (SELECT unnest(codes) AS code FROM decision_details) GROUP BY code ORDER BY code"
+    ).fetchall()
+    return dict(rows) | {d: n for d, n in con.execute("SELECT decision, count(*) FROM decision_details GROUP BY ALL").fetchall()}
+
+
+def ledger_status(con, policy_id: str) -> dict[str, dict]:
+    """Per region: paid (released, net of returns), returned, pending (in notice or in a batch), in fen and units."""
+    rows = con.execute(
+        """SELECT region_code, 'paid' AS what, count(DISTINCT uscc) FILTER (WHERE kind = 'payment'), coalesce(sum(amount_fen), 0)
+           FROM ledger.payments WHERE policy_id = ? GROUP BY ALL
+           UNION ALL
+           SELECT region_code, 'returned', count(*), coalesce(-sum(amount_fen), 0)
+           FROM ledger.payments WHERE policy_id = ? AND kind = 'reversal' GROUP BY ALL
+           UNION ALL
+           SELECT region_code, 'pending_' || state, count(*), sum(amount_fen)
+           FROM ledger.claims WHERE policy_id = ? AND state IN ('in_notice', 'batched') GROUP BY ALL
+           ORDER BY ALL""",
+        [policy_id, policy_id, policy_id],
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for region, what, n, fen in rows:
+        out.setdefault(region, {})[what] = {"units": int(n), "amount_fen": int(fen)}
+    return out
+
+
+def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> dict:
+    counts = {k: asdict(v) for k, v in sorted(result.ingest.counts.items())}
+    return {
+        "policy_id": loaded.id,
+        "policy_file": loaded.label,
+        "policy_sha256": loaded.sha256,
+        "code_version": code_version(),
+        "arguments": args,
+        "as_of": result.as_of.isoformat(),
+        "today": result.today.isoformat(),
+        "pay_by": loaded.pay_by(result.as_of).isoformat(),
+        "regions": result.regions,
+        "inputs": {p.name if p.parent.name == "" else str(p): files.sha256_file(p) for p in sorted(result.ingest.input_files)},
+        "rows": counts,
+        "rows_balanced": result.ingest.balanced(),
+        "ingest_warnings": result.ingest.warnings,
+        "region_failures": [asdict(e) for e in result.failures],
+        "decisions": region_totals(con),
+        "reasons": reason_counts(con),
+        "changes": result.region_changes,
+        "ledger": ledger_status(con, loaded.id),
+        "released_batches": result.released_batches,
+        "stages": [asdict(s) for s in result.stages],
+    }

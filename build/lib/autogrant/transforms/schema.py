@@ -1,0 +1,226 @@
+"""The data drop as ../shared/CONTRACT.md section 1 defines it: files, columns, Chinese aliases, kinds.
+
+A column's *kind* names the SQL macros (sql/00_macros.sql) that check and parse it:
+``ok_<kind>(s)`` is true when a non-empty value is well-formed, ``to_<kind>(s)`` gives the typed value.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    alias: str
+    kind: str
+    required: bool = True  # the header must carry the column
+    nullable: bool = False  # an empty value is allowed
+    enum: str | None = None  # enum name in ENUMS for kind 'enum'
+    what: str = ""  # how the kind reads in a quarantine message
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    name: str  # table stem: stg_<name>, raw_<name>
+    path: str  # relative path in the drop (without the extension for lists/bank_returns)
+    columns: tuple[Column, ...]
+    required: bool = True
+    glob: bool = False  # several files (bank_returns/*.csv)
+    amount_columns: tuple[str, ...] = field(default=())  # what control.csv's amount_total sums
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name, alias, kind, **kw):
+    return Column(name, alias, kind, **kw)
+
+
+# Enum values: canonical English name -> accepted Chinese alias (both accepted on input).
+ENUMS: dict[str, dict[str, str]] = {
+    "unit_type": {
+        "enterprise": "企业",
+        "social_org": "社会团体",
+        "foundation": "基金会",
+        "social_service_org": "社会服务机构",
+        "law_firm": "律师事务所",
+        "accounting_firm": "会计师事务所",
+        "individual_business": "个体工商户",
+        "public_institution": "机关事业单位",
+        "other": "其他",
+    },
+    "size_class": {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"},
+    "status": {"active": "正常", "cancelled": "注销", "revoked": "吊销", "abnormal": "经营异常"},
+    "end_reason": {
+        "dismissal": "解除劳动合同",
+        "resignation": "辞职",
+        "contract_end": "合同到期",
+        "retirement": "退休",
+        "death": "死亡",
+        "transfer": "转移",
+        "other": "其他",
+    },
+    "return_status": {"paid": "已支付", "returned": "退回"},
+}
+
+UNITS = FileSpec(
+    "units",
+    "units",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("unit_name", "单位名称", "text"),
+        _c("region_code", "统筹地区代码", "region"),
+        _c("unit_type", "单位类型", "enum", enum="unit_type"),
+        _c("industry_code", "行业代码", "industry", required=False, nullable=True),
+        _c("size_class", "企业划型", "enum", enum="size_class", required=False, nullable=True),
+        _c("employees", "从业人员", "count", required=False, nullable=True),
+        _c("revenue", "营业收入", "money", required=False, nullable=True),
+        _c("total_assets", "资产总额", "money", required=False, nullable=True),
+        _c("status", "单位状态", "enum", enum="status"),
+        _c("bank_account", "基本存款账户", "account", required=False, nullable=True),
+        _c("bank_code", "开户行行号", "cnaps", required=False, nullable=True),
+        _c("account_name", "账户名称", "text", required=False, nullable=True),
+    ),
+)
+
+ROSTER = FileSpec(
+    "roster",
+    "roster",
+    (
+        _c("person_id", "公民身份号码", "person_id"),
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("start_date", "参保日期", "date"),
+        _c("end_date", "停保日期", "date", nullable=True),
+        _c("end_reason", "停保原因", "enum", enum="end_reason", required=False, nullable=True),
+    ),
+)
+
+PAYMENTS = FileSpec(
+    "payments",
+    "payments",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("fee_month", "费款所属期", "month"),
+        _c("unit_due", "单位应缴", "money"),
+        _c("staff_due", "个人应缴", "money"),
+        _c("unit_paid", "单位实缴", "money"),
+        _c("staff_paid", "个人实缴", "money"),
+        _c("paid_date", "缴费日期", "date", nullable=True),
+        _c("late_fee", "滞纳金", "money", required=False, nullable=True),
+    ),
+    amount_columns=("unit_paid", "staff_paid"),
+)
+
+REGION_FUNDS = FileSpec(
+    "region_funds",
+    "region_funds",
+    (
+        _c("region_code", "统筹地区代码", "region"),
+        _c("fund_year", "年度", "year"),
+        _c("balance", "滚存结余", "signed_money"),
+        _c("monthly_expenditure", "月均支出", "money"),
+        _c("adjustment_approved", "省级调剂金", "bool"),
+        _c("registered_unemployment_rate", "城镇登记失业率", "ratio", required=False, nullable=True),
+        _c("avg_monthly_benefit", "月人均失业保险金", "money", required=False, nullable=True),
+    ),
+)
+
+DISHONEST = FileSpec(
+    "dishonest",
+    "lists/dishonest",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("listed_date", "列入日期", "date"),
+        _c("removed_date", "移出日期", "date", nullable=True, required=False),
+    ),
+    required=False,
+)
+
+ZOMBIE = FileSpec(
+    "zombie",
+    "lists/zombie",
+    (_c("uscc", "统一社会信用代码", "uscc"), _c("listed_date", "列入日期", "date")),
+    required=False,
+)
+
+OTHER_SUBSIDIES = FileSpec(
+    "other_subsidies",
+    "lists/other_subsidies",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("subsidy_type", "补贴类型", "text"),
+        _c("year", "年度", "year"),
+        _c("amount", "金额", "money"),
+    ),
+    required=False,
+    amount_columns=("amount",),
+)
+
+DIFFICULTY = FileSpec(
+    "difficulty",
+    "lists/difficulty",
+    (_c("uscc", "统一社会信用代码", "uscc"), _c("recognised_date", "认定日期", "date")),
+    required=False,
+)
+
+PRIOR_DISBURSEMENTS = FileSpec(
+    "prior_disbursements",
+    "prior_disbursements",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("policy_id", "政策编号", "text"),
+        _c("amount", "金额", "money"),
+        _c("paid_date", "拨付日期", "date"),
+    ),
+    required=False,
+    amount_columns=("amount",),
+)
+
+BANK_RETURNS = FileSpec(
+    "bank_returns",
+    "bank_returns",
+    (
+        _c("batch_id", "批次号", "text"),
+        _c("payment_id", "支付编号", "text"),
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("amount", "金额", "money"),
+        _c("status", "状态", "enum", enum="return_status"),
+        _c("reason", "原因", "text", nullable=True, required=False),
+        _c("value_date", "入账日期", "date"),
+    ),
+    required=False,
+    glob=True,
+    amount_columns=("amount",),
+)
+
+CONTROL = FileSpec(
+    "control",
+    "control",
+    (
+        _c("file", "文件", "text"),
+        _c("rows", "行数", "count"),
+        _c("amount_total", "金额合计", "money", nullable=True, required=False),
+    ),
+    required=False,
+)
+
+# Order of ingest; control.csv is read first but checked after the others are staged.
+DATA_FILES: tuple[FileSpec, ...] = (
+    UNITS,
+    ROSTER,
+    PAYMENTS,
+    REGION_FUNDS,
+    DISHONEST,
+    ZOMBIE,
+    OTHER_SUBSIDIES,
+    DIFFICULTY,
+    PRIOR_DISBURSEMENTS,
+    BANK_RETURNS,
+)
+
+# CONTRACT.md section 3, in the order of listing, and the codes added to it since (AMOUNT_ZERO, OBJECTION_UPHELD).
+REASON_CODES = (
+    "INVALID_INPUT", "UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT", "SIZE_CLASS_INELIGIBLE",
+    "HEADCOUNT_OVER_CAP", "LAYOFF_RATE_EXCEEDED", "ARREARS_OUTSTANDING", "NO_PREMIUM_PAID", "DISHONEST_ENTITY",
+    "ZOMBIE_ENTERPRISE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "ALREADY_PAID", "AMOUNT_ZERO", "OBJECTION_UPHELD",
+    "SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "PAYMENT_RETURNED", "UNDER_OBJECTION",
+)  # fmt: skip
