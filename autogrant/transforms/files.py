@@ -59,3 +59,17 @@ def clean_stale_tmp(folder: Path) -> int:
             p.unlink(missing_ok=True)
             n += 1
     return n
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """A text cell a spreadsheet would run as a formula (CSV injection), made inert with a leading apostrophe."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_cell(value) -> str:
+    """One CSV cell: None as empty, quoted (quotes doubled) where it holds a comma, quote or line break."""
+    s = "" if value is None else str(value)
+    return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\r\n') else s

@@ -1,0 +1,52 @@
+"""The held units' way out (issue 15 item 3): per region, every unit on HOLD with what exactly it must supply, for
+the clerks who phone them. 免申即享 means the agency, not the firm, chases what is missing: 人社厅发〔2017〕129号
+二(三) "主动对接". Written as OUT/outreach/<region>.csv (UTF-8 with BOM, Chinese headers, opens in Excel).
+"""
+
+from pathlib import Path
+
+from autogrant.transforms import files
+
+# reason code -> (what the unit must supply, in Chinese; the same in English)
+NEEDS = {
+    "SIZE_CLASS_MISSING": (
+        "补充企业划型信息：行业代码、从业人员、营业收入、资产总额（或登记企业划型）",
+        "size-class data: industry code, employees, revenue, total assets (or a registered size class)",
+    ),
+    "BANK_ACCOUNT_MISSING": (
+        "提供单位基本存款账户账号及开户行行号",
+        "the unit's basic deposit account number and CNAPS bank code",
+    ),
+    "ACCOUNT_NAME_MISMATCH": (
+        "提供户名与单位名称一致的银行账户（或名称变更证明）",
+        "an account held in the unit's registered name (or proof of the name change)",
+    ),
+    "PAYMENT_RETURNED": ("银行退回款项：提供新的有效银行账户", "the bank returned the payment: a new, valid account"),
+    "UNDER_OBJECTION": ("公示期收到异议：待核实处理，必要时提供说明材料", "an objection was lodged during the notice: answer it"),
+}
+HEADER = ("统筹地区", "统一社会信用代码", "单位名称", "暂缓原因", "需补充材料", "账户名称", "应返还金额(元)")
+
+OUTREACH_SQL = """
+WITH needs AS (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS need)
+SELECT d.region_code, d.uscc, coalesce(d.unit_name, '') AS unit_name,
+       array_to_string(d.hold_codes, ';') AS reasons,
+       (SELECT string_agg(n.need, '；' ORDER BY list_position(d.hold_codes, n.code))
+        FROM needs n WHERE list_contains(d.hold_codes, n.code)) AS needs,
+       coalesce(d.account_name, '') AS account_name, yuan(d.amount_due) AS amount_due
+FROM decision_details d
+WHERE d.region_code = ? AND d.decision = 'HOLD'
+ORDER BY d.uscc
+"""
+
+
+def write_outreach(con, out: Path, region: str) -> int:
+    """OUT/outreach/<region>.csv (replaced every run; removed when the region holds no unit); the units listed."""
+    codes = list(NEEDS)
+    rows = con.execute(OUTREACH_SQL, [codes, [NEEDS[c][0] for c in codes], region]).fetchall()
+    path = Path(out) / "outreach" / f"{region}.csv"
+    if not rows:
+        path.unlink(missing_ok=True)
+        return 0
+    lines = [",".join(files.csv_cell(files.neutralise(str(v))) for v in r) for r in (HEADER, *rows)]
+    files.write_bytes(path, ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return len(rows)
