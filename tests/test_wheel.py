@@ -2,6 +2,7 @@
 repository: SQL steps, policy files, reference tables and the sample drop travel inside the package."""
 
 import csv
+import shutil
 import subprocess
 import sys
 import venv
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_the_built_wheel_runs_the_sample_from_another_folder(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)], check=True)
+    source, dist = tmp_path / "source", tmp_path / "dist"  # built from a copy: setuptools leaves build/ beside the source
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "out", "data", "*.egg-info", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(source)], check=True)
     (wheel,) = dist.glob("autogrant-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

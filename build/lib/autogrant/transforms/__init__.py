@@ -1,1 +1,0 @@
-"""autogrant transforms: the plain functions that do the work; flows only orchestrate."""
