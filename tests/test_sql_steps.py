@@ -1,0 +1,57 @@
+"""One small YAML test per SQL step (tests/sql_steps/<step>.yaml): a few input rows -> the rows the step makes.
+
+Each file names the step, the tables it is given (columns with DuckDB types, rows) and the table it must make
+(the columns compared, the rows expected, in any order). Runs in milliseconds, without a drop or a policy file.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from autogrant.transforms import sqlsteps
+from autogrant.transforms.decide import load_reference_tables
+from autogrant.transforms.ingest import load_enums
+
+CASES = sorted((Path(__file__).parent / "sql_steps").glob("*.yaml"))
+
+
+def _plain(value):
+    return str(value) if isinstance(value, Decimal | dt.date) else value
+
+
+def _given(con, name: str, table: dict) -> None:
+    columns = ", ".join(f'"{c}" {t}' for c, t in table["columns"].items())
+    con.execute(f'CREATE TABLE "{name}" ({columns})')
+    if table["rows"]:
+        marks = ", ".join("?" for _ in table["columns"])
+        con.executemany(f'INSERT INTO "{name}" VALUES ({marks})', table["rows"])
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_sql_step(path):
+    case = yaml.safe_load(path.read_text(encoding="utf-8"))
+    con = duckdb.connect()
+    try:
+        load_enums(con)
+        sqlsteps.run(con, "00_macros.sql")
+        if case.get("reference_tables"):
+            load_reference_tables(con)
+        for name, table in case["given"].items():
+            _given(con, name, table)
+        sqlsteps.run(con, case["step"])
+        for name, table in case["expect"].items():
+            cols = ", ".join(f'"{c}"' for c in table["columns"])
+            got = sorted((tuple(_plain(v) for v in r) for r in con.execute(f'SELECT {cols} FROM "{name}"').fetchall()), key=repr)
+            want = sorted((tuple(r) for r in table["rows"]), key=repr)
+            assert got == want, f"{case['step']} made {name}:\n  got  {got}\n  want {want}"
+    finally:
+        con.close()
+
+
+def test_every_case_file_names_an_existing_step():
+    steps = {p.name for p in sqlsteps.SQL_DIR.glob("*.sql")}
+    assert CASES and all(yaml.safe_load(p.read_text(encoding="utf-8"))["step"] in steps for p in CASES)
