@@ -35,14 +35,22 @@ def cluster(tmp_path):
     env = os.environ | {"DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     logs = [(tmp_path / f"dask-{i}.log").open("w") for i in range(3)]
     procs = [
-        subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
-                         stdout=logs[0], stderr=subprocess.STDOUT, env=env)  # fmt: skip
+        subprocess.Popen(
+            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
+            env=env,
+        )  # fmt: skip
     ]
     try:
         for i in (1, 2):
             procs.append(
-                subprocess.Popen([str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
-                                  "--name", f"w{i}"], stdout=logs[i], stderr=subprocess.STDOUT, env=env)  # fmt: skip
+                subprocess.Popen(
+                    [str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--name", f"w{i}"],
+                    stdout=logs[i],
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )  # fmt: skip
             )
         deadline = time.monotonic() + 90
         while True:
