@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from autogrant.transforms import changes, decide, files, ingest, ledger, notice
+from autogrant.transforms import changes, decide, files, ingest, ledger, notice, progress
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.policy import LoadedPolicy, load
@@ -95,6 +95,8 @@ class Timer:
             def __exit__(self, *exc):
                 timer.seconds[name] = timer.seconds.get(name, 0.0) + time.perf_counter() - self.t0
                 timer.peak[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                if exc[0] is None and name in progress.RUN_STAGES:  # the per-region stages report per region
+                    progress.stage_done(name, time.perf_counter() - self.t0)
 
         return _Ctx()
 
@@ -264,6 +266,8 @@ def finish_region(ctx: RunContext, region: str) -> None:
             move_money(ctx, p)
     except GateFailed as exc:
         res.failures.append(RegionFailure(region, "gate", str(exc)))
+    stopped = next((f.message for f in res.failures if f.region_code == region), None)
+    progress.region_done(region, res.regions.index(region) + 1, len(res.regions), stopped)
 
 
 def region_params(ctx: RunContext, region: str) -> ledger.RunParams:
