@@ -86,6 +86,17 @@ def finish(result) -> None:
             _fail(prefix + failures[0].message + more + "; no payment file was written for it", code)
 
 
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh (中文, default) or en; else $AUTOGRANT_LANG")]
+
+
+@app.callback()
+def _options(lang: LangOpt = None) -> None:
+    """Options of every command: the language of what a clerk reads (`autogrant --lang en COMMAND`)."""
+    from autogrant.transforms import messages
+
+    messages.set_lang(lang)
+
+
 RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="only these regions (repeatable)")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-MM-DD (default: the policy's)")]
 TodayOpt = Annotated[str | None, typer.Option("--today", help="the business date of the run (default: today)")]
@@ -330,6 +341,56 @@ def demo(
     out_console.print(f"night 3 ({nights[2]}): release the approved batches: ledger, then payment files")
     finish(run_policy(policy, data, out, today=nights[2], ledger_path=ledger))
     out_console.print(f"payment files: {out / 'payments'}; check them with: autogrant verify {out}")
+
+
+@app.command("annual-report")
+def annual_report(
+    year: Annotated[int, typer.Option("--year", help="the year reported, e.g. 2021")],
+    out: Annotated[Path, typer.Option("--out", help="where the report goes; also the run folder(s) read, unless --from")],
+    from_: Annotated[
+        list[Path] | None, typer.Option("--from", help="a policy's run folder, or a folder of them (repeatable)")
+    ] = None,
+    ledger: LedgerOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """The yearly 护航行动 report (人社厅发〔2017〕129号 三) over every policy's ledger and decisions of the year."""
+    from autogrant.transforms import annual, messages
+
+    lang = messages.set_lang(lang) if lang else messages.current()
+    sources = annual.select_sources(annual.find_outs(from_ or [out]), year, ledger)
+    if not sources:
+        raise InputError(f"no run folder under {', '.join(map(str, from_ or [out]))} has a night or a ledger entry in {year}")
+    paths = annual.write(annual.compute(sources, year), out, lang)
+    out_console.print(messages.t("annual_written", lang, year=year, files=", ".join(str(p) for p in paths)), markup=False)
+
+
+@app.command()
+def queue(
+    out: Annotated[Path, typer.Option("--out", help="the run's output folder")],
+    ledger: LedgerOpt = None,
+    today: TodayOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """What awaits a clerk, per policy and region: approvals, notices, objections, held, returned, overdue units."""
+    from autogrant.transforms import messages
+    from autogrant.transforms.queue import clerk_queue
+
+    lang = messages.set_lang(lang) if lang else messages.current()
+    day = _date(today, "--today") or dt.date.today()
+    path = _ledger_path(ledger, out)
+    if not path.is_file():
+        raise InputError(f"no ledger at {path}: run `autogrant run` first, or give --ledger FILE")
+    out_console.print(messages.t("queue_title", lang, today=day, ledger=path), markup=False)
+    for s in clerk_queue(path, Path(out), day):
+        t = Table(title=f"{s.title(lang)} ({len(s.rows)})", title_justify="left")
+        for c in s.columns:
+            t.add_column(s.label(c, lang), justify="right" if c in ("units", "total", "amount", "days_late") else "left")
+        for r in s.rows:
+            t.add_row(*(s.cell(c, v, lang) for c, v in zip(s.columns, r, strict=True)))
+        if s.rows:
+            out_console.print(t)
+        else:
+            out_console.print(f"{s.title(lang)}: {messages.t('queue_empty', lang)}", markup=False)
 
 
 def main() -> None:

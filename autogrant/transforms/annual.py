@@ -2,9 +2,9 @@
 ministry by 31 January; 一(一) "两个全覆盖": every qualifying region and every qualifying unit; 二(一): regions whose
 fund could pay a year and more but have not implemented, with the reason).
 
-``autogrant annual-report --year Y --from OUT [--from OUT ...] --out DIR`` reads each policy's run folder (OUT:
-manifest.json, regions/<code>/decision_details.parquet, the ledger) and writes DIR/annual-report-Y.xlsx, .html and
-.json. A folder counts for year Y when its policy's effective window meets Y, its last night's business date lies in
+``autogrant annual-report --year Y --out DIR [--from OUT ...]`` reads each policy's run folder (OUT: manifest.json,
+regions/<code>/decision_details.parquet, the ledger; by default DIR itself and the run folders under it) and writes
+DIR/annual-report-Y.html, .csv, .xlsx (Chinese, or ``--lang en``) and .json. A folder counts for year Y when its policy's effective window meets Y, its last night's business date lies in
 Y, or its ledger holds an entry dated in Y. Figures are set-based SQL (DuckDB) in integer fen:
 
 - decisions: the last night's decision of every unit in scope (one row per unit);
@@ -74,11 +74,21 @@ def find_outs(sources: list[Path]) -> list[Path]:
             continue
         if not s.is_dir():
             raise InputError(f"--from {s}: no such folder")
-        more = sorted({p.parent for pattern in ("*/manifest.json", "*/*/manifest.json") for p in s.glob(pattern)})
+        more = sorted({p.parent for pattern in ("*/manifest.json", "*/*/manifest.json") for p in s.glob(pattern)
+                       if _is_run_manifest(p)})  # fmt: skip
         if not more:
             raise InputError(f"--from {s}: no run folder (manifest.json) in it or below it")
         found += more
     return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def _is_run_manifest(path: Path) -> bool:
+    """A run's manifest.json (not payments/manifest.json, which lists payment files)."""
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and {"policy_id", "as_of", "today"} <= m.keys()
 
 
 def _ledger_activity(ledger: Path, policy_id: str, year: int) -> bool:
@@ -292,6 +302,7 @@ def compute(sources: list[Source], year: int) -> AnnualReport:
             con,
             """SELECT count(*) AS regions, count(*) FILTER (WHERE qualifies) AS regions_qualifying,
                       count(*) FILTER (WHERE implemented) AS regions_implemented,
+                      count(*) FILTER (WHERE qualifies AND implemented) AS regions_covered,
                       count(*) FILTER (WHERE reserve_one_year AND net_fen = 0) AS regions_flagged,
                       sum(units_decided)::BIGINT AS units_decided, sum(units_eligible)::BIGINT AS units_eligible,
                       sum(units_paid)::BIGINT AS units_paid, sum(units_held)::BIGINT AS units_held,
@@ -344,15 +355,15 @@ def reserve_text(r: dict) -> str:
 
 
 def write(report: AnnualReport, out_dir: Path, lang: str | None = None) -> list[Path]:
-    """DIR/annual-report-Y.xlsx, .html and .json (figures in fen, for machines)."""
+    """DIR/annual-report-Y.html, .csv, .xlsx (for people, in ``lang``) and .json (figures in fen, for machines)."""
     from autogrant.transforms import annual_files
 
-    out_dir = Path(out_dir)
-    stem = out_dir / f"annual-report-{report.year}"
-    paths = [stem.with_suffix(".xlsx"), stem.with_suffix(".html"), stem.with_suffix(".json")]
-    annual_files.write_xlsx(report, paths[0], lang)
-    files.write_text(paths[1], annual_files.html_page(report, lang))
-    files.write_text(paths[2], json.dumps(as_json(report), ensure_ascii=False, indent=2, default=str) + "\n")
+    stem = Path(out_dir) / f"annual-report-{report.year}"
+    paths = [stem.with_suffix(s) for s in (".html", ".csv", ".xlsx", ".json")]
+    files.write_text(paths[0], annual_files.html_page(report, lang))
+    files.write_text(paths[1], annual_files.csv_text(report, lang))
+    annual_files.write_xlsx(report, paths[2], lang)
+    files.write_text(paths[3], json.dumps(as_json(report), ensure_ascii=False, indent=2, default=str) + "\n")
     return paths
 
 
@@ -360,8 +371,10 @@ def as_json(report: AnnualReport) -> dict:
     return {
         "year": report.year,
         "report_date": report.report_date,
-        "sources": [{"policy_id": s.policy_id, "out": str(s.out), "ledger": str(s.ledger), "pay_by": s.pay_by,
-                     "last_night": s.last_night} for s in report.sources],  # fmt: skip
+        "sources": [
+            {"policy_id": s.policy_id, "out": str(s.out), "ledger": str(s.ledger), "pay_by": s.pay_by, "last_night": s.last_night}
+            for s in report.sources
+        ],  # fmt: skip
         "totals": report.totals,
         "regions": report.regions,
         "reasons": report.reasons,

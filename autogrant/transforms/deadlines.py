@@ -1,23 +1,68 @@
 """Deadlines the documents set, said aloud: 辽人社发〔2021〕7号 一(一) (pay within 4 months; apply by 2021-12-31),
-大人社发〔2020〕391号 (pay within 5 working days). A unit's pay-by date is its policy's (``LoadedPolicy.pay_by``)."""
+大人社发〔2020〕391号 (pay within 5 working days). How a date is derived from the documents is the policy's
+(``LoadedPolicy.pay_by``); everything here reaches it through ``pay_by`` below, the one function.
+
+A unit's pay-by date: its policy's, given the day its data made it payable (its first night in public notice, from
+the ledger; the cut-off for a unit not yet there) and whether it was paid in part before (补差)."""
 
 import datetime as dt
+import inspect
 
 from autogrant.transforms import messages
 from autogrant.transforms.policy import LoadedPolicy
+
+
+def pay_by(loaded: LoadedPolicy, as_of: dt.date, data_in: dt.date | None = None, top_up: bool = False) -> dt.date:
+    """The policy's pay-by date for a unit (``data_in``, ``top_up`` where the policy's rule takes them)."""
+    takes = inspect.signature(loaded.pay_by).parameters
+    extra = {k: v for k, v in (("data_in", data_in), ("top_up", top_up)) if k in takes}
+    return loaded.pay_by(as_of, **extra)
+
+
+def unit_pay_by(con, loaded: LoadedPolicy, as_of: dt.date, units: str, ledger_schema: str | None = "ledger") -> None:
+    """TEMP TABLE unit_pay_by (uscc, pay_by) for every unit of ``units`` (a table or query with uscc and
+    already_paid in fen). Set-based: one date per distinct (first night in notice, paid before) pair, joined back."""
+    first = (
+        f"""SELECT uscc, min(created_on) AS data_in FROM {ledger_schema}.claims
+            WHERE policy_id = '{loaded.id.replace("'", "''")}' GROUP BY uscc"""
+        if ledger_schema
+        else "SELECT NULL::VARCHAR AS uscc, NULL::DATE AS data_in WHERE false"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE unit_data_in AS
+            SELECT u.uscc, f.data_in, coalesce(u.already_paid, 0) > 0 AS top_up
+            FROM ({units}) u LEFT JOIN ({first}) f USING (uscc)"""
+    )
+    pairs = con.execute("SELECT DISTINCT data_in, top_up FROM unit_data_in").fetchall()
+    con.execute("CREATE OR REPLACE TEMP TABLE pay_by_dates (data_in DATE, top_up BOOLEAN, pay_by DATE)")
+    if pairs:
+        con.executemany("INSERT INTO pay_by_dates VALUES (?, ?, ?)",
+                        [(d, t, pay_by(loaded, as_of, d, t)) for d, t in pairs])  # fmt: skip
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE unit_pay_by AS
+           SELECT u.uscc, p.pay_by FROM unit_data_in u
+           JOIN pay_by_dates p ON p.data_in IS NOT DISTINCT FROM u.data_in AND p.top_up = u.top_up"""
+    )
 
 
 def run_warning(loaded: LoadedPolicy, as_of: dt.date | None, today: dt.date, lang: str | None = None) -> str | None:
     """One line when the business date is past the policy's pay-by date or outside its effective window; else None."""
     r = loaded.rules
     as_of = as_of or r.default_as_of.value
-    pay_by = loaded.pay_by(as_of)
+    due = pay_by(loaded, as_of)
     parts = []
-    if today > pay_by:
-        parts.append(messages.t("past_pay_by", lang, today=today, policy=loaded.id, pay_by=pay_by, cite=r.pay_by.cite))
+    if today > due:
+        parts.append(messages.t("past_pay_by", lang, today=today, policy=loaded.id, pay_by=due, cite=r.pay_by.cite))
     if not r.effective_from.value <= today <= r.effective_to.value:
         parts.append(
-            messages.t("outside_window", lang, today=today, policy=loaded.id, start=r.effective_from.value,
-                       end=r.effective_to.value, cite=r.effective_to.cite)  # fmt: skip
+            messages.t(
+                "outside_window",
+                lang,
+                today=today,
+                policy=loaded.id,
+                start=r.effective_from.value,
+                end=r.effective_to.value,
+                cite=r.effective_to.cite,
+            )  # fmt: skip
         )
     return ("；" if (lang or messages.current()) == "zh" else "; ").join(parts) or None

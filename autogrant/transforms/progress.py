@@ -39,4 +39,5 @@ def region_done(region: str, n: int, total: int, why: str | None = None) -> None
     state = messages.t("region_stopped", why=why) if why else messages.t("region_ok")
     _say(messages.t("region_done", region=messages.region(region), state=state, n=n, total=total))
 
+
 RUN_STAGES = ("ingest", "facts", "decisions", "reports")  # once a run; validation and files are per region

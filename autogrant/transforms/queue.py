@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from autogrant.transforms import ledger
+from autogrant.transforms import deadlines, ledger, messages
 from autogrant.transforms.money import yuan
+from autogrant.transforms.policy import load
 
 
 @dataclass
@@ -21,8 +22,21 @@ class Section:
     columns: list[str]  # keys of COLUMN_LABELS
     rows: list[tuple]
 
-    def title(self, lang: str = "zh") -> str:
-        return TITLES[self.key][lang == "en"]
+    def title(self, lang: str | None = None) -> str:
+        return messages.pick(TITLES[self.key], lang)
+
+    @staticmethod
+    def label(column: str, lang: str | None = None) -> str:
+        return messages.pick(COLUMN_LABELS[column], lang)
+
+    @staticmethod
+    def cell(column: str, value, lang: str | None = None) -> str:
+        """As ``cell``, with regions named and reason codes explained in the clerk's language."""
+        if value is not None and column == "region_code":
+            return messages.region(str(value), lang)
+        if value is not None and column == "reason":
+            return messages.reason(str(value), lang)
+        return cell(column, value)
 
 
 COLUMN_LABELS = {
@@ -72,7 +86,7 @@ MONEY_COLUMNS = {"total", "amount"}
 
 
 def _decisions_sections(con, out: Path, today: dt.date) -> list[Section]:
-    """Held units by reason, and units payable but unpaid past the run's pay-by date (from OUT/manifest.json)."""
+    """Held units by reason, and units payable but unpaid past their pay-by date (the cut-off from OUT/manifest.json)."""
     parquet = out / "decisions.parquet"
     if not parquet.is_file():
         return []
@@ -84,18 +98,40 @@ def _decisions_sections(con, out: Path, today: dt.date) -> list[Section]:
     ).fetchall()
     sections = [Section("held", ["policy_id", "region_code", "reason", "units"], held)]
     manifest = out / "manifest.json"
-    pay_by = json.loads(manifest.read_text(encoding="utf-8")).get("pay_by") if manifest.is_file() else None
+    facts = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
     overdue = []
-    if pay_by and dt.date.fromisoformat(pay_by) < today:
-        overdue = con.execute(
-            """SELECT policy_id, region_code, count(*), CAST(?::DATE AS VARCHAR), ?::DATE - ?::DATE
-               FROM q_decisions WHERE decision IN ('PAY', 'HOLD') AND amount_due::DECIMAL(18, 2) > already_paid::DECIMAL(18, 2)
-               GROUP BY ALL ORDER BY ALL""",
-            [pay_by, today, pay_by],
-        ).fetchall()
-    cols = ["policy_id", "region_code", "units", "pay_by", "days_late"]
+    for policy_id in (r[0] for r in con.execute("SELECT DISTINCT policy_id FROM q_decisions ORDER BY 1").fetchall()):
+        loaded = load(policy_id)
+        as_of = dt.date.fromisoformat(facts["as_of"]) if facts.get("as_of") else loaded.rules.default_as_of.value
+        overdue += _overdue(con, loaded, as_of, today)
+    cols = ["policy_id", "region_code", "units", "pay_by", "days_late", "amount"]
     sections.append(Section("overdue", cols, overdue))
     return sections
+
+
+def _overdue(con, loaded, as_of: dt.date, today: dt.date) -> list[tuple]:
+    """Units PAY or HOLD not yet paid in full (by the decisions and by the ledger) whose pay-by date
+    (deadlines.pay_by, per unit) is before ``today``: per region and pay-by date, with the money still owed."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE q_unpaid AS
+           SELECT d.policy_id, d.region_code, d.uscc,
+                  round(d.amount_due::DECIMAL(18, 2) * 100)::BIGINT AS due_fen,
+                  greatest(round(d.already_paid::DECIMAL(18, 2) * 100)::BIGINT, coalesce(p.net_fen, 0)) AS already_paid
+           FROM q_decisions d
+           LEFT JOIN (SELECT uscc, sum(amount_fen) AS net_fen FROM ledger.payments WHERE policy_id = $1 GROUP BY uscc) p
+             USING (uscc)
+           WHERE d.policy_id = $1 AND d.decision IN ('PAY', 'HOLD')""",
+        [loaded.id],
+    )
+    con.execute("DELETE FROM q_unpaid WHERE due_fen <= already_paid")
+    deadlines.unit_pay_by(con, loaded, as_of, "SELECT uscc, already_paid FROM q_unpaid")
+    return con.execute(
+        """SELECT u.policy_id, u.region_code, count(*), CAST(p.pay_by AS VARCHAR), ?::DATE - p.pay_by,
+                  sum(u.due_fen - u.already_paid)::BIGINT
+           FROM q_unpaid u JOIN unit_pay_by p USING (uscc) WHERE p.pay_by < ?::DATE
+           GROUP BY ALL ORDER BY 1, 2, 4""",
+        [today, today],
+    ).fetchall()
 
 
 def clerk_queue(ledger_path: Path, out: Path, today: dt.date) -> list[Section]:
