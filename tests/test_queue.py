@@ -41,3 +41,26 @@ def test_the_queue_shows_open_notices_then_batches_and_held_units_as_the_decisio
     batches = sections["batches"].rows
     assert sum(r[3] for r in batches) == len(payable) and sum(r[4] for r in batches) == paid_fen
     assert {r[5] for r in batches} == {"autogrant-nightly"} and {r[6] for r in batches} == {night2}
+
+
+def test_queue_command_speaks_chinese_flags_overdue_units_and_english_on_request(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    run_policy("LN-2021", SAMPLES_DIR / "ln2021", out, today=NIGHT1, validate=False)
+    cmd = [sys.executable, "-m", "autogrant.flows.cli"]
+    r = subprocess.run([*cmd, "queue", "--out", str(out), "--today", str(NIGHT1)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "待审批批次" in r.stdout and "公示中" in r.stdout and "逾期未发放单位" in r.stdout
+    assert "鞍山市" in r.stdout and "缺少银行账户 (BANK_ACCOUNT_MISSING)" in r.stdout
+    # LN-2021's pay-by date (deadlines.pay_by) lies before the business date: the days late are printed
+    from autogrant.transforms.deadlines import pay_by
+    from autogrant.transforms.policy import load
+
+    due = pay_by(load("LN-2021"), dt.date(2021, 12, 31))
+    assert str(due) in r.stdout and str((NIGHT1 - due).days) in r.stdout
+    r = subprocess.run([*cmd, "--lang", "en", "queue", "--out", str(out), "--today", str(NIGHT1)], capture_output=True, text=True)
+    assert r.returncode == 0 and "units unpaid past their pay-by date" in r.stdout and "Anshan" in r.stdout
+    r = subprocess.run([*cmd, "queue", "--out", str(tmp_path / "none")], capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "ledger" in r.stderr
