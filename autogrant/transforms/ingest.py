@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from stdnum import numdb
 
-from autogrant.transforms import sqlsteps
+from autogrant.transforms import privacy, sqlsteps
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
@@ -425,4 +425,5 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
             stage_file(con, drop, spec, Path(tmp), report, regions)
         report.warnings = check_birthplaces(con)
         check_control(con, drop, report, Path(tmp))
+    privacy.mask_ingest_tables(con)  # nothing written after ingest shows a full ID number
     return report
