@@ -9,7 +9,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from stdnum.cn import ric
@@ -52,6 +51,7 @@ def leaky_drop(tmp_path_factory):
     with roster.open("a", encoding="utf-8", newline="") as fh:  # malformed CSV records carrying an ID number
         fh.write(f"{malformed},{codes[1]},2017-03-01,,,surplus\n")
         fh.write(f'"{_with_check("21020219851111004")}",{codes[2]}\n')
+        fh.write(f"{_with_check('21020219851111006')}9,{codes[0]}\n")  # a character too many, and too few fields
     with roster.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     ids = {row[0][:18] for row in rows[1:] if len(row[0]) >= 18}  # person_id: every ID of the drop, valid or not
@@ -64,9 +64,8 @@ def _texts(path: Path):
     raw = path.read_bytes()
     if path.suffix == ".parquet":
         t = pq.read_table(path)
-        for name in t.column_names:
-            if pa.types.is_string(t[name].type) or pa.types.is_large_string(t[name].type):
-                yield f"{path}:{name}", "\n".join(v for v in t[name].to_pylist() if v is not None)
+        for name in t.column_names:  # every column as text: an ID number may sit in a string or a number column
+            yield f"{path}:{name}", "\n".join(str(v) for v in t[name].to_pylist() if v is not None)
         return
     if raw[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
@@ -96,9 +95,12 @@ def test_no_full_id_number_in_any_output_file_or_log(leaky_drop):
     afresh = autogrant("explain", "--policy", "LN-2021", "--data", str(data), "--uscc", codes[1], cwd=cwd)
     verified = autogrant("verify", str(out), cwd=cwd)
     assert explained.returncode == 0 and afresh.returncode == 0 and verified.returncode == 0
+    someone = sorted(ids)[0]  # a clerk types a person's ID where a USCC belongs: the error line masks it
+    mistyped = autogrant("explain", "--out", str(out), "--uscc", someone, cwd=cwd)
+    assert mistyped.returncode == 2 and mask_id(someone) in mistyped.stderr, mistyped.stderr
     assert list((out / "payments" / REGION).glob("*.csv")), "the run paid the clean unit (so payment files exist)"
     assert list((out / "notices" / REGION).glob("*.xlsx")) and (out / "validation" / "docs" / "index.html").exists()
-    console = "\n".join(p.stdout + p.stderr for p in (done, explained, afresh, verified))
+    console = "\n".join(p.stdout + p.stderr for p in (done, explained, afresh, verified, mistyped))
     assert [i for i in ids if i in console] == []
     assert _leaks(out, ids) == []
     assert _leaks(cwd, ids) == []
@@ -117,7 +119,7 @@ def test_quarantined_roster_rows_keep_file_and_line_with_the_id_masked(leaky_dro
     duplicate = next(r for r in rows if "the same spell" in r["reason"])
     assert duplicate["value"].count("*") == 8 and len(duplicate["value"]) == 18
     malformed = [r for r in rows if r["reason"].startswith("malformed CSV record")]
-    assert len(malformed) == 2 and all("********" in r["value"] for r in malformed)
+    assert len(malformed) == 3 and all("********" in r["value"] for r in malformed)
     assert codes[1] in malformed[0]["value"]  # the USCC is public: kept whole
     assert by_reason  # every roster row quarantined has a reason
     with (out / "warnings.csv").open(encoding="utf-8", newline="") as fh:

@@ -394,13 +394,15 @@ def queue(
 
 
 def main() -> None:
+    from autogrant.transforms.privacy import mask_text  # no full ID number on the console or in the error log
+
     try:
         app(standalone_mode=False)
     except InputError as exc:
-        err_console.print(f"autogrant: error: {exc}", markup=False)
+        err_console.print(f"autogrant: error: {mask_text(str(exc))}", markup=False)
         sys.exit(EXIT_INPUT)
     except GateFailed as exc:
-        err_console.print(f"autogrant: validation failed: {exc}", markup=False)
+        err_console.print(f"autogrant: validation failed: {mask_text(str(exc))}", markup=False)
         sys.exit(EXIT_GATE)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -414,8 +416,10 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         log = Path.cwd() / "autogrant-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        err_console.print(f"autogrant: internal error: {type(exc).__name__}: {exc} (details in {log})", markup=False)
+        log.write_text(mask_text(traceback.format_exc()), encoding="utf-8")
+        err_console.print(
+            f"autogrant: internal error: {type(exc).__name__}: {mask_text(str(exc))} (details in {log})", markup=False
+        )
         sys.exit(EXIT_INTERNAL)
 
 

@@ -15,8 +15,9 @@ from stdnum.cn import ric, uscc
 
 MASK = "********"
 
-# A run of 15 to 18 letters or digits standing alone: an ID number (18, or the old 15-digit form) or a USCC.
-_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{15,18}(?![0-9A-Za-z])")
+# A run of 15 or more letters or digits standing alone: an ID number (18, the old 15-digit form, or one with a
+# character too many that still holds the whole number) or a USCC.
+_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{15,}(?![0-9A-Za-z])")
 
 
 def mask_id(value: str | None) -> str | None:
