@@ -40,26 +40,36 @@ def _fail(message: str, code: int) -> None:
 
 
 def print_run(result) -> None:
-    t = Table(title=f"{result.policy_id}: rows read = staged + quarantined", title_justify="left")
+    from autogrant.transforms import deadlines, messages
+    from autogrant.transforms.policy import load
+
+    warning = deadlines.run_warning(load(result.policy_id), result.as_of, result.today)
+    if warning:  # a business date past the pay-by date or outside the policy's window: said on the first line
+        out_console.print(warning, markup=False, highlight=False, soft_wrap=True)
+    t = Table(title=messages.t("run_rows_title", policy=result.policy_id), title_justify="left")
     for col in ("file", "read", "staged", "quarantined"):
-        t.add_column(col, justify="left" if col == "file" else "right")
+        t.add_column(messages.t(f"col.{col}"), justify="left" if col == "file" else "right")
     for c in sorted(result.ingest.counts.values(), key=lambda c: c.file):
         t.add_row(c.file, str(c.rows_read), str(c.rows_staged), str(c.rows_quarantined))
     out_console.print(t)
-    d = Table(title=f"decisions (as of {result.as_of})", title_justify="left")
-    for col in ("region", "PAY", "HOLD", "REJECT", "amount (yuan)"):
-        d.add_column(col, justify="right")
+    d = Table(title=messages.t("run_decisions_title", as_of=result.as_of), title_justify="left")
+    d.add_column(messages.t("col.region"))
+    for col in ("PAY", "HOLD", "REJECT"):
+        d.add_column(f"{messages.decision(col)} {col}", justify="right")
+    d.add_column(messages.t("col.amount_yuan"), justify="right")
 
     manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
     for region, r in manifest["decisions"].items():
         units = r["units"]
         d.add_row(
-            region, *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")), yuan(sum(r["amount_fen"].values()), grouping=True)
+            messages.region(region),
+            *(str(units.get(k, 0)) for k in ("PAY", "HOLD", "REJECT")),
+            yuan(sum(r["amount_fen"].values()), grouping=True),
         )
     out_console.print(d)
-    reasons = ", ".join(f"{k} {v}" for k, v in manifest["reasons"].items() if k not in ("PAY", "HOLD", "REJECT"))
-    out_console.print(f"reasons: {reasons or 'none'}")
-    out_console.print(f"written to {result.out}")
+    reasons = ", ".join(f"{messages.reason(k)} {v}" for k, v in manifest["reasons"].items() if k not in ("PAY", "HOLD", "REJECT"))
+    out_console.print(messages.t("reasons_line", reasons=reasons or messages.t("none")), markup=False)
+    out_console.print(messages.t("written_to", out=result.out), markup=False)
 
 
 def _ledger_path(ledger: Path | None, out: Path | None) -> Path:
@@ -158,8 +168,18 @@ def approve(
     from autogrant.transforms.ledger import approve as approve_batch
 
     done = approve_batch(_ledger_path(ledger, out), batch, by)
+    from autogrant.transforms import messages
+
     out_console.print(
-        f"approved {done['batch_id']} ({done['payments']} payments, {done['total']} yuan, prepared by {done['prepared_by']}) by {by}"
+        messages.t(
+            "approved",
+            batch=done["batch_id"],
+            payments=done["payments"],
+            total=done["total"],
+            preparer=done["prepared_by"],
+            by=by,
+        ),  # fmt: skip
+        markup=False,
     )
 
 
@@ -177,7 +197,9 @@ def object_(
     from autogrant.transforms.ledger import lodge_objection
 
     oid = lodge_objection(_ledger_path(ledger, out), policy, uscc, reason, by, _date(today, "--today") or dt.date.today())
-    out_console.print(f"objection {oid} recorded: {uscc} is held under {policy} until it is resolved")
+    from autogrant.transforms import messages
+
+    out_console.print(messages.t("objection_recorded", oid=oid, uscc=uscc, policy=policy), markup=False)
 
 
 @app.command()
@@ -197,7 +219,10 @@ def resolve(
     oid = resolve_objection(
         _ledger_path(ledger, out), policy, uscc, outcome, by, note, _date(today, "--today") or dt.date.today()
     )
-    out_console.print(f"objection {oid} {outcome}")
+    from autogrant.transforms import messages
+
+    label = messages.t(f"outcome.{outcome}") if f"outcome.{outcome}" in messages.MESSAGES else outcome
+    out_console.print(messages.t("objection_resolved", oid=oid, outcome=label), markup=False)
 
 
 def _findings(command: str, findings: list[str], all_clear: str) -> None:
@@ -330,17 +355,19 @@ def demo(
     notice_days = load(policy).rules.notice_days.value
     nights = [first, add_working_days(first, notice_days + 1)]
     nights.append(add_working_days(nights[1], 1))
-    out_console.print(f"night 1 ({nights[0]}): decide, and put the payable units in public notice for {notice_days} working days")
+    from autogrant.transforms import messages
+
+    out_console.print(messages.t("demo_night1", day=nights[0], days=notice_days), markup=False)
     run_policy(policy, data, out, today=nights[0], ledger_path=ledger)
-    out_console.print(f"night 2 ({nights[1]}): the notice has ended; the units go into batches awaiting approval")
+    out_console.print(messages.t("demo_night2", day=nights[1]), markup=False)
     run_policy(policy, data, out, today=nights[1], ledger_path=ledger)
     batches = awaiting_approval(ledger)
     for b in batches:
         approve_batch(ledger, b, approver)
-    out_console.print(f"approved {len(batches)} batches as {approver} (not their preparer)")
-    out_console.print(f"night 3 ({nights[2]}): release the approved batches: ledger, then payment files")
+    out_console.print(messages.t("demo_approved", by=approver, n=len(batches)), markup=False)
+    out_console.print(messages.t("demo_night3", day=nights[2]), markup=False)
     finish(run_policy(policy, data, out, today=nights[2], ledger_path=ledger))
-    out_console.print(f"payment files: {out / 'payments'}; check them with: autogrant verify {out}")
+    out_console.print(messages.t("demo_done", path=out / "payments", out=out), markup=False)
 
 
 @app.command("annual-report")

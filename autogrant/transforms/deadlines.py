@@ -66,3 +66,28 @@ def run_warning(loaded: LoadedPolicy, as_of: dt.date | None, today: dt.date, lan
             )  # fmt: skip
         )
     return ("；" if (lang or messages.current()) == "zh" else "; ").join(parts) or None
+
+
+def overdue_units(con, loaded: LoadedPolicy, as_of: dt.date, today: dt.date) -> None:
+    """TEMP TABLE overdue_units (region_code, uscc, unit_name, pay_by, days_late, owed_fen): every unit of tonight's
+    decision_details decided PAY or HOLD and not paid in full (by its decision and by the ledger's payments) whose
+    pay-by date is before ``today``."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE owed_units AS
+           SELECT d.region_code, d.uscc, d.unit_name, d.amount_due,
+                  greatest(coalesce(d.already_paid, 0), coalesce(p.net_fen, 0)) AS already_paid
+           FROM decision_details d
+           LEFT JOIN (SELECT uscc, sum(amount_fen) AS net_fen FROM ledger.payments WHERE policy_id = $1 GROUP BY uscc) p
+             USING (uscc)
+           WHERE d.decision IN ('PAY', 'HOLD') AND d.amount_due > greatest(coalesce(d.already_paid, 0), coalesce(p.net_fen, 0))""",
+        [loaded.id],
+    )
+    unit_pay_by(con, loaded, as_of, "SELECT uscc, already_paid FROM owed_units")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE overdue_units AS
+           SELECT o.region_code, o.uscc, o.unit_name, p.pay_by, ($1::DATE - p.pay_by) AS days_late,
+                  o.amount_due - o.already_paid AS owed_fen
+           FROM owed_units o JOIN unit_pay_by p USING (uscc) WHERE p.pay_by < $1::DATE
+           ORDER BY o.region_code, o.uscc""",
+        [today],
+    )

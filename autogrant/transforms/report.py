@@ -6,8 +6,44 @@ import html
 import os
 from pathlib import Path
 
-from autogrant.transforms import files
+from autogrant.transforms import files, messages
 from autogrant.transforms.money import yuan
+
+# what report.html says, (zh, en): Chinese unless --lang en / AUTOGRANT_LANG=en
+TEXT = {
+    "title": ("{policy}：稳岗返还 {today} 夜间运行报告", "{policy}: 稳岗返还 run of {today}"),
+    "facts": ("数据截止 {as_of}，发放期限 {pay_by}；政策文件 sha256 <small>{sha}</small>；程序版本 {code}",
+              "cut-off {as_of}, pay by {pay_by}; policy file sha256 <small>{sha}</small>; code {code}"),
+    "docs": ("数据质量校验：<a href='{href}'>校验报告（Data Docs）</a>（每次运行、每个统筹地区一页）。",
+             "Validation: <a href='{href}'>Data Docs of the gate</a> (one page per run and region)."),
+    "stopped": ("已停止的统筹地区", "Regions that stopped"),
+    "kind": ("类型", "kind"), "why": ("原因", "why"),
+    "by_decision": ("各统筹地区单位决定情况", "Units by decision"),
+    "money": ("各统筹地区金额（元）", "Money per region (yuan)"),
+    "region": ("统筹地区", "region"), "granted": ("本次应发", "granted tonight"), "held": ("暂缓(应发)", "held (due)"),
+    "coverage": ("应享尽享(发放/应享)", "coverage PAY/eligible"), "paid": ("已拨付(台账)", "paid (ledger)"),
+    "returned": ("银行退回", "returned"), "in_notice": ("公示中", "in notice"), "in_batches": ("待拨付批次", "in batches"),
+    "overdue": ("逾期未发放", "overdue"),
+    "reasons": ("原因统计", "Reasons"), "reason": ("原因", "reason"), "units": ("单位数", "units"),
+    "deadline": ("逾期未发放单位（超过发放期限 {pay_by}，{cite}）", "Units unpaid past their pay-by date ({pay_by}, {cite})"),
+    "deadline_none": ("无单位逾期未发放。", "No unit is unpaid past its pay-by date."),
+    "uscc": ("统一社会信用代码", "USCC"), "unit_name": ("单位名称", "unit"), "pay_by": ("应发放日期", "pay by"),
+    "days_late": ("逾期天数", "days late"), "owed": ("未发金额(元)", "owed (yuan)"),
+    "changes": ("与上次运行相比的变化", "Changes since the previous run"),
+    "added": ("新增", "added"), "dropped": ("减少", "dropped"), "decision_changed": ("决定变化", "decision changed"),
+    "amount_changed": ("金额变化", "amount changed"),
+    "changes_file": ("逐户明细：<code>regions/&lt;code&gt;/changes.csv</code>。", "Unit by unit: <code>regions/&lt;code&gt;/changes.csv</code>."),
+    "no_changes": ("首次运行到此目录，或无变化。", "First run into this folder, or nothing changed."),
+    "stages": ("各阶段用时", "Stages"), "stage": ("阶段", "stage"), "seconds": ("秒", "seconds"),
+    "peak": ("内存峰值 MiB", "peak RSS MiB"), "legend": ("图例", "legend"),
+}  # fmt: skip
+OVERDUE_LIST_MAX = 200  # units listed one by one; the count per region is always complete
+
+
+def L(key: str, **values) -> str:
+    text = messages.pick(TEXT[key])
+    return text.format(**values) if values else text
+
 
 CSS = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
@@ -24,23 +60,23 @@ def _bar_chart(per_region: dict[str, dict]) -> str:
     rows = list(per_region.items())
     most = max((sum(r["units"].values()) for _, r in rows), default=1) or 1
     h, width = 22, 520
-    parts = [f'<svg role="img" aria-label="units by decision" width="{width + 160}" height="{h * len(rows) + 30}">']
+    parts = [f'<svg role="img" aria-label="{L("by_decision")}" width="{width + 230}" height="{h * len(rows) + 30}">']
     for i, (region, r) in enumerate(rows):
-        x, y = 70, i * h + 5
-        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(region)}</text>')
+        x, y = 130, i * h + 5
+        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(messages.region(region))}</text>')
         for decision in ("PAY", "HOLD", "REJECT"):
             n = r["units"].get(decision, 0)
             w = width * n / most
             if n:
                 parts.append(
-                    f'<rect class="bar-{decision}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h - 6}"><title>{decision} {n}</title></rect>'
+                    f'<rect class="bar-{decision}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h - 6}"><title>{messages.decision(decision)} {n}</title></rect>'
                 )
             x += w
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" font-size="12">{sum(r["units"].values())}</text>')
     legend_y = h * len(rows) + 22
     for j, d in enumerate(("PAY", "HOLD", "REJECT")):
-        parts.append(f'<rect class="bar-{d}" x="{70 + j * 90}" y="{legend_y - 10}" width="12" height="12"/>')
-        parts.append(f'<text x="{86 + j * 90}" y="{legend_y}" font-size="12">{d}</text>')
+        parts.append(f'<rect class="bar-{d}" x="{130 + j * 150}" y="{legend_y - 10}" width="12" height="12"/>')
+        parts.append(f'<text x="{146 + j * 150}" y="{legend_y}" font-size="12">{messages.decision(d)} ({d})</text>')
     return "".join(parts) + "</svg>"
 
 
@@ -56,18 +92,22 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
         """SELECT region_code, code, count(*) FROM (SELECT region_code, unnest(codes) AS code FROM decision_details)
            GROUP BY ALL ORDER BY ALL"""
     ).fetchall()
-    out = [f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>autogrant {html.escape(result.policy_id)}</title>",
+    lang = "en" if messages.current() == "en" else "zh-CN"
+    title = L("title", policy=html.escape(manifest["policy_id"]), today=manifest["today"])
+    out = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>autogrant {title}</title>",
            f"<style>{CSS}</style></head><body>",
-           f"<h1>{html.escape(manifest['policy_id'])}: 稳岗返还 run of {manifest['today']}</h1>",
-           f"<p>cut-off {manifest['as_of']}, pay by {manifest['pay_by']}; policy file sha256 <small>{manifest['policy_sha256']}</small>; "
-           f"code {html.escape(str(manifest['code_version']))}</p>"]  # fmt: skip
+           f"<h1>{title}</h1>",
+           "<p>" + L("facts", as_of=manifest["as_of"], pay_by=manifest["pay_by"], sha=manifest["policy_sha256"],
+                     code=html.escape(str(manifest["code_version"]))) + "</p>"]  # fmt: skip
     if docs_index is not None and docs_index.exists():
         rel = os.path.relpath(docs_index, result.out)
-        out.append(f"<p>Validation: <a href='{html.escape(rel)}'>Data Docs of the gate</a> (one page per run and region).</p>")
+        out.append("<p>" + L("docs", href=html.escape(rel)) + "</p>")
     if result.failures:
-        out.append("<h2 class='fail'>Regions that stopped</h2>")
-        out.append(_table(("region", "kind", "why"), [(f.region_code, f.kind, f.message) for f in result.failures], "fail"))
-    out.append("<h2>Units by decision</h2>" + _bar_chart(per_region))
+        out.append(f"<h2 class='fail'>{L('stopped')}</h2>")
+        out.append(_table((L("region"), L("kind"), L("why")),
+                          [(messages.region(f.region_code), f.kind, f.message) for f in result.failures], "fail"))  # fmt: skip
+    out.append(f"<h2>{L('by_decision')}</h2>" + _bar_chart(per_region))
+    overdue = _overdue(con, result, manifest)
     rows = []
     ledger = manifest.get("ledger", {})
     for region, r in per_region.items():
@@ -75,26 +115,53 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
         eligible = u.get("PAY", 0) + u.get("HOLD", 0)
         cov = f"{100 * u.get('PAY', 0) / eligible:.1f}%" if eligible else "-"
         lg = ledger.get(region, {})
-        rows.append((region, u.get("PAY", 0), u.get("HOLD", 0), u.get("REJECT", 0), _yuan(fen.get("PAY", 0)),
+        rows.append((messages.region(region), u.get("PAY", 0), u.get("HOLD", 0), u.get("REJECT", 0), _yuan(fen.get("PAY", 0)),
                      _yuan(due.get("HOLD", 0)), cov, _yuan(lg.get("paid", {}).get("amount_fen", 0)),
                      _yuan(lg.get("returned", {}).get("amount_fen", 0)),
-                     lg.get("pending_in_notice", {}).get("units", 0), lg.get("pending_batched", {}).get("units", 0)))  # fmt: skip
-    out.append("<h2>Money per region (yuan)</h2>")
-    out.append(_table(("region", "PAY", "HOLD", "REJECT", "granted tonight", "held (due)", "coverage PAY/eligible",
-                       "paid (ledger)", "returned", "in notice", "in batches"), rows))  # fmt: skip
-    out.append("<h2>Reasons</h2>" + _table(("region", "reason", "units"), reasons))
+                     lg.get("pending_in_notice", {}).get("units", 0), lg.get("pending_batched", {}).get("units", 0),
+                     overdue["per_region"].get(region, 0)))  # fmt: skip
+    out.append(f"<h2>{L('money')}</h2>")
+    out.append(_table((L("region"), *(f"{messages.decision(d)} ({d})" for d in ("PAY", "HOLD", "REJECT")), L("granted"), L("held"),
+                       L("coverage"), L("paid"), L("returned"), L("in_notice"), L("in_batches"), L("overdue")), rows))  # fmt: skip
+    out.append(overdue["html"])
+    out.append(f"<h2>{L('reasons')}</h2>" + _table((L("region"), L("reason"), L("units")),
+                                                   [(messages.region(r), messages.reason(c), n) for r, c, n in reasons]))  # fmt: skip
     changed = manifest.get("changes") or {}
-    out.append("<h2>Changes since the previous run</h2>")
+    out.append(f"<h2>{L('changes')}</h2>")
     if changed:
-        out.append(_table(("region", "added", "dropped", "decision changed", "amount changed"),
-                          [(k, v.get("added", 0), v.get("dropped", 0), v.get("decision", 0), v.get("amount", 0)) for k, v in changed.items()]))  # fmt: skip
-        out.append("<p>Unit by unit: <code>regions/&lt;code&gt;/changes.csv</code>.</p>")
+        out.append(_table((L("region"), L("added"), L("dropped"), L("decision_changed"), L("amount_changed")),
+                          [(messages.region(k), v.get("added", 0), v.get("dropped", 0), v.get("decision", 0), v.get("amount", 0)) for k, v in changed.items()]))  # fmt: skip
+        out.append(f"<p>{L('changes_file')}</p>")
     else:
-        out.append("<p>First run into this folder, or nothing changed.</p>")
+        out.append(f"<p>{L('no_changes')}</p>")
     stages = manifest.get("stages", [])
     out.append(
-        "<h2>Stages</h2>"
-        + _table(("stage", "seconds", "peak RSS MiB"), [(s["name"], s["seconds"], s["peak_rss_mib"]) for s in stages])
+        f"<h2>{L('stages')}</h2>"
+        + _table((L("stage"), L("seconds"), L("peak")), [(_stage(s["name"]), s["seconds"], s["peak_rss_mib"]) for s in stages])
     )
     out.append("</body></html>")
     files.write_text(result.out / "report.html", "\n".join(out))
+
+
+def _stage(name: str) -> str:
+    key = f"stage.{name}"
+    return messages.t(key) if key in messages.MESSAGES else name
+
+
+def _overdue(con, result, manifest: dict) -> dict:
+    """Units PAY or HOLD unpaid past their pay-by date (deadlines.overdue_units): count per region and the list."""
+    from autogrant.transforms import deadlines
+    from autogrant.transforms.policy import load
+
+    loaded = load(result.policy_id)
+    deadlines.overdue_units(con, loaded, result.as_of, result.today)
+    per_region = dict(con.execute("SELECT region_code, count(*) FROM overdue_units GROUP BY ALL").fetchall())
+    head = f"<h2 class='fail'>{L('deadline', pay_by=manifest['pay_by'], cite=html.escape(loaded.rules.pay_by.cite))}</h2>"
+    if not per_region:
+        return {"per_region": {}, "html": head.replace(" class='fail'", "") + f"<p>{L('deadline_none')}</p>"}
+    rows = con.execute(
+        "SELECT region_code, uscc, unit_name, pay_by, days_late, owed_fen FROM overdue_units LIMIT ?", [OVERDUE_LIST_MAX]
+    ).fetchall()
+    table = _table((L("region"), L("uscc"), L("unit_name"), L("pay_by"), L("days_late"), L("owed")),
+                   [(messages.region(r), u, n or "", d, late, _yuan(fen)) for r, u, n, d, late, fen in rows])  # fmt: skip
+    return {"per_region": per_region, "html": head + table}

@@ -1,0 +1,90 @@
+"""Deadlines said aloud: a run past its policy's pay-by date or window says so on its first line; report.html
+(in Chinese) lists the units unpaid past their pay-by date; a unit's pay-by date comes from its policy's own
+function, given the day its data made it payable."""
+
+import datetime as dt
+import html
+import re
+import subprocess
+import sys
+
+import duckdb
+
+from autogrant.transforms import deadlines
+from autogrant.transforms.policy import load
+from tests.conftest import read_decisions
+from tests.test_ledger import NIGHT1, drop  # noqa: F401
+
+
+def autogrant(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "autogrant.flows.cli", *args], capture_output=True, text=True, env=env)
+
+
+def test_a_run_past_the_pay_by_date_says_so_first_and_the_report_lists_the_units(drop, tmp_path):  # noqa: F811
+    out = tmp_path / "out"
+    r = autogrant("run", "--policy", "LN-2021", "--data", str(drop.path), "--out", str(out), "--today", str(NIGHT1))
+    assert r.returncode == 0, r.stderr
+    loaded = load("LN-2021")
+    due = deadlines.pay_by(loaded, dt.date(2021, 12, 31))
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("注意") and str(due) in first and loaded.rules.pay_by.cite in first
+    assert "有效期 2021-01-01 至 2021-12-31" in first  # 2026 is outside LN-2021's window too
+    assert "鞍山市" in r.stdout and "决定" in r.stdout  # the run's tables in Chinese, regions named
+
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "lang='zh-CN'" in page and "逾期未发放单位" in page and "各统筹地区金额" in page
+    owed = [u for u, d in read_decisions(out).items() if d["decision"] in ("PAY", "HOLD")]
+    assert owed and all(u in page for u in owed)  # both units are in notice, unpaid, years past the pay-by
+    days = (NIGHT1 - due).days
+    assert len(re.findall(rf"<td>{due}</td><td>{days}</td>", page)) == len(owed)
+
+    r = autogrant(
+        "--lang", "en", "run", "--policy", "LN-2021", "--data", str(drop.path), "--out", str(out), "--today", str(NIGHT1)
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"NOTE: business date {NIGHT1} is past LN-2021's pay-by date {due}")
+    page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    assert "lang='en'" in page and "Units unpaid past their pay-by date" in page
+
+
+def test_no_warning_inside_the_window_before_the_pay_by_date():
+    loaded = load("DL-2020")
+    r = loaded.rules
+    as_of = r.default_as_of.value
+    due = deadlines.pay_by(loaded, as_of)
+    inside = max(r.effective_from.value, min(due, r.effective_to.value))
+    assert deadlines.run_warning(loaded, as_of, inside) is None
+    assert "已超过" in deadlines.run_warning(loaded, as_of, due + dt.timedelta(days=1), "zh")
+    assert "outside" in deadlines.run_warning(loaded, as_of, r.effective_to.value + dt.timedelta(days=1), "en")
+
+
+class PerUnitPolicy:
+    """A policy whose pay-by rule takes the day the unit's data came in (as helper law's rule kinds do)."""
+
+    id = "LN-2021"
+
+    def pay_by(self, as_of, data_in=None, top_up=False):
+        return dt.date(2030, 1, 1) if top_up else (data_in or as_of) + dt.timedelta(days=5)
+
+
+def test_each_unit_gets_its_own_pay_by_date_from_the_policys_function():
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS ledger")
+    con.execute("CREATE TABLE ledger.claims (policy_id VARCHAR, uscc VARCHAR, created_on DATE)")
+    con.execute(
+        "INSERT INTO ledger.claims VALUES ('LN-2021', 'A', DATE '2026-11-02'), ('LN-2021', 'A', DATE '2026-11-20'),"
+        " ('LN-2021', 'B', DATE '2026-11-10'), ('DL-2020', 'C', DATE '2026-01-01')"
+    )
+    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES ('A', 0), ('B', 0), ('C', 0), ('D', 100)) t(uscc, already_paid)")
+    deadlines.unit_pay_by(con, PerUnitPolicy(), dt.date(2026, 10, 1), "SELECT * FROM u")
+    got = dict(con.execute("SELECT uscc, pay_by FROM unit_pay_by").fetchall())
+    assert got == {
+        "A": dt.date(2026, 11, 7),  # its first night in notice + 5
+        "B": dt.date(2026, 11, 15),
+        "C": dt.date(2026, 10, 6),  # never in this policy's notice: from the cut-off
+        "D": dt.date(2030, 1, 1),  # paid in part before (补差)
+    }
+    # today's policies take no data_in: one date for every unit, the policy's own
+    loaded = load("LN-2021")
+    deadlines.unit_pay_by(con, loaded, dt.date(2021, 12, 31), "SELECT * FROM u")
+    assert {d for (d,) in con.execute("SELECT pay_by FROM unit_pay_by").fetchall()} == {loaded.pay_by(dt.date(2021, 12, 31))}
