@@ -89,11 +89,28 @@ def test_notice_list_neutralises_formulas_in_csv_and_xlsx(drop, tmp_path):  # no
     csv_text = (out / "notices" / REGION / f"LN-2021-{REGION}-20261120.csv").read_text(encoding="utf-8-sig")
     assert '"\'=HYPERLINK(""http://x"",""点击"")"' in csv_text
     assert "\n=" not in csv_text and ",=" not in csv_text
-    with zipfile.ZipFile(out / "notices" / REGION / f"LN-2021-{REGION}-20261120.xlsx") as z:
+    xlsx = out / "notices" / REGION / f"LN-2021-{REGION}-20261120.xlsx"
+    with zipfile.ZipFile(xlsx) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
-        strings = z.read("xl/sharedStrings.xml").decode()
-    assert "<f>" not in sheet
-    assert "&apos;=HYPERLINK" in strings or "'=HYPERLINK" in strings
+    assert "<f>" not in sheet  # no formula anywhere
+    # the XLSX is the clerk's copy: the name as sent, in a string cell (inert), no apostrophe shown
+    import openpyxl
+
+    ws = openpyxl.load_workbook(xlsx).active
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
+    name = '=HYPERLINK("http://x","点击")'
+    assert name in cells and cells[name].data_type == "s" and "'" + name not in cells
+    # a title with policy, region and notice period; amounts as numbers in yuan; a total row; where and until when to object
+    title = ws["A1"].value
+    assert "稳岗返还" in title and "鞍山市" in title and REGION in title
+    assert "2026年11月20日至2026年11月27日" in ws["A2"].value
+    header = next(r for r in ws.iter_rows() if r[0].value == "单位名称")[0].row
+    amounts = [ws.cell(r, 3).value for r in range(header + 1, header + 3)]
+    assert amounts == [1440, 1440]
+    total = ws.cell(header + 3, 1)
+    assert total.value.startswith("合计") and ws.cell(header + 3, 3).value == 2880
+    objection = next(v for v in cells if isinstance(v, str) and "异议" in v)
+    assert "2026年11月27日前" in objection and "鞍山市人力资源和社会保障局" in objection
 
 
 def test_data_docs_are_written_per_region_and_load_nothing_from_the_internet(drop, tmp_path):  # noqa: F811
