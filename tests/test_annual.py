@@ -35,7 +35,7 @@ def year_out(tmp_path_factory):
     run_policy("LN-2021", SAMPLES_DIR / "ln2021", ln, today=NIGHT1, validate=False)
     run_policy("LN-2021", SAMPLES_DIR / "ln2021", ln, today=night2, validate=False)
     for b in awaiting_approval(ln / "ledger.duckdb"):
-        approve(ln / "ledger.duckdb", b, "审批人")
+        approve(ln / "ledger.duckdb", b, "demo-approver")
     run_policy("LN-2021", SAMPLES_DIR / "ln2021", ln, today=add_working_days(night2, 1), validate=False)
     run_policy("DL-2020", SAMPLES_DIR / "dl2020", root / "dl2020", today=NIGHT1, validate=False)
     return root

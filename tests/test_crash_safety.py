@@ -50,7 +50,7 @@ def prepared(tmp_path_factory):
     _night(root / "drop", before, dt.date(2026, 11, 20))
     _night(root / "drop", before, dt.date(2026, 11, 30))
     for batch in ledger.awaiting_approval(before / "ledger.duckdb"):
-        ledger.approve(before / "ledger.duckdb", batch, "王芳")
+        ledger.approve(before / "ledger.duckdb", batch, "demo-approver")
     baseline = root / "baseline"
     shutil.copytree(before, baseline)
     log = root / "checkpoints.log"

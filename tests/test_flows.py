@@ -46,7 +46,7 @@ def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
 
     run_policy("LN-2021", SAMPLE, out, today=dt.date(2026, 11, 30), validate=False)
     for b in ledger.awaiting_approval(out / "ledger.duckdb"):
-        ledger.approve(out / "ledger.duckdb", b, "王芳")
+        ledger.approve(out / "ledger.duckdb", b, "demo-approver")
     nightly_flow(str(SAMPLE), str(root), policies=["LN-2021"], today="2026-12-01")
     payments = json.loads((out / "payments" / "manifest.json").read_text(encoding="utf-8"))
     # payment batch totals = the PAY amounts each region's decisions granted before release
@@ -127,7 +127,7 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
             assert all((single / n).read_bytes() == (fanned / n).read_bytes() for n in notices)
         for out in (single, fanned):
             for b in ledger.awaiting_approval(out / "ledger.duckdb"):
-                ledger.approve(out / "ledger.duckdb", b, "王芳")
+                ledger.approve(out / "ledger.duckdb", b, "demo-approver")
 
     def ledger_rows(out: Path):
         with ledger.opened(out / "ledger.duckdb") as con:

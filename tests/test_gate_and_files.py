@@ -23,7 +23,7 @@ def test_a_corrupted_decision_fails_the_gate_and_no_payment_file_is_written(drop
     out = tmp_path / "out"
     night(drop.path, out, NIGHT1)
     night(drop.path, out, NIGHT2)
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
     real = decide.compute_decisions
 
     def corrupted(con):
@@ -44,7 +44,7 @@ def test_verify_catches_a_one_byte_change(drop, tmp_path):  # noqa: F811
     out = tmp_path / "out"
     night(drop.path, out, NIGHT1)
     night(drop.path, out, NIGHT2)
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
     night(drop.path, out, NIGHT3)
     checked, problems = verify_out(out)
     assert (checked, problems) == (2, [])
@@ -68,7 +68,7 @@ def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
     out = tmp_path / "out"
     night(drop.path, out, NIGHT1)
     night(drop.path, out, NIGHT2)
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
     night(drop.path, out, NIGHT3)
     utf8 = utf8_file(out).read_bytes().decode("utf-8")
     gb = next((out / "payments" / REGION).glob("*.gb18030.csv")).read_bytes().decode("gb18030")

@@ -54,7 +54,7 @@ def walk_to_payment(drop, out):
     """Night 1: notice; night 2: batch; approval by another person; night 3: the payment file."""
     night(drop.path, out, NIGHT1)
     night(drop.path, out, NIGHT2)
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
     return night(drop.path, out, NIGHT3)
 
 
@@ -76,13 +76,13 @@ def test_nothing_is_paid_before_notice_and_approval(drop, tmp_path):
 def test_the_preparer_cannot_approve_and_the_ledger_refuses_it_too(drop, tmp_path):
     out = tmp_path / "out"
     night(drop.path, out, NIGHT1)
-    night(drop.path, out, NIGHT2, operator="张伟")
+    night(drop.path, out, NIGHT2)
     batch = batch_of(out)
     with pytest.raises(InputError, match="the preparer cannot approve it"):
-        ledger.approve(out / "ledger.duckdb", batch, "张伟")
+        ledger.approve(out / "ledger.duckdb", batch, "autogrant-nightly")
     con = duckdb.connect(str(out / "ledger.duckdb"))
     with pytest.raises(duckdb.ConstraintException):
-        con.execute("UPDATE batches SET approved_by = '张伟', state = 'approved'")
+        con.execute("UPDATE batches SET approved_by = 'autogrant-nightly', state = 'approved'")
     con.close()
 
 
@@ -113,7 +113,7 @@ def test_a_top_up_pays_exactly_the_difference(drop, tmp_path):
     row = read_decisions(out)[drop.codes[0]]
     assert (row["decision"], row["amount_due"], row["already_paid"], row["amount"]) == ("PAY", "1500.00", "1440.00", "60.00")
     night(drop.path, out, dt.date(2026, 12, 15))
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "王芳")
+    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
     night(drop.path, out, dt.date(2026, 12, 16))
     assert paid_by_unit(out)[drop.codes[0]] == 1500_00
     assert ledger_rows(out, "SELECT seq, amount_fen, paid_before_fen, paid_after_fen FROM payments WHERE uscc = ? ORDER BY seq", [drop.codes[0]]) == [
@@ -148,7 +148,7 @@ def test_a_returned_payment_is_repaid_only_after_the_account_changes(drop, tmp_p
     write_drop(drop.tables(), drop.path)
     night(drop.path, out, dt.date(2026, 12, 7))
     batch = batch_of(out)  # noticed before: no second notice for the repayment
-    ledger.approve(out / "ledger.duckdb", batch, "王芳")
+    ledger.approve(out / "ledger.duckdb", batch, "demo-approver")
     night(drop.path, out, dt.date(2026, 12, 8))
     assert paid_by_unit(out)[drop.codes[0]] == 1440_00
     assert ledger_rows(out, "SELECT bank_account FROM payments WHERE uscc = ? ORDER BY seq DESC LIMIT 1", [drop.codes[0]]) == [
@@ -171,11 +171,11 @@ def test_an_objection_holds_the_unit_and_an_upheld_one_removes_it(drop, tmp_path
     out = tmp_path / "out"
     night(drop.path, out, NIGHT1)
     lg = out / "ledger.duckdb"
-    ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "实名举报: 已停产", "李娜", NIGHT1)
+    ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "实名举报: 已停产", "demo-clerk", NIGHT1)
     night(drop.path, out, NIGHT2)
     assert read_decisions(out)[drop.codes[0]]["reasons"] == "UNDER_OBJECTION"
     assert ledger_rows(out, "SELECT uscc FROM claims WHERE state = 'batched'") == [(drop.codes[1],)]
-    ledger.resolve_objection(lg, "LN-2021", drop.codes[0], "upheld", "赵敏", "核实属实", NIGHT2)
+    ledger.resolve_objection(lg, "LN-2021", drop.codes[0], "upheld", "demo-clerk", "核实属实", NIGHT2)
     night(drop.path, out, NIGHT3)
     row = read_decisions(out)[drop.codes[0]]
     assert (row["decision"], row["reasons"]) == ("REJECT", "OBJECTION_UPHELD")
@@ -186,9 +186,9 @@ def test_a_cleared_objection_lets_the_unit_into_the_next_batch(drop, tmp_path):
     out = tmp_path / "out"
     night(drop.path, out, NIGHT1)
     lg = out / "ledger.duckdb"
-    ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "名称存疑", "李娜", NIGHT1)
+    ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "名称存疑", "demo-clerk", NIGHT1)
     night(drop.path, out, NIGHT2)
-    ledger.resolve_objection(lg, "LN-2021", drop.codes[0], "cleared", "赵敏", "", NIGHT2)
+    ledger.resolve_objection(lg, "LN-2021", drop.codes[0], "cleared", "demo-clerk", "", NIGHT2)
     night(drop.path, out, NIGHT3)
     assert ledger_rows(out, "SELECT uscc, state FROM claims WHERE uscc = ?", [drop.codes[0]]) == [(drop.codes[0], "batched")]
 

@@ -112,6 +112,19 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="data cut-off YYYY-
 TodayOpt = Annotated[str | None, typer.Option("--today", help="the business date of the run (default: today)")]
 OperatorOpt = Annotated[str, typer.Option("--operator", help="who prepares tonight's batches")]
 LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="ledger file (default OUT/ledger.duckdb or $AUTOGRANT_LEDGER)")]
+ApproversOpt = Annotated[
+    Path | None, typer.Option("--approvers", help="the identities file (default $AUTOGRANT_APPROVERS, else the DEMO file)")
+]
+
+
+def _use_approvers(path: Path | None) -> None:
+    """--approvers FILE for this process (and what it starts): the identities of transforms/identities.py."""
+    import os
+
+    if path is not None:
+        os.environ["AUTOGRANT_APPROVERS"] = str(path)
+
+
 PrefectOpt = Annotated[
     bool | None,
     typer.Option("--prefect/--no-prefect", help="run as Prefect flows (default: when PREFECT_API_URL names a server)"),
@@ -129,6 +142,7 @@ def run(
     operator: OperatorOpt = "autogrant-nightly",
     ledger: LedgerOpt = None,
     prefect: PrefectOpt = None,
+    approvers: ApproversOpt = None,
     fan_out: Annotated[
         bool, typer.Option("--fan-out", help="decide the regions on Dask workers (a Prefect flow; see README, Scale)")
     ] = False,
@@ -138,6 +152,7 @@ def run(
     ] = None,
 ) -> None:
     """Ingest a drop, decide every unit in scope, validate, and move the money one step along (notice, batch, file)."""
+    _use_approvers(approvers)
     kwargs = dict(regions=region or None, as_of=_date(as_of), today=_date(today, "--today"), operator=operator,
                   ledger_path=_ledger_path(ledger, out))  # fmt: skip
     import os
@@ -160,14 +175,20 @@ def run(
 @app.command()
 def approve(
     batch: Annotated[str, typer.Argument(help="the batch id, e.g. LN-2021-210300-20261121-1")],
-    by: Annotated[str, typer.Option("--by", help="the approver's name (not the batch's preparer)")],
+    by: Annotated[str, typer.Option("--by", help="the approver's id in approvers.yaml (not the batch's preparer)")],
+    key: Annotated[
+        Path | None, typer.Option("--key", help="the approver's private key (default $AUTOGRANT_APPROVER_KEY)")
+    ] = None,
     ledger: LedgerOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help="the run's output folder (for OUT/ledger.duckdb)")] = None,
+    approvers: ApproversOpt = None,
 ) -> None:
-    """Approve a batch whose notice has ended; the next run releases its payment file."""
+    """Approve a batch whose notice has ended, signed with the approver's key; the next run releases its payment file."""
     from autogrant.transforms.ledger import approve as approve_batch
 
-    done = approve_batch(_ledger_path(ledger, out), batch, by)
+    _use_approvers(approvers)
+    done = approve_batch(_ledger_path(ledger, out), batch, by, key_file=key)
+    signed = "DEMO identity: unsigned, not for real money" if done["by"].demo else "signed (Ed25519)"
     from autogrant.transforms import messages
 
     out_console.print(
@@ -177,8 +198,26 @@ def approve(
             payments=done["payments"],
             total=done["total"],
             preparer=done["prepared_by"],
-            by=by,
+            by=f"{done['by'].label()}; {signed}",
         ),  # fmt: skip
+        markup=False,
+    )
+
+
+@app.command()
+def keygen(
+    key_file: Annotated[Path, typer.Option("--key-file", help="where to write the new private key (never overwritten)")],
+    id_: Annotated[str, typer.Option("--id", help="the approver's id, for the approvers.yaml lines printed")],
+) -> None:
+    """Create an Ed25519 key pair for an approver: the private key to a file only they can read, the public key
+    printed as the approvers.yaml entry to add."""
+    from autogrant.transforms.identities import keygen as make_key
+
+    public = make_key(key_file)
+    out_console.print(f"private key written to {key_file} (mode 0600; keep it with {id_} alone)", markup=False)
+    out_console.print(
+        f"add to approvers.yaml:\n  - id: {id_}\n    name: ...\n    roles: [approve]\n    regions: [...]\n"
+        f"    public_key: {public}",
         markup=False,
     )
 
@@ -188,14 +227,16 @@ def object_(
     policy: Annotated[str, typer.Option("--policy")],
     uscc: Annotated[str, typer.Option("--uscc")],
     reason: Annotated[str, typer.Option("--reason", help="what the objection says")],
-    by: Annotated[str, typer.Option("--by", help="who records it")] = "clerk",
+    by: Annotated[str, typer.Option("--by", help="who records it (an id with the object role)")] = "demo-clerk",
     today: TodayOpt = None,
     ledger: LedgerOpt = None,
     out: Annotated[Path | None, typer.Option("--out")] = None,
+    approvers: ApproversOpt = None,
 ) -> None:
     """Record an objection to a unit in public notice: it is held (UNDER_OBJECTION) until resolved."""
     from autogrant.transforms.ledger import lodge_objection
 
+    _use_approvers(approvers)
     oid = lodge_objection(_ledger_path(ledger, out), policy, uscc, reason, by, _date(today, "--today") or dt.date.today())
     from autogrant.transforms import messages
 
@@ -207,15 +248,17 @@ def resolve(
     policy: Annotated[str, typer.Option("--policy")],
     uscc: Annotated[str, typer.Option("--uscc")],
     outcome: Annotated[str, typer.Option("--outcome", help="cleared (the unit is paid) or upheld (it is not)")],
-    by: Annotated[str, typer.Option("--by")] = "clerk",
+    by: Annotated[str, typer.Option("--by", help="who resolves it (an id with the resolve role)")] = "demo-clerk",
     note: Annotated[str, typer.Option("--note")] = "",
     today: TodayOpt = None,
     ledger: LedgerOpt = None,
     out: Annotated[Path | None, typer.Option("--out")] = None,
+    approvers: ApproversOpt = None,
 ) -> None:
     """Resolve a unit's open objection."""
     from autogrant.transforms.ledger import resolve_objection
 
+    _use_approvers(approvers)
     oid = resolve_objection(
         _ledger_path(ledger, out), policy, uscc, outcome, by, note, _date(today, "--today") or dt.date.today()
     )
@@ -340,7 +383,7 @@ def demo(
     data: Annotated[Path, typer.Option("--data", help="the data drop folder")] = SAMPLES_DIR / "ln2021",
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/ln2021"),
     policy: Annotated[str, typer.Option("--policy")] = "LN-2021",
-    approver: Annotated[str, typer.Option("--approver", help="the demo approver")] = "王芳 (demo approver)",
+    approver: Annotated[str, typer.Option("--approver", help="the approver's id (a DEMO identity: unsigned)")] = "demo-approver",
     start: Annotated[str, typer.Option("--start", help="the first night")] = "2026-11-02",
 ) -> None:
     """The whole path on a drop, as three nights: notice (公示), batches after the notice, approval, payment files."""
@@ -364,7 +407,7 @@ def demo(
     batches = awaiting_approval(ledger)
     for b in batches:
         approve_batch(ledger, b, approver)
-    out_console.print(messages.t("demo_approved", by=approver, n=len(batches)), markup=False)
+    out_console.print(messages.t("demo_approved", by=f"{approver} (DEMO identity, unsigned)", n=len(batches)), markup=False)
     out_console.print(messages.t("demo_night3", day=nights[2]), markup=False)
     finish(run_policy(policy, data, out, today=nights[2], ledger_path=ledger))
     out_console.print(messages.t("demo_done", path=out / "payments", out=out), markup=False)

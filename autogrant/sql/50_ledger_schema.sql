@@ -19,6 +19,11 @@ CREATE TABLE IF NOT EXISTS ledger.batches (
     CHECK (approved_by IS NULL OR approved_by <> prepared_by)   -- four eyes: the preparer never approves
 );
 
+CREATE TABLE IF NOT EXISTS ledger.approvals (         -- a batch's approval, signed by its approver (transforms/approval.py)
+    batch_id VARCHAR PRIMARY KEY, approver_id VARCHAR NOT NULL, approved_at TIMESTAMP NOT NULL,
+    message_sha256 VARCHAR NOT NULL, signature VARCHAR, key_sha256 VARCHAR, demo BOOLEAN NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS ledger.payments (          -- the money: one row per payment released, one per reversal
     entry_id VARCHAR PRIMARY KEY, payment_id VARCHAR NOT NULL,
     kind VARCHAR NOT NULL CHECK (kind IN ('payment', 'reversal')),

@@ -107,6 +107,9 @@ def release_candidates(con, p: RunParams) -> None:
     """release_rows / release_payments: what the region's approved batches would pay tonight (for the gate)."""
     set_params(con, p)
     sqlsteps.run(con, "54_release.sql")
+    from autogrant.transforms import approval
+
+    approval.check_release(con, p.policy_id, p.region_code)  # GateFailed: an approval that does not stand
 
 
 def release(con, p: RunParams, out: Path) -> list[str]:
@@ -188,6 +191,8 @@ def write_pending_files(con, out: Path, policy_id: str | None = None, region: st
 
 def write_payments_manifest(con, out: Path) -> None:
     """OUT/payments/manifest.json: every released batch's files with SHA-256, count and control sum."""
+    from autogrant.transforms import approval
+
     rows = con.execute(
         """SELECT batch_id, policy_id, region_code, payments, total_fen, approved_by, prepared_by, released_on
            FROM ledger.batches WHERE state = 'released' ORDER BY batch_id"""
@@ -200,7 +205,7 @@ def write_payments_manifest(con, out: Path) -> None:
         batches.append({
             "batch_id": batch_id, "policy_id": policy_id, "region_code": region, "count": count,
             "control_sum": _yuan(total), "prepared_by": prepared_by, "approved_by": approved_by,
-            "released_on": str(released_on),
+            "released_on": str(released_on), "approval": approval.describe(con, batch_id),
             "files": {p.relative_to(out).as_posix(): files.sha256_file(p) for p in (utf8, gb)},
         })  # fmt: skip
     manifest = {"batches": batches}
@@ -210,27 +215,18 @@ def write_payments_manifest(con, out: Path) -> None:
 # ---- the clerks' commands -------------------------------------------------------------------------------------
 
 
-def approve(path: Path, batch_id: str, by: str, now: dt.datetime | None = None) -> dict:
+def approve(path: Path, batch_id: str, by: str, now: dt.datetime | None = None, key_file: Path | None = None) -> dict:
+    """``by`` (an identity id of approvers.yaml, never the preparer) signs the batch's approval (transforms/approval.py)."""
+    from autogrant.transforms import approval
+
     with opened(path) as con:
-        found = con.execute(
-            "SELECT prepared_by, state, payments, total_fen FROM ledger.batches WHERE batch_id = ?", [batch_id]
-        ).fetchall()
-        if not found:
-            raise InputError(f"no batch {batch_id} in the ledger")
-        prepared_by, state, count, total = found[0]
-        if state != "awaiting_approval":
-            raise InputError(f"batch {batch_id} is {state}, not awaiting approval")
-        if by.strip() == "" or by == prepared_by:
-            raise InputError(f"batch {batch_id} was prepared by {prepared_by}: the preparer cannot approve it (four eyes)")
-        con.execute(
-            "UPDATE ledger.batches SET state = 'approved', approved_by = ?, approved_at = ? WHERE batch_id = ?",
-            [by, now or dt.datetime.now(), batch_id],
-        )
-        return {"batch_id": batch_id, "payments": count, "total": _yuan(total or 0), "prepared_by": prepared_by}
+        done = approval.approve(con, batch_id, by, key_file, now)
+        return done | {"total": _yuan(done["total_fen"])}
 
 
 def lodge_objection(path: Path, policy_id: str, uscc: str, reason: str, by: str, today: dt.date) -> str:
     with opened(path) as con:
+        _require_clerk(con, by, "object", policy_id, uscc)
         claim = con.execute(
             "SELECT claim_id, state FROM ledger.claims WHERE policy_id = ? AND uscc = ? AND state IN ('in_notice', 'batched')",
             [policy_id, uscc],
@@ -254,6 +250,7 @@ def resolve_objection(path: Path, policy_id: str, uscc: str, outcome: str, by: s
     if outcome not in ("cleared", "upheld"):
         raise InputError(f"--outcome must be cleared or upheld, not {outcome}")
     with opened(path) as con:
+        _require_clerk(con, by, "resolve", policy_id, uscc)
         open_ = con.execute(
             "SELECT objection_id, lodged_by FROM ledger.objections WHERE policy_id = ? AND uscc = ? AND outcome IS NULL",
             [policy_id, uscc],
@@ -266,6 +263,16 @@ def resolve_objection(path: Path, policy_id: str, uscc: str, outcome: str, by: s
             [outcome, by, today, note, policy_id, uscc],
         )
         return open_[0][0]
+
+
+def _require_clerk(con, by: str, role: str, policy_id: str, uscc: str) -> None:
+    """``by`` must be an identity of approvers.yaml with ``role`` for the unit's region."""
+    from autogrant.transforms import identities
+
+    region = con.execute(
+        "SELECT max(region_code) FROM ledger.claims WHERE policy_id = ? AND uscc = ?", [policy_id, uscc]
+    ).fetchall()[0][0]
+    identities.load().require(by, role, region)
 
 
 def awaiting_approval(path: Path) -> list[str]:

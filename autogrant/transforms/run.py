@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from autogrant.transforms import changes, decide, files, ingest, ledger, notice, progress
+from autogrant.transforms import changes, decide, files, identities, ingest, ledger, notice, progress
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.policy import LoadedPolicy, load
@@ -165,6 +165,9 @@ def start_run(
     loaded = loaded or load(policy_id)
     out, today = Path(out), today or dt.date.today()
     scope = decide.scope_regions(loaded, regions)
+    preparers = identities.load()  # the operator prepares tonight's batches: a preparer of every region in scope
+    for region in scope:
+        preparers.require(operator, "prepare", region)
     timer, con = Timer(), open_night(out, ledger_path)
     try:
         checkpoint("run started")
