@@ -62,8 +62,11 @@ def test_explain_prints_each_rule_value_limit_and_clause(sample_out):
     proc = autogrant("explain", "--out", str(sample_out), "--uscc", row["uscc"])
     assert proc.returncode == 0, proc.stderr
     fail = [line for line in proc.stdout.splitlines() if "[FAIL]" in line]
-    assert len(fail) == 1 and "layoff rate" in fail[0] and "辽人社发〔2021〕7号" in fail[0]
+    assert len(fail) == 1 and "裁员率" in fail[0] and "辽人社发〔2021〕7号" in fail[0]  # Chinese first
     assert f"{row['headcount_start']} -> {row['headcount_end']}" in fail[0]
+    proc = autogrant("--lang", "en", "explain", "--out", str(sample_out), "--uscc", row["uscc"])
+    fail = [line for line in proc.stdout.splitlines() if "[FAIL]" in line]
+    assert proc.returncode == 0 and len(fail) == 1 and "layoff rate" in fail[0]
 
 
 def test_explain_unknown_unit_is_one_line(sample_out):

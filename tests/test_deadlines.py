@@ -30,6 +30,10 @@ def test_a_run_past_the_pay_by_date_says_so_first_and_the_report_lists_the_units
     assert first.startswith("注意") and str(due) in first and loaded.rules.pay_by.cite in first
     assert "有效期 2021-01-01 至 2021-12-31" in first  # 2026 is outside LN-2021's window too
     assert "鞍山市" in r.stdout and "决定" in r.stdout  # the run's tables in Chinese, regions named
+    # progress on stderr, one line per stage and per region, never on stdout
+    progress = r.stderr.splitlines()
+    assert any("读取与校验数据完成" in line for line in progress) and any("210300 鞍山市 已处理" in line for line in progress)
+    assert "进度" not in r.stdout
 
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "lang='zh-CN'" in page and "逾期未发放单位" in page and "各统筹地区金额" in page

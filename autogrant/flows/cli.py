@@ -153,6 +153,9 @@ def run(
 ) -> None:
     """Ingest a drop, decide every unit in scope, validate, and move the money one step along (notice, batch, file)."""
     _use_approvers(approvers)
+    from autogrant.transforms import progress
+
+    progress.enable()  # one line per stage and per region on stderr (AUTOGRANT_PROGRESS=0: silent)
     kwargs = dict(regions=region or None, as_of=_date(as_of), today=_date(today, "--today"), operator=operator,
                   ledger_path=_ledger_path(ledger, out))  # fmt: skip
     import os
@@ -387,6 +390,9 @@ def demo(
     start: Annotated[str, typer.Option("--start", help="the first night")] = "2026-11-02",
 ) -> None:
     """The whole path on a drop, as three nights: notice (公示), batches after the notice, approval, payment files."""
+    from autogrant.transforms import progress
+
+    progress.enable()
     from autogrant.transforms.ledger import approve as approve_batch
     from autogrant.transforms.ledger import awaiting_approval
     from autogrant.transforms.policy import load

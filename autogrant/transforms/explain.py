@@ -107,7 +107,54 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
     return out
 
 
+RULE_NAMES = {
+    "input complete": "数据完整", "unit type": "单位类型", "unit status": "单位状态", "region reserve": "统筹地区基金备付",
+    "size class": "企业划型", "insured on reference date": "基准日参保人数", "layoff rate": "裁员率",
+    "arrears at cut-off": "截止日欠费", "premium paid in the assessed year": "上年度实缴失业保险费",
+    "dishonest list": "严重失信名单", "zombie list": "僵尸企业名单", "other subsidies": "其他补贴",
+    "difficulty list": "困难企业名单", "already paid": "已发放", "bank account": "银行账户", "account name": "账户名称",
+    "bank return": "银行退回", "objection": "公示异议",
+}  # fmt: skip
+WORDS = {
+    "listed": "已列入", "not listed": "未列入", "given": "已提供", "missing": "缺失", "none": "无", "none open": "无未结",
+    "returned": "已退回", "open": "有未结异议", "all rows staged": "全部入库", "no quarantined row of the unit": "无隔离行",
+    "account and CNAPS code": "账号及联行号", "known for an enterprise": "企业须有划型",
+}  # fmt: skip
+
+
 def render(d: dict, cites: dict) -> str:
+    """The explanation in the clerk's language (messages.current(): Chinese unless --lang en)."""
+    from autogrant.transforms import messages
+
+    if messages.current() == "en":
+        return _render_en(d, cites)
+
+    def word(v) -> str:
+        return WORDS.get(v, v) if isinstance(v, str) else str(v)
+
+    reasons = "；".join(messages.reason(c) for c in d["reasons"].split(";")) if d["reasons"] else ""
+    lines = [
+        f"{d['unit_name']}  {d['uscc']}  统筹地区 {messages.region(d['region_code'])}  政策 {d['policy_id']}",
+        f"决定：{messages.decision(d['decision'])} {d['decision']}" + (f"（{reasons}）" if reasons else ""),
+        "",
+    ]
+    for rule, value, limit, failed, cite in rules_of(d, cites):
+        name = RULE_NAMES.get(rule, rule)
+        lines.append(f"  [{'FAIL' if failed else 'pass'}] {name}：{word(value)}  | 标准：{word(limit)}  | {cite}")
+    lines.append("")
+    if d["amount_formula"] == "premium_share":
+        rate = "-" if d["rate"] is None else f"{d['rate']:.2f}"
+        lines.append(f"应发金额：floor({_yuan(d['premium_base'])} × {rate}) = {_yuan(d['amount_due_calc'])} 元"
+                     + (f"（返还比例 '{d['rate_arm']}'：{d['rate_arm_cite']}）" if d["rate_arm"] else ""))  # fmt: skip
+    else:
+        lines.append(f"应发金额：{d['benefit_months']} 个月 × {_yuan(d['avg_monthly_benefit'])} × {d['headcount_ref']} 人 "
+                     f"= {_yuan(d['amount_due_calc'])} 元")  # fmt: skip
+    lines.append(f"已发放：{_yuan(d['already_paid'])}  本次可发：{_yuan(d['amount'])} 元")
+    lines.append(f"依据：{d['citations']}")
+    return "\n".join(lines)
+
+
+def _render_en(d: dict, cites: dict) -> str:
     lines = [
         f"{d['unit_name']}  {d['uscc']}  region {d['region_code']}  policy {d['policy_id']}",
         f"decision: {d['decision']}" + (f"  ({d['reasons']})" if d["reasons"] else ""),
