@@ -119,3 +119,21 @@ def test_annual_report_in_english_and_on_a_year_without_nights(year_out, tmp_pat
     assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1 and "2019" in r.stderr
     r = autogrant("annual-report", "--year", "2026", "--out", str(tmp_path / "nowhere"))
     assert r.returncode == 2 and "nowhere" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_region_rerun_alone_leaves_every_region_in_the_report(year_out, tmp_path):
+    import shutil
+
+    out = tmp_path / "ln2021"
+    shutil.copytree(year_out / "ln2021", out)
+    last = dt.date.fromisoformat(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["today"])
+    run_policy("LN-2021", SAMPLES_DIR / "ln2021", out, regions=["210300"], today=add_working_days(last, 1), validate=False)
+    r = autogrant("annual-report", "--year", "2026", "--out", str(tmp_path / "report"), "--from", str(out))
+    assert r.returncode == 0, r.stderr
+    regions = json.loads((tmp_path / "report" / "annual-report-2026.json").read_text(encoding="utf-8"))["regions"]
+    from autogrant.transforms.policy import load
+
+    assert sorted(x["region_code"] for x in regions) == sorted(load("LN-2021").rules.regions.value)
+    for region, want in expected(out).items():
+        have = next(x for x in regions if x["region_code"] == region)
+        assert {k: have[k] for k in want} == dict(want), region

@@ -51,6 +51,7 @@ class Source:
     effective_to: dt.date
     reserve_months_min: int
     adjustment_fund_allowed: bool
+    policy_regions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,7 +120,7 @@ def select_sources(outs: list[Path], year: int, ledger: Path | None = None) -> l
         src = Source(out, manifest, lg, loaded.id, loaded.policy.title,
                      loaded.pay_by(dt.date.fromisoformat(manifest["as_of"])), dt.date.fromisoformat(manifest["today"]),
                      r.effective_from.value, r.effective_to.value, r.reserve_months_min.value,
-                     r.adjustment_fund_allowed.value)  # fmt: skip
+                     r.adjustment_fund_allowed.value, list(r.regions.value))  # fmt: skip
         in_year = (
             src.effective_from.year <= year <= src.effective_to.year
             or src.last_night.year == year
@@ -148,7 +149,9 @@ def _load(con, sources: list[Source], cut: dt.date) -> None:
     for s in sources:
         con.execute("INSERT INTO ar_sources VALUES (?, ?, ?, ?, ?, ?)",
                     [s.policy_id, s.title, s.pay_by, min(s.last_night, cut), s.reserve_months_min, s.adjustment_fund_allowed])  # fmt: skip
-        con.executemany("INSERT INTO ar_scope VALUES (?, ?)", [[s.policy_id, r] for r in s.manifest.get("regions", [])])
+        # every region the policy covers (两个全覆盖 counts the regions never run too) and every region run
+        regions = dict.fromkeys([*s.policy_regions, *s.manifest.get("regions", [])])
+        con.executemany("INSERT INTO ar_scope VALUES (?, ?)", [[s.policy_id, r] for r in regions])
         for region, f in (s.manifest.get("region_funds") or {}).items():
             con.execute("INSERT INTO ar_funds VALUES (?, ?, ?, ?, ?)",
                         [s.policy_id, region, f.get("balance_fen"), f.get("monthly_expenditure_fen"), f.get("adjustment_approved")])  # fmt: skip
@@ -183,6 +186,13 @@ def _load(con, sources: list[Source], cut: dt.date) -> None:
         )
     con.execute("CREATE TEMP TABLE ar_payments AS " + " UNION ALL ".join(parts_pay))
     con.execute("CREATE TEMP TABLE ar_claims AS " + " UNION ALL ".join(parts_claims))
+    # a region rerun alone (--region) leaves a manifest of that region: the others still count, from their
+    # decisions and the ledger
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE ar_scope AS SELECT DISTINCT policy_id, region_code FROM (
+               SELECT policy_id, region_code FROM ar_scope UNION ALL SELECT policy_id, region_code FROM ar_decisions
+               UNION ALL SELECT policy_id, region_code FROM ar_payments UNION ALL SELECT policy_id, region_code FROM ar_claims)"""
+    )
 
 
 FIGURES_SQL = """

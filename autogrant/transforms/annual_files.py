@@ -76,7 +76,7 @@ def _t(key: str, lang: str | None, **values) -> str:
 
 
 def _yes(v, lang) -> str:
-    return _t("yes", lang) if v else _t("no", lang)
+    return "-" if v is None else _t("yes", lang) if v else _t("no", lang)  # None: no fund position known
 
 
 def region_cells(r: dict, lang: str | None, grouping: bool = True) -> dict:
