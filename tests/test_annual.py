@@ -104,6 +104,10 @@ def test_annual_report_figures_agree_with_decisions_and_ledger(year_out):
     values = [row[col].value for row in ws.iter_rows(min_row=2)]
     assert all(isinstance(v, int | float) for v in values)
     assert round(sum(values[:-1]) * 100) == round(values[-1] * 100) == totals["paid_fen"]
+    import zipfile
+
+    with zipfile.ZipFile(year_out / "annual-report-2026.xlsx") as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist())  # the coverage chart
     # the HTML: Chinese, the documents' terms, the flagged region named
     page = (year_out / "annual-report-2026.html").read_text(encoding="utf-8")
     assert "lang='zh-CN'" in page and "应享尽享" in page and "统筹地区" in page and "大连市" in page

@@ -270,6 +270,17 @@ def write_xlsx(report, path, lang: str | None = None) -> None:
         ws.set_column(0, 1, 18)
         ws.set_column(2, len(keys) - 1, 14)
         ws.freeze_panes(1, 2)
+        if report.regions:  # 应享尽享 as a chart: units eligible and units paid per region
+            sheet, n = ws.get_name(), len(report.regions)
+            chart = wb.add_chart({"type": "bar"})
+            for k, colour in (("units_eligible", "#BDBDBD"), ("units_paid", "#2E7D32")):
+                c = keys.index(k)
+                chart.add_series({"name": [sheet, 0, c], "categories": [sheet, 1, 1, n, 1], "values": [sheet, 1, c, n, c],
+                                  "fill": {"color": colour}})  # fmt: skip
+            chart.set_title({"name": _t("coverage_chart", lang)})
+            chart.set_y_axis({"reverse": True})
+            chart.set_size({"width": 720, "height": 24 * n + 120})
+            ws.insert_chart(last + 2, 1, chart)
 
         for key, header, rows in (
             ("reasons", [REGION_COLUMNS["policy_id"], REGION_COLUMNS["region"], TEXT["kind"], TEXT["reason"], TEXT["units"]],
