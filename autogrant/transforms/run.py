@@ -2,15 +2,22 @@
 the files. Plain functions: the Prefect flows (flows/) and the tests call them the same way.
 
     start_run       ingest, bank returns into the ledger, facts and decisions of every region in scope at once
-    finish_region   gate (GX) -> decisions files and changes -> approved batches released (ledger, then files)
-                    -> newly payable units into public notice, ended notices into a batch awaiting approval
-    finish_run      top-level decisions, quarantine, reconciliation, manifest, Data Docs, report
+    finish_region   gate (GX) -> approved batches released (ledger, then files) -> tonight's payments into the
+                    decisions (refresh_after_release) -> decisions files and changes -> newly payable units into
+                    public notice, ended notices into a batch awaiting approval
+    finish_run      top-level decisions, quarantine, reconciliation, each region's record (regions/<code>/run.json),
+                    then manifest and report over every region of the policy, each with its last run
+
+What is published (decisions, notices, report, manifest) is written after the region's release, so it agrees
+with the ledger at the end of the night: a unit paid tonight is decided ALREADY_PAID with what it was paid.
+Where OUT and the ledger are: transforms/home.py (locate), the one rule every way of running uses.
 
 Output layout (OUT):
     decisions.csv / .parquet                every region present under regions/, sorted by region_code, uscc
     quarantine.csv, warnings.csv            rows held back at ingest; birthplace warnings
     bank_reconciliation.csv                 each bank_returns row: matched, or its problem
-    regions/<code>/                         decisions.csv|parquet, decision_details.parquet, changes.csv
+    regions/<code>/                         decisions.csv|parquet, decision_details.parquet, changes.csv,
+                                            run.json (the region's last run and its last decided run)
     notices/<code>/<notice_id>.csv|xlsx     public-notice lists (公示名单)
     payments/<code>/<batch_id>.csv          payment batches (+ .gb18030.csv), payments/manifest.json
     validation/docs/index.html              the gate's Data Docs, offline
@@ -27,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from autogrant.transforms import changes, decide, files, identities, ingest, ledger, notice, progress
+from autogrant.transforms import changes, decide, files, home, identities, ingest, ledger, notice, progress, sqlsteps
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.policy import LoadedPolicy, load
@@ -163,13 +170,15 @@ def start_run(
     validate: bool = True,
 ) -> RunContext:
     loaded = loaded or load(policy_id)
-    out, today = Path(out), today or dt.date.today()
+    out, ledger_path = home.locate(out, loaded.id, ledger_path)
+    today = home.parse_date(today, "today") or home.business_date()
     scope = decide.scope_regions(loaded, regions)
     preparers = identities.load()  # the operator prepares tonight's batches: a preparer of every region in scope
     for region in scope:
         preparers.require(operator, "prepare", region)
     timer, con = Timer(), open_night(out, ledger_path)
     try:
+        home.record_home(out, loaded.id, ledger_path)
         checkpoint("run started")
         with timer.stage("ingest"):
             report = ingest.ingest(con, Path(data))
@@ -197,7 +206,7 @@ def open_night(out: Path, ledger_path: Path | None) -> duckdb.DuckDBPyConnection
     and a ledger commit whose files were not written."""
     con = connect()
     try:
-        ledger.attach(con, Path(ledger_path) if ledger_path else out / ledger.LEDGER_FILE)
+        ledger.attach(con, home.ledger_file(out, ledger_path))
         files.clean_stale_tmp(out)
         ledger.write_pending_files(con, out)  # a crash between a ledger commit and its file is repaired first
         return con
@@ -261,11 +270,7 @@ def finish_region(ctx: RunContext, region: str) -> None:
                 raise_if_failed(g)
         checkpoint(f"region {region} validated")
         with ctx.timer.stage("files"):
-            diff = write_region_decisions(con, res.out, region)
-            if diff is not None:
-                res.region_changes[region] = diff
             res.decided_regions.append(region)
-            checkpoint(f"region {region} decisions written")
             move_money(ctx, p)
     except GateFailed as exc:
         res.failures.append(RegionFailure(region, "gate", str(exc)))
@@ -280,14 +285,32 @@ def region_params(ctx: RunContext, region: str) -> ledger.RunParams:
 
 
 def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
-    """A decided region's ledger steps after its gate: approved batches released (ledger, then files), newly
-    payable units into notice, ended notices into a batch awaiting approval, the notice lists written."""
+    """A decided region's ledger steps after its gate: approved batches released (ledger, then files), tonight's
+    payments into the decisions, the region's decisions files, newly payable units into notice, ended notices into
+    a batch awaiting approval, the notice lists written. Nothing is published before the release, so a unit
+    paid tonight is never noticed again and its decision shows what the ledger paid it."""
     con, res = ctx.con, ctx.result
     res.released_batches += ledger.release(con, p, res.out)
+    refresh_after_release(con)
+    diff = write_region_decisions(con, res.out, p.region_code)
+    if diff is not None:
+        res.region_changes[p.region_code] = diff
+    checkpoint(f"region {p.region_code} decisions written")
     ledger.advance(con, p)
     for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
         notice.write_notice(con, res.out, p.region_code, notice_id)
     checkpoint(f"region {p.region_code} done")
+
+
+def refresh_after_release(con) -> None:
+    """After a release commit: the payments just entered added to each paid unit's already_paid, the ledger's
+    state reloaded, and the decisions taken again (set-based, every unit at once) on the facts as they now are.
+    A unit paid in full tonight is then ALREADY_PAID (amount 0), as the next night would decide it."""
+    if not con.execute("SELECT count(*) FROM release_payments").fetchall()[0][0]:
+        return
+    sqlsteps.run(con, "58_after_release.sql")
+    ledger.load_state(con)
+    decide.compute_decisions(con)
 
 
 def finish_run(ctx: RunContext) -> RunResult:
@@ -295,6 +318,8 @@ def finish_run(ctx: RunContext) -> RunResult:
     try:
         with ctx.timer.stage("files"):
             assemble_decisions(con, res.out, res.policy_id)
+            write_region_records(res, ctx.operator)
+            night_evidence(con, res.out, ctx.loaded)
             write_quarantine(con, res.out)
             files.copy_query(
                 con,
@@ -341,6 +366,63 @@ def assemble_decisions(con, out: Path, policy_id: str) -> None:
         )
     files.copy_query(con, "SELECT * FROM all_out ORDER BY region_code, uscc", out / "decisions.csv")
     files.copy_query(con, "SELECT * FROM all_out ORDER BY region_code, uscc", out / "decisions.parquet", fmt="parquet")
+
+
+RUN_RECORD = "run.json"
+
+
+def read_region_records(out: Path, loaded: LoadedPolicy) -> dict[str, dict]:
+    """regions/<code>/run.json of every region of the policy that has one (the region's last run), by code."""
+    records = {}
+    for code in loaded.rules.regions.value:
+        path = Path(out) / "regions" / code / RUN_RECORD
+        try:
+            rec = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if rec.get("policy_id") == loaded.id:
+            records[code] = rec
+    return records
+
+
+def write_region_records(res: RunResult, operator: str) -> None:
+    """regions/<code>/run.json for each region of tonight's scope: this run (decided, or stopped and why) and the
+    last run whose decisions the folder holds (tonight's, or an earlier one where tonight's stopped)."""
+    failed = {f.region_code: f for f in res.failures}
+    for code in res.regions:
+        folder = res.out / "regions" / code
+        try:
+            before = json.loads((folder / RUN_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = {}
+        run_ = {"today": res.today.isoformat(), "as_of": res.as_of.isoformat(), "operator": operator}
+        if code in failed:
+            run_ |= {"status": "stopped", "kind": failed[code].kind, "message": failed[code].message}
+            decided = before.get("decided") if before.get("policy_id") == res.policy_id else None
+        elif code in res.decided_regions:
+            run_ |= {"status": "decided"}
+            decided = {"today": run_["today"], "as_of": run_["as_of"], "changes": res.region_changes.get(code)}
+        else:
+            continue
+        if decided is None and not folder.exists():
+            continue  # stopped before it was ever decided here: the manifest lists it under region_failures
+        record = {"policy_id": res.policy_id, "region_code": code, "last_run": run_, "decided": decided}
+        files.write_text(folder / RUN_RECORD, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+
+
+def night_evidence(con, out: Path, loaded: LoadedPolicy) -> None:
+    """decision_details becomes every region's last decided run (regions/<code>/decision_details.parquet), so that
+    the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does."""
+    parts = sorted(
+        p.as_posix() for code in loaded.rules.regions.value if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()
+    )
+    if not parts:
+        return
+    con.execute(
+        """CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?, union_by_name = true)
+           WHERE policy_id = ? ORDER BY region_code, uscc""",
+        [parts, loaded.id],
+    )
 
 
 def write_quarantine(con, out: Path) -> None:
@@ -392,7 +474,17 @@ def ledger_status(con, policy_id: str) -> dict[str, dict]:
 
 
 def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> dict:
+    """The night's evidence: this run's arguments, inputs and rows; decisions, reasons, changes, failures and
+    ledger of every region of the policy, each with its last run (region_runs: regions/<code>/run.json)."""
     counts = {k: asdict(v) for k, v in sorted(result.ingest.counts.items())}
+    records = read_region_records(result.out, loaded)
+    failures = {f.region_code: asdict(f) | {"today": result.today.isoformat()} for f in result.failures}
+    for code, rec in records.items():
+        last = rec.get("last_run") or {}
+        if code not in failures and last.get("status") == "stopped":
+            failures[code] = {"region_code": code, "kind": last.get("kind"), "message": last.get("message"), "today": last.get("today")}
+    region_changes = {code: (rec.get("decided") or {}).get("changes") for code, rec in records.items()}
+    region_changes = {k: v for k, v in region_changes.items() if v} | result.region_changes
     return {
         "policy_id": loaded.id,
         "policy_file": loaded.label,
@@ -407,10 +499,12 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "rows": counts,
         "rows_balanced": result.ingest.balanced(),
         "ingest_warnings": result.ingest.warnings,
-        "region_failures": [asdict(e) for e in result.failures],
+        "region_failures": [failures[k] for k in sorted(failures)],
+        "region_runs": records,
+        "regions_covered": sorted(records),
         "decisions": region_totals(con),
         "reasons": reason_counts(con),
-        "changes": result.region_changes,
+        "changes": dict(sorted(region_changes.items())),
         "ledger": ledger_status(con, loaded.id),
         "released_batches": result.released_batches,
         "stages": [asdict(s) for s in result.stages],
