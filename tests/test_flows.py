@@ -77,8 +77,21 @@ def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
     assert first.ok
     b.region_funds = [f for f in b.region_funds if f["region_code"] != "210400"]
     write_drop(b.tables(), tmp_path / "drop")
-    second = policy_flow("LN-2021", tmp_path / "drop", out, today=dt.date(2026, 11, 23))
-    assert [(f.region_code, f.kind) for f in second.failures] == [("210400", "region")]
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+    from autogrant.flows.nightly import outcome
+
+    state = policy_flow("LN-2021", tmp_path / "drop", out, today="2026-11-23", return_state=True)  # text, as from the UI
+    assert state.is_failed() and "210400 region: region 210400:" in state.message  # not Completed with an ERROR line
+    second = outcome(state)
+    assert [(f.region_code, f.kind) for f in second.failures] == [("210400", "region")] and second.today == dt.date(2026, 11, 23)
+    with get_client(sync_client=True) as client:
+        children = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[state.state_details.flow_run_id]))
+        )
+    assert sorted((r.name, r.state.type.value) for r in children if r.name in ("LN-2021-210300", "LN-2021-210400")) == [
+        ("LN-2021-210300", "COMPLETED"), ("LN-2021-210400", "FAILED")]  # fmt: skip
     assert (out / "regions" / "210400" / "decisions.csv").exists()  # yesterday's files stay intact
     assert (out / "notices" / "210400").exists()
     assert {r["region_code"] for r in csv.DictReader((out / "decisions.csv").open(encoding="utf-8"))} == {"210300", "210400"}
@@ -198,3 +211,13 @@ def test_a_region_that_cannot_be_decided_is_reported_by_the_fanned_out_run_as_by
     manifests = [json.loads((tmp_path / d / "manifest.json").read_text(encoding="utf-8")) for d in ("single", "fanned")]
     assert manifests[0]["decisions"] == manifests[1]["decisions"] and manifests[0]["decisions"]["210300"]
     assert (tmp_path / "single" / "decisions.csv").read_bytes() == (tmp_path / "fanned" / "decisions.csv").read_bytes()
+
+
+def test_a_date_parameter_that_is_not_yyyy_mm_dd_fails_the_flow_run_with_a_clear_message(harness, tmp_path):
+    from autogrant.flows.nightly import nightly_flow, policy_flow
+
+    state = policy_flow("LN-2021", SAMPLE, tmp_path / "out", today="2026-11-31", return_state=True)
+    assert state.is_failed() and "not a date YYYY-MM-DD" in state.message, state.message
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+    state = nightly_flow(str(SAMPLE), str(tmp_path / "root"), ["LN-2021"], today="31/11/2026", return_state=True)
+    assert state.is_failed() and "not a date YYYY-MM-DD" in state.message and not (tmp_path / "root").exists()

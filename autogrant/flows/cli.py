@@ -34,6 +34,12 @@ def _date(value: str | None, option: str = "--as-of") -> dt.date | None:
         raise InputError(f"{option} '{value}' is not a date YYYY-MM-DD") from None
 
 
+def business_date() -> dt.date:
+    from autogrant.transforms.home import business_date as in_policy_time_zone
+
+    return in_policy_time_zone()  # today in Asia/Shanghai, not the host's day
+
+
 def _fail(message: str, code: int) -> None:
     err_console.print(f"autogrant: {message}", markup=False)
     raise typer.Exit(code)
@@ -75,14 +81,10 @@ def print_run(result) -> None:
 def _ledger_path(ledger: Path | None, out: Path | None) -> Path:
     import os
 
-    from autogrant.transforms.ledger import LEDGER_FILE
+    from autogrant.transforms.home import ledger_file
 
-    if ledger is not None:
-        return ledger
-    if os.environ.get("AUTOGRANT_LEDGER"):
-        return Path(os.environ["AUTOGRANT_LEDGER"])
-    if out is not None:
-        return Path(out) / LEDGER_FILE
+    if ledger is not None or out is not None or os.environ.get("AUTOGRANT_LEDGER"):
+        return ledger_file(out, ledger)  # the one rule of transforms/home.py
     raise InputError("give --ledger PATH (or --out OUT for OUT/ledger.duckdb, or AUTOGRANT_LEDGER)")
 
 
@@ -169,9 +171,9 @@ def run(
 
         result = run_policy(policy, data, out, **kwargs)
     else:
-        from autogrant.flows.nightly import policy_flow
+        from autogrant.flows.nightly import outcome, policy_flow
 
-        result = policy_flow(policy, data, out, **kwargs)
+        result = outcome(policy_flow(policy, data, out, return_state=True, **kwargs))
     finish(result)
 
 
@@ -240,7 +242,7 @@ def object_(
     from autogrant.transforms.ledger import lodge_objection
 
     _use_approvers(approvers)
-    oid = lodge_objection(_ledger_path(ledger, out), policy, uscc, reason, by, _date(today, "--today") or dt.date.today())
+    oid = lodge_objection(_ledger_path(ledger, out), policy, uscc, reason, by, _date(today, "--today") or business_date())
     from autogrant.transforms import messages
 
     out_console.print(messages.t("objection_recorded", oid=oid, uscc=uscc, policy=policy), markup=False)
@@ -263,7 +265,7 @@ def resolve(
 
     _use_approvers(approvers)
     oid = resolve_objection(
-        _ledger_path(ledger, out), policy, uscc, outcome, by, note, _date(today, "--today") or dt.date.today()
+        _ledger_path(ledger, out), policy, uscc, outcome, by, note, _date(today, "--today") or business_date()
     )
     from autogrant.transforms import messages
 
@@ -452,7 +454,7 @@ def queue(
     from autogrant.transforms.queue import clerk_queue
 
     lang = messages.set_lang(lang) if lang else messages.current()
-    day = _date(today, "--today") or dt.date.today()
+    day = _date(today, "--today") or business_date()
     path = _ledger_path(ledger, out)
     if not path.is_file():
         raise InputError(f"no ledger at {path}: run `autogrant run` first, or give --ledger FILE")

@@ -9,50 +9,83 @@
 Dask: ``dask_runner()`` is a local cluster (AUTOGRANT_DASK_WORKERS worker processes, default 2) or, when
 AUTOGRANT_DASK_ADDRESS names a scheduler (tcp://host:8786), that existing cluster.
 
-An operator's rerun of one region is ``policy_flow`` with ``regions=[code]`` (``autogrant run --region``, or the
-``autogrant-region`` deployment of ``autogrant serve`` with a region parameter).
+An operator's rerun of regions is ``rerun_flow`` (the ``autogrant-region`` deployment of flows/serve.py), or
+``autogrant run --region`` (``policy_flow`` with ``regions=[code]``).
+
+Where a policy's OUT is: nightly_flow and rerun_flow take an output root and write to home.policy_out(root, policy),
+``autogrant run --out`` names that folder itself; start_run checks both against OUT's record (home.locate), so a
+policy has one OUT and one ledger whichever way it runs.
+
+States: a region that fails its gate or cannot be decided ends its region_flow Failed, and its policy_flow, the
+rerun_flow and the nightly_flow above it Failed too (after every other region and policy has run); the
+RunResult stays the policy flow's result (``outcome``). Parameters are typed and validated: a date is a date or
+text YYYY-MM-DD (the UI and ``prefect deployment run -p today=…`` send text), anything else fails the run at once.
 """
 
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
+from prefect.states import Failed
+from pydantic import Field
 
-from autogrant.transforms import fanout
+from autogrant.transforms import fanout, home
 from autogrant.transforms import run as runner
+from autogrant.transforms.home import IsoDate
 from autogrant.transforms.policy import available, load
+
+Regions = Annotated[list[str], Field(min_length=1)]
 
 
 @flow(name="autogrant-region", flow_run_name="{policy_id}-{region}", validate_parameters=False)
-def region_flow(ctx: runner.RunContext, policy_id: str, region: str) -> str:
+def region_flow(ctx: runner.RunContext, policy_id: str, region: str):
     runner.finish_region(ctx, region)
     failed = [f for f in ctx.result.failures if f.region_code == region]
     if failed:
-        get_run_logger().error("region %s stopped: %s", region, failed[0].message)
-        return "failed"
+        get_run_logger().error("region %s stopped (%s): %s", region, failed[0].kind, failed[0].message)
+        return Failed(message=f"region {region} stopped ({failed[0].kind}): {failed[0].message}")
     return "done"
 
 
-@flow(name="autogrant-policy", flow_run_name="{policy_id}", validate_parameters=False)
+def _stopped(result: runner.RunResult) -> str:
+    return f"{result.policy_id}: " + "; ".join(f"{f.region_code} {f.kind}: {f.message}" for f in result.failures)
+
+
+def outcome(state) -> runner.RunResult:
+    """The RunResult of a finished policy flow run (``…(return_state=True)``): Failed with stopped regions still
+    carries it; a run that raised (unusable input, an internal error) raises the same exception here."""
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, runner.RunResult):
+        return data
+    state.result()
+    raise RuntimeError(f"flow run ended {state.type.value} without a result: {state.message}")
+
+
+@flow(name="autogrant-policy", flow_run_name="{policy_id}")
 def policy_flow(
     policy_id: str,
     data: Path,
     out: Path,
     regions: list[str] | None = None,
-    as_of: dt.date | None = None,
-    today: dt.date | None = None,
+    as_of: IsoDate | None = None,
+    today: IsoDate | None = None,
     operator: str = runner.DEFAULT_OPERATOR,
     ledger_path: Path | None = None,
-) -> runner.RunResult:
+):
+    """One policy into OUT (the policy's own folder). Failed, with its RunResult, when a region stopped."""
     ctx = runner.start_run(policy_id, Path(data), Path(out), regions, as_of, None, today, operator, ledger_path)
     try:
         for region in ctx.result.regions:
-            region_flow(ctx, policy_id, region)
+            state = region_flow(ctx, policy_id, region, return_state=True)
+            if state.is_failed() and region not in {f.region_code for f in ctx.result.failures}:
+                state.result()  # not a stopped region but an exception inside it: raised here, the night stops
     except BaseException:
         ctx.con.close()
         raise
-    return _logged(runner.finish_run(ctx), "")
+    result = _logged(runner.finish_run(ctx), "")
+    return result if result.ok else Failed(message=_stopped(result), data=result)
 
 
 def dask_runner(address: str | None = None, workers: int | None = None):
@@ -72,17 +105,17 @@ def decide_region_task(policy_id: str, data: str, out: str, region: str, as_of: 
     return fanout.decide_region(policy_id, data, out, region, as_of, today)
 
 
-@flow(name="autogrant-policy-fanout", flow_run_name="{policy_id}", validate_parameters=False)
+@flow(name="autogrant-policy-fanout", flow_run_name="{policy_id}")
 def fanout_policy_flow(
     policy_id: str,
     data: Path,
     out: Path,
     regions: list[str] | None = None,
-    as_of: dt.date | None = None,
-    today: dt.date | None = None,
+    as_of: IsoDate | None = None,
+    today: IsoDate | None = None,
     operator: str = runner.DEFAULT_OPERATOR,
     ledger_path: Path | None = None,
-) -> runner.RunResult:
+):
     """One policy with its regions decided on the task runner's workers; the ledger is written here only."""
     ctx = fanout.open_run(policy_id, Path(data), Path(out), regions, as_of, today, operator, ledger_path)
     try:
@@ -97,18 +130,19 @@ def fanout_policy_flow(
     except BaseException:
         ctx.con.close()
         raise
-    return _logged(fanout.close_run(ctx), " (fanned out)")
+    result = _logged(fanout.close_run(ctx), " (fanned out)")
+    return result if result.ok else Failed(message=_stopped(result), data=result)
 
 
 def run_fanned_out(policy_id: str, data: Path, out: Path, dask_address: str | None = None, workers: int | None = None,
                    **options) -> runner.RunResult:  # fmt: skip
-    """fanout_policy_flow on the Dask task runner that dask_runner() chooses.
+    """fanout_policy_flow on the Dask task runner that dask_runner() chooses; its RunResult (see outcome).
 
     Without PREFECT_API_URL, the temporary Prefect server is started here and named in the environment, so that
     the local cluster's worker processes report to it instead of starting one each (8-16 s apiece)."""
     flow_ = fanout_policy_flow.with_options(task_runner=dask_runner(dask_address, workers))
     if os.environ.get("PREFECT_API_URL"):
-        return flow_(policy_id, Path(data), Path(out), **options)
+        return outcome(flow_(policy_id, Path(data), Path(out), return_state=True, **options))
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -117,7 +151,7 @@ def run_fanned_out(policy_id: str, data: Path, out: Path, dask_address: str | No
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            return flow_(policy_id, Path(data), Path(out), **options)
+            return outcome(flow_(policy_id, Path(data), Path(out), return_state=True, **options))
     finally:
         del os.environ["PREFECT_API_URL"]
 
@@ -140,36 +174,68 @@ def policies_in_force(today: dt.date) -> list[str]:
     return out
 
 
-@flow(name="autogrant-nightly", validate_parameters=False)
+def _policy_night(pid: str, data: str, out_root: str, scope: list[str] | None, day: dt.date, operator: str,
+                  fan_out: bool, dask_address: str | None, as_of: dt.date | None = None) -> tuple[str, str | None]:  # fmt: skip
+    """One policy of a nightly or rerun flow into its folder under the output root: (status, why it failed or None)."""
+    out = home.policy_out(out_root, pid)
+    options = dict(regions=scope, as_of=as_of, today=day, operator=operator)
+    try:
+        if fan_out:
+            result = run_fanned_out(pid, Path(data), out, dask_address, **options)
+        else:
+            result = outcome(policy_flow(pid, Path(data), out, return_state=True, **options))
+    except Exception as exc:  # this policy's input is unusable: the others still run, the night ends Failed
+        get_run_logger().error("%s stopped: %s", pid, exc)
+        return f"error: {exc}", f"{pid}: {exc}"
+    if result.ok:
+        return "ok", None
+    return "; ".join(f"{f.region_code} {f.kind}" for f in result.failures), _stopped(result)
+
+
+@flow(name="autogrant-nightly")
 def nightly_flow(
     data: str,
     out_root: str,
     policies: list[str] | None = None,
-    today: str | None = None,
+    today: IsoDate | None = None,
     operator: str = runner.DEFAULT_OPERATOR,
     fan_out: bool = False,
     dask_address: str | None = None,
     regions: list[str] | None = None,
-) -> dict[str, str]:
-    """Every policy in force (or those named) on the night's drop; each policy writes to OUT_ROOT/<policy>/.
+):
+    """Every policy in force (or those named) on the night's drop; each policy writes to home.policy_out(OUT_ROOT, policy).
 
+    today: the business date (default: today in Asia/Shanghai, home.business_date).
     fan_out: each policy's regions on Dask workers (dask_address, $AUTOGRANT_DASK_ADDRESS, or a local cluster).
-    regions: only these regions of each policy (a policy with none of them is left out)."""
-    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    regions: only these regions of each policy (a policy with none of them is left out).
+    Failed (after every policy has run) when a policy's region stopped or a policy could not run."""
+    day = today or home.business_date()
     chosen = policies or policies_in_force(day)
     log = get_run_logger()
     if not chosen:
         log.warning("no policy in force on %s; name them with the policies parameter", day)
-    status = {}
+    status, why = {}, []
     for pid in chosen:
         scope = None if regions is None else [r for r in regions if r in load(pid).rules.regions.value]
         if scope == []:
             continue
-        if fan_out:
-            result = run_fanned_out(
-                pid, Path(data), Path(out_root) / pid, dask_address, regions=scope, today=day, operator=operator
-            )
-        else:
-            result = policy_flow(pid, Path(data), Path(out_root) / pid, regions=scope, today=day, operator=operator)
-        status[pid] = "ok" if result.ok else "; ".join(f"{f.region_code} {f.kind}" for f in result.failures)
-    return status
+        status[pid], failed = _policy_night(pid, data, out_root, scope, day, operator, fan_out, dask_address)
+        why += [failed] if failed else []
+    return Failed(message=" | ".join(why), data=status) if why else status
+
+
+@flow(name="autogrant-rerun", flow_run_name="{policy_id}-rerun")
+def rerun_flow(
+    policy_id: str,
+    regions: Regions,
+    data: str,
+    out_root: str,
+    today: IsoDate | None = None,
+    as_of: IsoDate | None = None,
+    operator: str = runner.DEFAULT_OPERATOR,
+):
+    """An operator's rerun of some regions of one policy, into the same folder and ledger as the nightly
+    (home.policy_out(OUT_ROOT, policy)). Failed when one of them stops or the input is unusable."""
+    status, failed = _policy_night(policy_id, data, out_root, regions, today or home.business_date(), operator,
+                                   False, None, as_of)  # fmt: skip
+    return Failed(message=failed, data={policy_id: status}) if failed else {policy_id: status}

@@ -6,10 +6,11 @@ a flat file is read whole) and writes only its own files. DuckDB allows one writ
 ledger stays with the coordinator:
 
     coordinator   open_run: ledger repair, bank returns, the ledger's state as Parquet for the workers
-    worker        decide_region: ingest (its partitions), facts, decisions, the decisions gate,
-                  regions/<code>/ files; its decisions, quarantine and warnings under OUT/.work/<code>/
-    coordinator   settle_region per region: the region's decisions back from Parquet, then the same ledger steps,
-                  batch gate, payment files and notices as the single-process run; close_run: finish_run
+    worker        decide_region: ingest (its partitions), facts, decisions, the decisions gate; its facts,
+                  decisions, quarantine and warnings under OUT/.work/<code>/
+    coordinator   settle_region per region: the region's facts and decisions back from Parquet, then the same
+                  ledger steps, batch gate, decisions after the release, regions/<code>/ files, payment files and
+                  notices as the single-process run; close_run: finish_run
 
 The decisions, payment files and ledger equal the single-process run's (tests/test_flows.py checks it).
 """
@@ -19,7 +20,7 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-from autogrant.transforms import decide, files, ingest, ledger, sqlsteps
+from autogrant.transforms import decide, files, home, ingest, ledger, sqlsteps
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.policy import load
 from autogrant.transforms.run import (
@@ -36,9 +37,9 @@ from autogrant.transforms.run import (
     region_params,
     run_context,
     settle_returns,
-    write_region_decisions,
 )
 
+FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "region_facts")  # what sql/30_decisions.sql reads of a region
 WORK = ".work"  # OUT/.work/: what workers and coordinator hand over (ledger state in; decisions, quarantine, warnings out)
 
 
@@ -56,10 +57,12 @@ def open_run(
     """The coordinator's start: the flat files of the drop (lists, funds, bank returns), the ledger's bank-return
     step, and the ledger's state written for the workers. No unit is decided here."""
     loaded = load(policy_id)
-    out, today = Path(out), today or dt.date.today()
+    out, ledger_path = home.locate(out, loaded.id, ledger_path)  # the same OUT and ledger as a single-process run
+    today = home.parse_date(today, "today") or home.business_date()
     scope = decide.scope_regions(loaded, regions)
     timer, con = Timer(), open_night(out, ledger_path)
     try:
+        home.record_home(out, loaded.id, ledger_path)
         with timer.stage("ingest"):
             report = ingest.ingest(con, Path(data), regions=[])  # partitioned files are the workers'
             _check_balanced(report)
@@ -85,7 +88,7 @@ def decide_region(policy_id: str, data: str, out: str, region: str, as_of: str, 
     loaded = load(policy_id)
     out_p, as_of_d, today_d = Path(out), dt.date.fromisoformat(as_of), dt.date.fromisoformat(today)
     timer, con = Timer(), connect()
-    answer: dict = {"region": region, "failure": None, "changes": None, "units": 0, "counts": {}, "input_files": [], "stages": {}}
+    answer: dict = {"region": region, "failure": None, "units": 0, "counts": {}, "input_files": [], "stages": {}}
     try:
         return _decide_region(con, timer, loaded, data, out_p, region, as_of_d, today_d, validate, answer)
     except InputError as exc:  # this region's partitions are unusable: the region stops, the others go on
@@ -121,12 +124,14 @@ def _decide_region(con, timer, loaded, data, out_p, region, as_of_d, today_d, va
             except GateFailed as exc:
                 answer["failure"] = ("gate", str(exc))
     with timer.stage("files"):
-        if answer["failure"] is None:
-            answer["changes"] = write_region_decisions(con, out_p, region)
         work = out_p / WORK / region
         work.mkdir(parents=True, exist_ok=True)
-        # every decided unit, of a region stopped at its gate too: the coordinator counts them as one process does
+        # every decided unit, of a region stopped at its gate too: the coordinator counts them as one process does;
+        # the facts too, so that it can take the decisions again after a release (run.refresh_after_release).
+        # The region's decisions files are the coordinator's, written after the release (run.move_money).
         files.copy_query(con, "SELECT * FROM decision_details ORDER BY uscc", work / "decision_details.parquet", fmt="parquet")
+        for table in FACT_TABLES:
+            files.copy_query(con, f"SELECT * FROM {table}", work / f"{table}.parquet", fmt="parquet")
         own = [label for label in report.counts if f"/{ingest.PARTITION_KEY}=" in label]
         con.execute("CREATE TEMP TABLE own_files AS SELECT unnest(?::VARCHAR[]) AS file", [own])
         files.copy_query(con, "SELECT * FROM quarantine WHERE file IN (SELECT file FROM own_files)",
@@ -151,8 +156,6 @@ def absorb(ctx: RunContext, answers: list[dict]) -> None:
             ctx.timer.peak[name] = max(ctx.timer.peak.get(name, 0.0), peak)
         if a["failure"]:
             res.failures.append(RegionFailure(a["region"], *a["failure"]))
-        elif a["changes"] is not None:
-            res.region_changes[a["region"]] = a["changes"]
     _check_balanced(res.ingest)
     work = res.out / WORK
     for table, part in (("quarantine", "quarantine.parquet"), ("ingest_warnings", "warnings.parquet")):
@@ -163,6 +166,9 @@ def absorb(ctx: RunContext, answers: list[dict]) -> None:
     if not decided:  # every region's partitions were unusable input
         raise InputError("no region could be decided: " + "; ".join(f.message for f in res.failures))
     con.execute("CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?) ORDER BY region_code, uscc", [decided])
+    for table in FACT_TABLES:
+        parts = sorted(p.as_posix() for p in work.glob(f"*/{table}.parquet"))
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?, union_by_name = true)", [parts])
     sqlsteps.run(con, "40_decisions_out.sql")
     ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
 

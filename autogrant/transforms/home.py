@@ -33,7 +33,7 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def business_date(now: dt.datetime | None = None, time_zone: str = TIME_ZONE) -> dt.date:
     """The business date: the calendar day in the policy's time zone at ``now`` (default: this instant)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
         raise ValueError("business_date needs an aware datetime")
     return now.astimezone(ZoneInfo(time_zone)).date()

@@ -17,7 +17,9 @@ TEXT = {
     "docs": ("数据质量校验：<a href='{href}'>校验报告（Data Docs）</a>（每次运行、每个统筹地区一页）。",
              "Validation: <a href='{href}'>Data Docs of the gate</a> (one page per run and region)."),
     "stopped": ("已停止的统筹地区", "Regions that stopped"),
-    "kind": ("类型", "kind"), "why": ("原因", "why"),
+    "kind": ("类型", "kind"), "why": ("原因", "why"), "night": ("运行日", "night"),
+    "last_runs": ("各统筹地区最近一次运行", "Each region's last run"), "status": ("状态", "status"),
+    "operator": ("经办", "operator"), "decided_on": ("所示决定的运行日", "decisions shown are of"),
     "by_decision": ("各统筹地区单位决定情况", "Units by decision"),
     "money": ("各统筹地区金额（元）", "Money per region (yuan)"),
     "region": ("统筹地区", "region"), "granted": ("本次应发", "granted tonight"), "held": ("暂缓(应发)", "held (due)"),
@@ -102,10 +104,19 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
     if docs_index is not None and docs_index.exists():
         rel = os.path.relpath(docs_index, result.out)
         out.append("<p>" + L("docs", href=html.escape(rel)) + "</p>")
-    if result.failures:
+    stopped = manifest.get("region_failures", [])  # every region of the policy whose last run stopped, this run's first
+    if stopped:
         out.append(f"<h2 class='fail'>{L('stopped')}</h2>")
-        out.append(_table((L("region"), L("kind"), L("why")),
-                          [(messages.region(f.region_code), f.kind, f.message) for f in result.failures], "fail"))  # fmt: skip
+        out.append(_table((L("region"), L("kind"), L("why"), L("night")),
+                          [(messages.region(f["region_code"]), f["kind"], f["message"], f.get("today", "")) for f in stopped],
+                          "fail"))  # fmt: skip
+    runs = manifest.get("region_runs") or {}
+    if runs:
+        out.append(f"<h2>{L('last_runs')}</h2>")
+        out.append(_table((L("region"), L("night"), L("status"), L("operator"), L("decided_on")),
+                          [(messages.region(k), (v.get("last_run") or {}).get("today", ""), (v.get("last_run") or {}).get("status", ""),
+                            (v.get("last_run") or {}).get("operator", ""), (v.get("decided") or {}).get("today", "-"))
+                           for k, v in sorted(runs.items())]))  # fmt: skip
     out.append(f"<h2>{L('by_decision')}</h2>" + _bar_chart(per_region))
     overdue = _overdue(con, result, manifest)
     rows = []

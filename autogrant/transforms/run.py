@@ -404,8 +404,6 @@ def write_region_records(res: RunResult, operator: str) -> None:
             decided = {"today": run_["today"], "as_of": run_["as_of"], "changes": res.region_changes.get(code)}
         else:
             continue
-        if decided is None and not folder.exists():
-            continue  # stopped before it was ever decided here: the manifest lists it under region_failures
         record = {"policy_id": res.policy_id, "region_code": code, "last_run": run_, "decided": decided}
         files.write_text(folder / RUN_RECORD, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
 
@@ -414,7 +412,9 @@ def night_evidence(con, out: Path, loaded: LoadedPolicy) -> None:
     """decision_details becomes every region's last decided run (regions/<code>/decision_details.parquet), so that
     the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does."""
     parts = sorted(
-        p.as_posix() for code in loaded.rules.regions.value if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()
+        p.as_posix()
+        for code in loaded.rules.regions.value
+        if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()
     )
     if not parts:
         return
@@ -482,7 +482,12 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
     for code, rec in records.items():
         last = rec.get("last_run") or {}
         if code not in failures and last.get("status") == "stopped":
-            failures[code] = {"region_code": code, "kind": last.get("kind"), "message": last.get("message"), "today": last.get("today")}
+            failures[code] = {
+                "region_code": code,
+                "kind": last.get("kind"),
+                "message": last.get("message"),
+                "today": last.get("today"),
+            }
     region_changes = {code: (rec.get("decided") or {}).get("changes") for code, rec in records.items()}
     region_changes = {k: v for k, v in region_changes.items() if v} | result.region_changes
     return {
