@@ -64,7 +64,7 @@ def test_the_release_night_publishes_what_the_ledger_paid(two_regions, tmp_path)
     batches = [b for (b,) in ledger(out, "SELECT batch_id FROM batches WHERE state = 'awaiting_approval' ORDER BY 1")]
     assert len(batches) == 2
     for batch in batches:
-        approved = autogrant("approve", batch, "--by", "王芳", "--out", out)
+        approved = autogrant("approve", batch, "--by", "demo-approver", "--out", out)
         assert approved.returncode == 0, approved.stderr
     third = run(drop, out, NIGHT3)
     assert third.returncode == 0, third.stderr
@@ -90,7 +90,7 @@ def test_the_release_night_publishes_what_the_ledger_paid(two_regions, tmp_path)
 def test_a_rerun_of_one_region_keeps_every_region_in_the_evidence(two_regions, tmp_path):
     drop, out = two_regions.path, tmp_path / "out"
     assert run(drop, out, NIGHT1).returncode == 0
-    rerun = run(drop, out, "2026-11-23", "--region", "210300", "--operator", "李雷")
+    rerun = run(drop, out, "2026-11-23", "--region", "210300")
     assert rerun.returncode == 0, rerun.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest["decisions"]) == ["210300", "210400"]  # the regions with units
@@ -98,17 +98,17 @@ def test_a_rerun_of_one_region_keeps_every_region_in_the_evidence(two_regions, t
     assert manifest["regions"] == ["210300"]  # tonight's scope
     runs = manifest["region_runs"]
     last = runs["210300"]["last_run"]
-    assert (last["today"], last["operator"], last["status"]) == ("2026-11-23", "李雷", "decided")
+    assert (last["today"], last["operator"], last["status"]) == ("2026-11-23", "autogrant-nightly", "decided")
     assert runs["210400"]["last_run"]["today"] == NIGHT1 and runs["210400"]["decided"]["today"] == NIGHT1
     assert sum(sum(r["units"].values()) for r in manifest["decisions"].values()) == 3 == len(rows(out / "decisions.csv"))
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "210400" in report and "Each region's last run" in report
+    assert "210400" in report and "各统筹地区最近一次运行" in report  # each region's last run
 
     # 210400 loses its fund position: its rerun stops and keeps its last decided run in the evidence
     two_regions.region_funds = [f for f in two_regions.region_funds if f["region_code"] != "210400"]
     write_drop(two_regions.tables(), drop)
     stopped = run(drop, out, "2026-11-24", "--region", "210400")
-    assert "region 210400" in stopped.stderr and "no decision is written" in stopped.stderr  # exit 4: issue 11 item 1
+    assert "210400" in stopped.stderr and "region_funds" in stopped.stderr  # its exit code 4: issue 11 item 1
     assert run(drop, out, "2026-11-25", "--region", "210300").returncode == 0  # a later rerun of another region
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest["decisions"]) == ["210300", "210400"]
@@ -116,7 +116,7 @@ def test_a_rerun_of_one_region_keeps_every_region_in_the_evidence(two_regions, t
         ("210400", "region", "2026-11-24")
     ]
     assert manifest["region_runs"]["210400"]["decided"]["today"] == NIGHT1
-    assert "Regions that stopped" in (out / "report.html").read_text(encoding="utf-8")
+    assert "已停止的统筹地区" in (out / "report.html").read_text(encoding="utf-8")  # regions that stopped
 
 
 def test_one_policy_has_one_out_and_one_ledger(two_regions, tmp_path):
