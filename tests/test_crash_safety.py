@@ -97,7 +97,7 @@ def money_points(points: list[str]) -> list[str]:
     names = [line.split("\t", 1)[1] for line in points]
     first = next(i for i, n in enumerate(names) if n.startswith("payment file written"))
     region = next(n for n in reversed(names[:first]) if n.startswith("region ")).split()[1]  # the region writing it
-    start, end = names.index(f"region {region} decisions written"), names.index(f"region {region} done")
+    start, end = names.index(f"region {region} validated"), names.index(f"region {region} done")
     bank = [i for i, n in enumerate(names) if "53_bank_returns_commit" in n]
     return [points[i] for i in (*bank, *range(start, end + 1), len(points) - 1)]
 
@@ -108,10 +108,10 @@ def test_every_kill_point_recovers_to_the_uninterrupted_result(prepared, tmp_pat
     assert len(expected[0]) == 6 and len(expected[2]) == 4  # 6 payments, 2 batches x (UTF-8 + GB18030)
     assert len(points) >= 100, points
     # By default the points where money moves: the bank-return commit, and the whole path of the first region with
-    # a batch (release commit, payment file, its copy, batch released, notice commit), then the run's end.
+    # a batch (release commit, payment file, its copy, batch released, decisions, notice commit), then the run's end.
     # AUTOGRANT_CRASH_ALL=1 runs every one (ingest, facts, each region: 135 points).
     chosen = points if os.environ.get("AUTOGRANT_CRASH_ALL") else money_points(points)
-    assert os.environ.get("AUTOGRANT_CRASH_ALL") or len(chosen) == 12, chosen
+    assert os.environ.get("AUTOGRANT_CRASH_ALL") or len(chosen) == 13, chosen
     survived = []
     for line in chosen:
         n, name = line.split("\t")
