@@ -475,7 +475,8 @@ def main() -> None:
     from autogrant.transforms.privacy import mask_text  # no full ID number on the console or in the error log
 
     try:
-        app(standalone_mode=False)
+        # click returns the code of a typer.Exit raised inside a command (standalone_mode=False): pass it on
+        code = app(standalone_mode=False)
     except InputError as exc:
         err_console.print(f"autogrant: error: {mask_text(str(exc))}", markup=False)
         sys.exit(EXIT_INPUT)
@@ -499,6 +500,7 @@ def main() -> None:
             f"autogrant: internal error: {type(exc).__name__}: {mask_text(str(exc))} (details in {log})", markup=False
         )
         sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -32,11 +32,12 @@ FROM (
 )
 GROUP BY uscc;
 
--- 上年度实际缴纳失业保险费: unit + staff paid for fee months of Y, paid within Y; late fees never count.
+-- 上年度实际缴纳失业保险费: unit + staff paid for fee months of Y, paid by the cut-off; late fees never count.
+-- Arrears of Y settled after the year still count (辽人社发〔2017〕14号 二, 人社厅发〔2017〕129号 二(二): 补缴后…要发放).
 -- Arrears at D: what was due for fee months up to December of Y less what was paid by D.
 CREATE OR REPLACE TEMP TABLE unit_premiums AS
 SELECT m.uscc,
-       coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE year(m.fee_month) = p.assessed_year AND year(m.paid_date) = p.assessed_year), 0) AS premium_base,
+       coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE year(m.fee_month) = p.assessed_year AND m.paid_date <= p.as_of), 0) AS premium_base,
        coalesce(sum(m.unit_due + m.staff_due), 0)
          - coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE m.paid_date <= p.year_end), 0) AS arrears_year_end,
        coalesce(sum(m.unit_due + m.staff_due), 0)
