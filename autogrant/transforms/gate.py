@@ -86,7 +86,8 @@ class Gate:
                 name=name,
                 validation_definitions=[vd],
                 actions=[],  # the Data Docs are built once, in finish()
-                result_format={"result_format": "SUMMARY"},
+                # failures name their units: the first rows failing, by USCC, with the values compared
+                result_format={"result_format": "SUMMARY", "unexpected_index_column_names": ["uscc"]},
             )
         )
 
@@ -109,7 +110,8 @@ class Gate:
                         f"on {n} of {r.result.get('element_count', len(frame))} rows" if n is not None else f"observed {observed}"
                     )
                     kwargs = {k: v for k, v in r.expectation_config.kwargs.items() if k not in ("batch_id", "condition_parser")}
-                    result.failures.append(f"{name}: {r.expectation_config.type} {kwargs} failed {what}")
+                    units = _failing_units(r.result.get("partial_unexpected_index_list") or [])
+                    result.failures.append(f"{name}: {r.expectation_config.type} {kwargs} failed {what}{units}")
         expected = suites.EXPECTED_COUNTS[name]
         if evaluated != expected:  # an expectation GX could not load is dropped silently: never pass on fewer
             result.failures.append(f"{name}: {evaluated} expectations evaluated, {expected} expected")
@@ -134,6 +136,23 @@ class Gate:
         self.ctx.build_data_docs(site_names=["autogrant"])
         offline_docs(self.docs)
         return self.docs / "index.html"
+
+
+UNITS_NAMED = 5  # units named per failed expectation; the count is always complete
+
+
+def _failing_units(rows: list[dict]) -> str:
+    """': uscc 9121… (amount_due_fen=5, paid_after_fen=9), …' for the first failing rows GX reports."""
+    named = []
+    for row in rows[:UNITS_NAMED]:
+        values = ", ".join(f"{k}={_plain(v)}" for k, v in row.items() if k != "uscc")
+        named.append(f"uscc {row.get('uscc')} ({values})" if values else f"uscc {row.get('uscc')}")
+    return (": " + "; ".join(named) + (" …" if len(rows) > UNITS_NAMED else "")) if named else ""
+
+
+def _plain(value) -> str:
+    """numpy scalars as plain numbers, text as it is."""
+    return str(value.item() if hasattr(value, "item") else value)
 
 
 def raise_if_failed(result: GateResult) -> None:

@@ -38,6 +38,11 @@ TEXT = {
     "no_changes": ("首次运行到此目录，或无变化。", "First run into this folder, or nothing changed."),
     "stages": ("各阶段用时", "Stages"), "stage": ("阶段", "stage"), "seconds": ("秒", "seconds"),
     "peak": ("内存峰值 MiB", "peak RSS MiB"), "legend": ("图例", "legend"),
+    "overpaid": ("多发待追回单位（此前已发超过现应发，共 {n} 户，{total} 元；逐户明细见 <code>overpayments.csv</code>）",
+                 "Units overpaid, to recover ({n} units, {total} yuan; unit by unit in <code>overpayments.csv</code>)"),
+    "overpaid_none": ("无多发单位。", "No unit was paid more than is due."),
+    "decision": ("决定", "decision"), "paid_earlier": ("此前已发(元)", "paid earlier (yuan)"),
+    "due_now": ("现应发(元)", "due now (yuan)"), "excess": ("多发(元)", "excess (yuan)"),
 }  # fmt: skip
 OVERDUE_LIST_MAX = 200  # units listed one by one; the count per region is always complete
 
@@ -135,6 +140,7 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
     out.append(_table((L("region"), *(f"{messages.decision(d)} ({d})" for d in ("PAY", "HOLD", "REJECT")), L("granted"), L("held"),
                        L("coverage"), L("paid"), L("returned"), L("in_notice"), L("in_batches"), L("overdue")), rows))  # fmt: skip
     out.append(overdue["html"])
+    out.append(_overpaid(con, manifest.get("overpayments") or {}))
     out.append(f"<h2>{L('reasons')}</h2>" + _table((L("region"), L("reason"), L("units")),
                                                    [(messages.region(r), messages.reason(c), n) for r, c, n in reasons]))  # fmt: skip
     changed = manifest.get("changes") or {}
@@ -152,6 +158,20 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
     )
     out.append("</body></html>")
     files.write_text(result.out / "report.html", "\n".join(out))
+
+
+def _overpaid(con, per_region: dict[str, dict]) -> str:
+    """The overpayment list (overpayments.py): totals, then the first units."""
+    from autogrant.transforms.overpayments import listed
+
+    if not per_region:
+        return f"<h2>{L('overpaid', n=0, total=_yuan(0))}</h2><p>{L('overpaid_none')}</p>"
+    n = sum(r["units"] for r in per_region.values())
+    total = sum(r["excess_fen"] for r in per_region.values())
+    rows = [(messages.region(r), u, name or "", messages.decision(d), _yuan(paid), _yuan(due), _yuan(excess))
+            for r, u, name, d, paid, due, excess in listed(con, OVERDUE_LIST_MAX)]  # fmt: skip
+    head = f"<h2 class='fail'>{L('overpaid', n=n, total=_yuan(total))}</h2>"
+    return head + _table((L("region"), L("uscc"), L("unit_name"), L("decision"), L("paid_earlier"), L("due_now"), L("excess")), rows)
 
 
 def _stage(name: str) -> str:

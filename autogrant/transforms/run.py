@@ -15,6 +15,7 @@ Where OUT and the ledger are: transforms/home.py (locate), the one rule every wa
 Output layout (OUT):
     decisions.csv / .parquet                every region present under regions/, sorted by region_code, uscc
     quarantine.csv, warnings.csv            rows held back at ingest; birthplace warnings
+    overpayments.csv                        units paid earlier beyond what the policy grants now (追回)
     bank_reconciliation.csv                 each bank_returns row: matched, or its problem
     regions/<code>/                         decisions.csv|parquet, decision_details.parquet, changes.csv,
                                             run.json (the region's last run and its last decided run)
@@ -37,6 +38,7 @@ import duckdb
 from autogrant.transforms import changes, decide, files, home, identities, ingest, ledger, notice, progress, sqlsteps
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.overpayments import write_overpayments
 from autogrant.transforms.policy import LoadedPolicy, load
 from autogrant.transforms.version import code_version
 from autogrant.transforms.workdays import add_working_days
@@ -70,6 +72,7 @@ class RunResult:
     decided_regions: list[str] = field(default_factory=list)
     released_batches: list[str] = field(default_factory=list)
     region_changes: dict[str, dict] = field(default_factory=dict)
+    overpayments: dict[str, dict] = field(default_factory=dict)  # region -> units, excess_fen (overpayments.csv)
     stages: list[Stage] = field(default_factory=list)
 
     @property
@@ -320,6 +323,7 @@ def finish_run(ctx: RunContext) -> RunResult:
             assemble_decisions(con, res.out, res.policy_id)
             write_region_records(res, ctx.operator)
             night_evidence(con, res.out, ctx.loaded)
+            res.overpayments = write_overpayments(con, res.out)
             write_quarantine(con, res.out)
             files.copy_query(
                 con,
@@ -512,5 +516,6 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "changes": dict(sorted(region_changes.items())),
         "ledger": ledger_status(con, loaded.id),
         "released_batches": result.released_batches,
+        "overpayments": result.overpayments,  # per region: units paid earlier beyond what is due now (overpayments.csv)
         "stages": [asdict(s) for s in result.stages],
     }
