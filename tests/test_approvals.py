@@ -25,11 +25,8 @@ def autogrant(*args, approvers=None):
 
 
 def refused(done):
-    """A run whose release was refused: exit 3. Until the exit-code plumbing (helper cli, issue 12 item 4 wave) is
-    merged, `finish`'s typer.Exit is returned, not raised, and the process exits 0 after printing the line."""
-    if done.returncode == 0 and "is not released" in done.stderr:
-        pytest.xfail("exit code dropped by flows/cli.py main (typer.Exit returned under standalone_mode=False)")
-    return done.returncode == 3
+    """A run whose release was refused: exit 3, and the refusal said on stderr."""
+    return done.returncode == 3 and "is not released" in done.stderr
 
 
 def ledger_sql(out, sql, params=()):

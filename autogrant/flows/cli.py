@@ -287,6 +287,8 @@ def verify(out: Annotated[Path, typer.Argument(help="a run's output folder")]) -
     """Re-check every payment file's SHA-256, count and control sum against payments/manifest.json."""
     from autogrant.transforms.verify import verify_out
 
+    if not Path(out).is_dir():
+        raise InputError(f"{out} is not a run's output folder")
     checked, problems = verify_out(out)
     _findings("verify", problems, f"{checked} payment files verified: checksums, counts and control sums match")
 
@@ -334,11 +336,17 @@ def policies() -> None:
 
 
 @app.command("lint-policies")
-def lint_policies() -> None:
+def lint_policies(
+    policy_dir: Annotated[
+        Path | None, typer.Option("--dir", help="a folder of policy files to check (default: the installed policies)")
+    ] = None,
+) -> None:
     """Check the policy files together: citations, rate-arm order, overlapping policies, effective dates."""
     from autogrant.transforms.lint import lint
 
-    ids, findings = lint()
+    if policy_dir is not None and not policy_dir.is_dir():
+        raise InputError(f"--dir {policy_dir} is not a folder of policy files")
+    ids, findings = lint(policy_dir) if policy_dir is not None else lint()
     _findings("lint", findings, f"{len(ids)} policies checked, no findings: {', '.join(ids)}")
 
 
