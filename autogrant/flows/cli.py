@@ -78,13 +78,29 @@ def print_run(result) -> None:
     out_console.print(messages.t("written_to", out=result.out), markup=False)
 
 
+def _folder(path: Path | None, option: str = "--out") -> Path | None:
+    """A folder named on the command line: refused (one line, exit 2) when it, or a folder above it, is a file."""
+    if path is None:
+        return None
+    for p in (Path(path), *Path(path).parents):
+        if p.is_dir():
+            return path
+        if p.exists() or p.is_symlink():
+            if p == Path(path):
+                raise InputError(f"{option} {path} is a file, not a folder: give a folder (a run's output folder)")
+            raise InputError(f"{option} {path} cannot be a folder: {p} is a file")
+    return path
+
+
 def _ledger_path(ledger: Path | None, out: Path | None) -> Path:
     import os
 
     from autogrant.transforms.home import ledger_file
 
     if ledger is not None or out is not None or os.environ.get("AUTOGRANT_LEDGER"):
-        return ledger_file(out, ledger)  # the one rule of transforms/home.py
+        path = ledger_file(_folder(out), ledger)  # the one rule of transforms/home.py
+        _folder(path.parent, "the ledger's folder")
+        return path
     raise InputError("give --ledger PATH (or --out OUT for OUT/ledger.duckdb, or AUTOGRANT_LEDGER)")
 
 
@@ -305,7 +321,7 @@ def explain(
     from autogrant.transforms.explain import explain_from_drop, explain_from_out
 
     if out is not None:
-        text = explain_from_out(Path(out), uscc)
+        text = explain_from_out(_folder(Path(out)), uscc)
     elif policy and data:
         text = explain_from_drop(policy, Path(data), uscc, _date(as_of))
     else:
@@ -364,6 +380,9 @@ def simulate(
     from autogrant.transforms.simulate import simulate as run_simulation
 
     scenario = prepare(policy, set_)
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder: give the CSV file to write")
+    _folder(out.parent, "the folder of --out")
     rows = run_simulation(scenario, data, out, regions=region or None, as_of=_date(as_of))
     settings = ", ".join(f"{k}={v}" for k, v in scenario.settings.items())
     t = Table(title=f"{policy}: baseline vs scenario ({settings})", title_justify="left")
@@ -443,6 +462,7 @@ def annual_report(
     from autogrant.transforms import annual, messages
 
     lang = messages.set_lang(lang) if lang else messages.current()
+    _folder(out)
     sources = annual.select_sources(annual.find_outs(from_ or [out]), year, ledger)
     if not sources:
         raise InputError(f"no run folder under {', '.join(map(str, from_ or [out]))} has a night or a ledger entry in {year}")

@@ -35,16 +35,18 @@ CREATE OR REPLACE MACRO ok_industry(s) AS regexp_full_match(upper(s), '[A-T][0-9
 CREATE OR REPLACE MACRO to_industry(s) AS upper(s);
 
 CREATE OR REPLACE MACRO ok_count(s) AS regexp_full_match(s, '[0-9]{1,12}');
-CREATE OR REPLACE MACRO to_count(s) AS CAST(s AS BIGINT);
+-- The to_<kind> parsers use TRY_CAST: DuckDB may compute them for a whole column before ok_<kind> has picked
+-- the well-formed cells, and a malformed cell (e.g. '1,234.50') must end in quarantine, never in an error.
+CREATE OR REPLACE MACRO to_count(s) AS TRY_CAST(s AS BIGINT);
 
 CREATE OR REPLACE MACRO ok_year(s) AS regexp_full_match(s, '(19|20)[0-9]{2}');
-CREATE OR REPLACE MACRO to_year(s) AS CAST(s AS INTEGER);
+CREATE OR REPLACE MACRO to_year(s) AS TRY_CAST(s AS INTEGER);
 
 -- Money: yuan with at most 2 decimals, kept as integer fen from here to the payment file.
 CREATE OR REPLACE MACRO ok_money(s) AS regexp_full_match(s, '[0-9]{1,14}(\.[0-9]{1,2})?');
-CREATE OR REPLACE MACRO to_money(s) AS CAST(CAST(s AS DECIMAL(18, 2)) * 100 AS BIGINT);
+CREATE OR REPLACE MACRO to_money(s) AS CAST(TRY_CAST(s AS DECIMAL(18, 2)) * 100 AS BIGINT);
 CREATE OR REPLACE MACRO ok_signed_money(s) AS regexp_full_match(s, '-?[0-9]{1,14}(\.[0-9]{1,2})?');
-CREATE OR REPLACE MACRO to_signed_money(s) AS CAST(CAST(s AS DECIMAL(18, 2)) * 100 AS BIGINT);
+CREATE OR REPLACE MACRO to_signed_money(s) AS CAST(TRY_CAST(s AS DECIMAL(18, 2)) * 100 AS BIGINT);
 
 CREATE OR REPLACE MACRO ok_account(s) AS regexp_full_match(s, '[0-9]{6,32}');
 CREATE OR REPLACE MACRO to_account(s) AS s;
@@ -70,7 +72,7 @@ CREATE OR REPLACE MACRO to_bool(s) AS lower(s) IN ('true', '1', 'yes', 'y', '是
 -- A ratio in [0, 1] with at most 8 decimals (e.g. a registered unemployment rate 0.042).
 CREATE OR REPLACE MACRO ok_ratio(s) AS
     regexp_full_match(s, '0(\.[0-9]{1,8})?|1(\.0{1,8})?|\.[0-9]{1,8}');
-CREATE OR REPLACE MACRO to_ratio(s) AS CAST(s AS DECIMAL(12, 8));
+CREATE OR REPLACE MACRO to_ratio(s) AS TRY_CAST(s AS DECIMAL(12, 8));
 
 -- Enums take the English name or the Chinese alias (table ref_enum, from transforms/schema.py).
 CREATE OR REPLACE MACRO to_enum(field_name, s) AS

@@ -26,7 +26,7 @@ import duckdb
 
 from autogrant.transforms import files, messages
 from autogrant.transforms.errors import InputError
-from autogrant.transforms.ledger import LEDGER_FILE
+from autogrant.transforms.ledger import LEDGER_FILE, check_readable
 from autogrant.transforms.policy import load
 
 RESERVE_FLAG_MONTHS = 12  # 人社厅发〔2017〕129号 二(一) "具备一年以上支付能力"
@@ -117,6 +117,7 @@ def select_sources(outs: list[Path], year: int, ledger: Path | None = None) -> l
         lg = Path(ledger) if ledger else out / LEDGER_FILE
         if not lg.is_file():
             raise InputError(f"{out}: no ledger at {lg} (give --ledger FILE)")
+        check_readable(lg)  # a damaged ledger: one line, exit 2
         src = Source(out, manifest, lg, loaded.id, loaded.policy.title,
                      loaded.pay_by(dt.date.fromisoformat(manifest["as_of"])), dt.date.fromisoformat(manifest["today"]),
                      r.effective_from.value, r.effective_to.value, r.reserve_months_min.value,

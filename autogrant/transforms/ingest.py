@@ -44,8 +44,8 @@ KIND_MESSAGES = {
     "industry": "is not a GB/T 4754-2017 industry code such as C3110",
     "count": "is not a whole number",
     "year": "is not a year YYYY",
-    "money": "is not an amount in yuan >= 0 with at most 2 decimals",
-    "signed_money": "is not an amount in yuan with at most 2 decimals",
+    "money": "is not an amount in yuan >= 0 with at most 2 decimals, written like 1234.50 (no separator, sign or unit)",
+    "signed_money": "is not an amount in yuan with at most 2 decimals, written like 1234.50 or -1234.50 (no separator or unit)",
     "account": "is not an account number (6 to 32 digits)",
     "cnaps": "is not a 12-digit bank code (CNAPS)",
     "date": "is not a date YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD",
@@ -414,7 +414,7 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
     ``regions``: of a drop partitioned by region, read only these regions' partitions (a flat file is read whole)."""
     drop = Path(drop)
     if not drop.is_dir():
-        raise InputError(f"data folder {drop} does not exist")
+        raise InputError(f"data folder {drop} " + ("is a file, not a folder" if drop.exists() else "does not exist"))
     load_enums(con)
     sqlsteps.run(con, "00_macros.sql")
     report = IngestReport()

@@ -11,6 +11,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,20 +43,61 @@ class RunParams:
 def attach(con, path: Path) -> None:
     """Attach the ledger file to a run's connection as ``ledger``, creating its tables the first time."""
     path = Path(path)
+    if path.exists():
+        check_readable(path)  # a damaged ledger is refused before anything is written to it
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con.execute("ATTACH ? AS ledger", [str(path)])
-    except duckdb.IOException as exc:
-        raise InputError(
-            f"ledger {path} cannot be opened (is another autogrant run using it?): {str(exc).splitlines()[0]}"
-        ) from None
+    except duckdb.Error as exc:
+        raise InputError(_unusable(path, str(exc))) from None
     sqlsteps.run(con, "50_ledger_schema.sql")
+
+
+def check_readable(path: Path) -> None:
+    """InputError unless ``path`` is a DuckDB file whose every table and index reads back (each block read has its
+    checksum checked). The file is opened read-only and left exactly as it is: indexes are walked on a copy."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"ledger {path} is a folder, not a ledger file: give --ledger FILE, or --out the run's folder")
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS l (READ_ONLY)", [str(path)])  # also refused while another process writes to it
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'l'").fetchall()
+        for schema, table in tables:
+            con.execute(f'SELECT count(hash(t)) FROM l."{schema}"."{table}" t').fetchall()
+        with tempfile.TemporaryDirectory(prefix="autogrant-ledger-check-") as tmp:
+            for suffix in ("", ".wal"):
+                if Path(f"{path}{suffix}").is_file():
+                    shutil.copyfile(f"{path}{suffix}", Path(tmp) / f"copy.duckdb{suffix}")
+            copy, copy_file = duckdb.connect(":memory:"), str(Path(tmp) / "copy.duckdb")
+            try:  # deleting every row walks every index entry (DuckDB loads index blocks only when used)
+                copy.execute("ATTACH ? AS c", [copy_file])
+                for schema, table in tables:
+                    copy.execute(f'DELETE FROM c."{schema}"."{table}"')
+            except duckdb.Error as exc:
+                raise InputError(_unusable(path, str(exc).replace(copy_file, str(path)))) from None
+            finally:
+                copy.close()
+    except duckdb.Error as exc:
+        raise InputError(_unusable(path, str(exc))) from None
+    finally:
+        con.close()
+
+
+def _unusable(path: Path, error: str) -> str:
+    first = (error.splitlines() or ["unreadable"])[0]
+    if "conflicting lock" in first.lower() or "could not set lock" in first.lower():
+        return f"ledger {path} is in use by another process (another autogrant run?): wait for it to end ({first})"
+    return (
+        f"ledger {path} is damaged or not an autogrant ledger ({first}); it was left as it is: restore it from its "
+        "backup (never delete it: it is the record of what was paid)"
+    )
 
 
 @contextlib.contextmanager
 def opened(path: Path):
     """A connection with only the ledger attached, for the clerks' commands (approve, object, resolve)."""
-    if not Path(path).is_file():
+    if not Path(path).exists():
         raise InputError(f"no ledger at {path} (a run creates it; give --ledger PATH)")
     con = duckdb.connect(":memory:")
     try:
