@@ -1,11 +1,12 @@
 """Seen in a real browser (slow; skipped where Debian's `chromium` is absent): after a release night (`autogrant demo`:
 notice, batches, approval, payment files) and `autogrant annual-report`, report.html, the annual report and the gate's
-Data Docs index are opened in headless Chromium over the DevTools protocol. Each page must ask for nothing over the
-network, show its text (not an empty page or index), render its Chinese with a CJK font (not tofu), and give a
-screenshot that is not blank. Screenshots: OUT/screenshots/*.png (kept in pytest's temporary folder)."""
+Data Docs index (and one validation page it links) are opened in headless Chromium over the DevTools protocol. Each
+page must ask for nothing over the network, show its text (not an empty page or index), render its Chinese with a CJK
+font (not tofu), and give a screenshot that is not blank; the index lists every validation of the three nights. Screenshots: OUT/screenshots/*.png (kept in pytest's temporary folder)."""
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -87,6 +88,7 @@ class Browser:
         fonts = self.send("CSS.getPlatformFontsForNode", {"nodeId": h1}, s)["fonts"] if h1 else []
         shot = base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"}, s)["data"])
         return {
+            "session": s,
             "requests": requests,
             "text": self.evaluate("document.body ? document.body.innerText : ''", s),
             "h1": self.evaluate("(document.querySelector('h1') || {}).innerText || ''", s),
@@ -118,6 +120,7 @@ def released(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("browser")
     r = autogrant("demo", "--out", str(root / "ln2021"), cwd=root)
     assert r.returncode == 0, r.stderr
+    (root / "demo.txt").write_text(r.stdout, encoding="utf-8")  # its nights: 第1夜（2026-11-02）…
     r = autogrant("annual-report", "--year", "2026", "--out", str(root), cwd=root)
     assert r.returncode == 0, r.stderr
     return root
@@ -169,20 +172,32 @@ def test_report_and_annual_report_render_in_chromium_with_chinese_glyphs(release
     _describe("annual-report", annual)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gate.offline_docs drops bootstrap-table (no local copy), and the Data Docs index draws its list of runs "
-    "with it: in a browser the index shows an empty table (issue 15 item 7); remove this mark when fixed",
-)
-def test_data_docs_index_lists_the_validation_runs_in_chromium(released, browser, blank):
-    shots = released / "screenshots"
-    docs = browser.open((released / "ln2021" / "validation" / "docs" / "index.html").as_uri())
+def test_data_docs_index_lists_every_validation_in_chromium(released, browser, blank):
+    """One row per night, region and suite (decisions every night in every region, payment_batch on the release
+    night in each region that released a batch), each linked to its page, drawn without a script from the web."""
+    shots, out = released / "screenshots", released / "ln2021"
+    docs = browser.open((out / "validation" / "docs" / "index.html").as_uri())
     _describe("data-docs-index", docs)
-    (shots / "data-docs-index.png").parent.mkdir(exist_ok=True)
-    (shots / "data-docs-index.png").write_bytes(docs["png"])
-    remote = [u for u in docs["requests"] if not u.startswith(("file:", "data:", "about:"))]
-    assert remote == [], f"the Data Docs asked the network for {remote}"
-    assert "Validation Results" in docs["text"]
-    # each run is a row of the index's table, linked to its page; an empty table is an empty index
-    assert "LN-2021-" in docs["text"] and "210300" in docs["text"], "the Data Docs index lists no validation run"
     _check(docs, blank, "data-docs-index", shots)
+    assert "数据质量校验结果" in docs["h1"], docs["h1"]
+    assert any(any(k in f["familyName"] for k in CJK_FONTS) for f in docs["fonts"]), docs["fonts"]
+    nights = re.findall(r"第\d+夜（(\d{4}-\d{2}-\d{2})）", (released / "demo.txt").read_text(encoding="utf-8"))
+    regions = sorted(p.name for p in (out / "regions").iterdir())
+    released_regions = sorted(p.name for p in (out / "payments").iterdir() if p.is_dir() and any(p.glob("*.csv")))
+    assert len(nights) == 3 and len(regions) == 14 and released_regions, (nights, regions, released_regions)
+    expected = {(n, r, "decisions") for n in nights for r in regions} | {
+        (nights[-1], r, "payment_batch") for r in released_regions
+    }
+    # the table as the browser lays it out: night, region, suite, result, counts, time, run name (the link)
+    rows = browser.evaluate(
+        "Array.from(document.querySelectorAll('tbody tr')).map(tr => { const a = tr.querySelector('a');"
+        " return Array.from(tr.cells).map(td => td.innerText.trim()).concat([a ? a.getAttribute('href') : '']); })",
+        docs["session"],
+    )
+    assert sorted((r[0], r[1], r[2]) for r in rows) == sorted(expected)  # every one, each once
+    assert all(r[3] == "通过" and r[6] == f"LN-2021-{r[0].replace('-', '')}-{r[1]}" for r in rows), rows[:3]
+    assert all((out / "validation" / "docs" / r[7]).is_file() for r in rows)
+    # a linked validation page opens offline too
+    page = browser.open((out / "validation" / "docs" / rows[0][7]).as_uri())
+    _check(page, blank, "data-docs-validation", shots)
+    assert "Validation" in page["text"] and rows[0][6] in page["text"]

@@ -2,14 +2,16 @@
 
 A failing suite raises GateFailed naming each failed expectation and on how many rows; the region then writes
 no payment file and takes no step in the ledger. Results go to a file-backed GX context under OUT/validation/,
-whose Data Docs (one page per run and region) are made readable offline by ``offline_docs``.
+whose Data Docs (one page per run and region, under OUT/validation/docs wherever OUT is moved) are made readable
+offline, with an index of every validation, by ``datadocs``.
 """
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autogrant.expectations import suites
+from autogrant.transforms import datadocs
+from autogrant.transforms.datadocs import offline_docs
 from autogrant.transforms.errors import GateFailed
 
 DECISIONS_FRAME = """
@@ -58,15 +60,7 @@ class Gate:
         if not setup:
             self.checkpoints = {name: self.ctx.checkpoints.get(name) for name in suites.SUITES}
             return
-        if "autogrant" not in self.ctx.get_config().data_docs_sites:
-            self.ctx.add_data_docs_site(
-                site_name="autogrant",
-                site_config={
-                    "class_name": "SiteBuilder",
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(self.docs)},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                },
-            )
+        datadocs.ensure_site(self.ctx)  # relative to the context: a moved OUT writes its pages into itself
         source = self.ctx.data_sources.add_or_update_pandas("autogrant")
         self.checkpoints = {name: self._checkpoint(source, name, build()) for name, build in suites.SUITES.items()}
 
@@ -133,9 +127,9 @@ class Gate:
         self._run("payment_batch", frame, region, {"expected_total_fen": int(total), "expected_count": int(count)}, result)
 
     def finish(self) -> Path:
-        self.ctx.build_data_docs(site_names=["autogrant"])
+        self.ctx.build_data_docs(site_names=[datadocs.SITE])
         offline_docs(self.docs)
-        return self.docs / "index.html"
+        return datadocs.write_index(self.ctx, self.docs)  # GX's index needs bootstrap-table, which is not offline
 
 
 UNITS_NAMED = 5  # units named per failed expectation; the count is always complete
@@ -158,66 +152,3 @@ def _plain(value) -> str:
 def raise_if_failed(result: GateResult) -> None:
     if result.failures:
         raise GateFailed(f"region {result.region}: " + "; ".join(result.failures))
-
-
-# ---- Data Docs offline: CDN assets replaced by copies from pip packages, the rest removed -------------------------
-
-REMOTE_TAG = re.compile(r"<(link|script)\b[^>]*?(href|src)=\"(https?://[^\"]+)\"[^>]*>(\s*</script>)?", re.I)
-REMOTE_IMG = re.compile(r"<img\b[^>]*?src=\"https?://[^\"]+\"[^>]*>", re.I)
-REMOTE_URL = re.compile(r"url\((['\"]?)https?://[^)]+\)", re.I)
-
-
-def _vendor_assets(static: Path) -> dict[str, str]:
-    """Copy Bootstrap 4, jQuery and Font Awesome from the xstatic packages; name -> path under static/."""
-    import shutil
-
-    import xstatic.pkg.bootstrap as bootstrap
-    import xstatic.pkg.font_awesome as font_awesome
-    import xstatic.pkg.jquery as jquery
-
-    target = static / "vendor"
-    if not target.exists():
-        shutil.copytree(Path(bootstrap.BASE_DIR), target / "bootstrap")
-        shutil.copytree(Path(font_awesome.BASE_DIR), target / "font-awesome")
-        (target / "jquery").mkdir(parents=True)
-        shutil.copy(Path(jquery.BASE_DIR) / "jquery.min.js", target / "jquery" / "jquery.min.js")
-    return {
-        "bootstrap.min.css": "vendor/bootstrap/css/bootstrap.min.css",
-        "bootstrap.min.js": "vendor/bootstrap/js/bootstrap.bundle.min.js",
-        "all.min.css": "vendor/font-awesome/css/all.min.css",
-        "jquery-3.7.1.min.js": "vendor/jquery/jquery.min.js",
-    }
-
-
-def offline_docs(docs: Path) -> int:
-    """Rewrite every page so that it makes no request to the internet; returns the pages rewritten."""
-    if not docs.exists():
-        return 0
-    static = docs / "static"
-    assets = _vendor_assets(static)
-    for css in static.rglob("*.css"):  # GX's own stylesheet draws its logo from the web
-        text = css.read_text(encoding="utf-8", errors="replace")
-        if REMOTE_URL.search(text):
-            css.write_text(REMOTE_URL.sub("none", text), encoding="utf-8")
-    pages = 0
-    for page in docs.rglob("*.html"):
-        prefix = "../" * (len(page.relative_to(docs).parts) - 1) + "static/"
-        html = page.read_text(encoding="utf-8")
-
-        def local(m: re.Match, prefix: str = prefix) -> str:
-            name = m.group(3).rsplit("/", 1)[-1]
-            if name in assets:
-                attr = "href" if m.group(1).lower() == "link" else "src"
-                tag = (
-                    f'<link rel="stylesheet" href="{prefix}{assets[name]}">'
-                    if attr == "href"
-                    else f'<script src="{prefix}{assets[name]}"></script>'
-                )
-                return tag
-            return ""  # datepicker, bootstrap-table, vega: not needed to read a validation page
-
-        new = REMOTE_URL.sub("none", REMOTE_IMG.sub("", REMOTE_TAG.sub(local, html)))
-        if new != html:
-            page.write_text(new, encoding="utf-8")
-            pages += 1
-    return pages
