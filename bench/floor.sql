@@ -21,9 +21,9 @@ heads AS (  -- distinct persons insured on 2019-12-31 (start of 2020) and on 202
           FROM read_parquet('{drop}/roster.parquet'))
     GROUP BY uscc
 ),
-premiums AS (  -- paid for 2020 within 2020; arrears of fee months up to 2020-12 at the cut-off 2021-12-31
+premiums AS (  -- premiums of 2020 paid by the cut-off 2021-12-31 (issue 17 item 2); arrears of fee months up to 2020-12 at the cut-off 2021-12-31
     SELECT uscc,
-           coalesce(sum(paid) FILTER (WHERE year(fm) = 2020 AND year(pd) = 2020), 0) AS base,
+           coalesce(sum(paid) FILTER (WHERE year(fm) = 2020 AND pd <= DATE '2021-12-31'), 0) AS base,
            coalesce(sum(due), 0) - coalesce(sum(paid) FILTER (WHERE pd <= DATE '2021-12-31'), 0) AS arrears
     FROM (SELECT uscc, strptime(replace(fee_month, '-', '') || '01', '%Y%m%d')::DATE AS fm, CAST(paid_date AS DATE) AS pd,
                  CAST((CAST(unit_due AS DECIMAL(18, 2)) + CAST(staff_due AS DECIMAL(18, 2))) * 100 AS BIGINT) AS due,

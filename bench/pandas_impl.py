@@ -87,7 +87,8 @@ def decide(drop: Path) -> pd.DataFrame:
     pay["due"] = fen(pay.unit_due) + fen(pay.staff_due)
     pay["paid"] = fen(pay.unit_paid) + fen(pay.staff_paid)
     pay = pay[pay.fm <= Y_END]
-    base = pay[(pay.fm.dt.year == 2020) & (pay.pd.dt.year == 2020)].groupby("uscc").paid.sum()
+    # premiums of 2020 paid by the cut-off, late ones included (issue 17 item 2: 补缴后…要发放)
+    base = pay[(pay.fm.dt.year == 2020) & (pay.pd <= AS_OF)].groupby("uscc").paid.sum()
     arrears = pay.groupby("uscc").due.sum().sub(pay[pay.pd <= AS_OF].groupby("uscc").paid.sum(), fill_value=0)
 
     funds = read(drop, "region_funds.parquet")

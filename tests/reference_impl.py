@@ -1,0 +1,254 @@
+"""An independent reading of ../shared/CONTRACT.md and ../shared/POLICY_RULES.md (with the README's additions), row by row.
+
+Plain Python and the csv module; it shares no code with autogrant (policy values are read from its YAML files).
+``decide(drop, policy_id)`` gives every unit in scope of a decidable region: decision, reasons, headcounts, size class,
+premium base, amounts in integer fen. Rule changes since POLICY_RULES.md: the premium base counts premiums of Y paid by
+the cut-off (issue 17 item 2, README); AMOUNT_ZERO and the INVALID_INPUT scope are the README's additions.
+"""
+
+import datetime as dt
+from fractions import Fraction
+from pathlib import Path
+
+import yaml
+
+from tests.reference_read import FILES, read
+
+POLICY_DIR = Path(__file__).resolve().parents[1] / "autogrant" / "policies"
+REJECTS = ["INVALID_INPUT", "UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT", "SIZE_CLASS_INELIGIBLE",
+           "HEADCOUNT_OVER_CAP", "LAYOFF_RATE_EXCEEDED", "ARREARS_OUTSTANDING", "NO_PREMIUM_PAID", "DISHONEST_ENTITY",
+           "ZOMBIE_ENTERPRISE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "ALREADY_PAID", "AMOUNT_ZERO"]  # fmt: skip
+HOLDS = ["SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH"]
+NBS = {
+    "industry": {"employees": (1000, 300, 20), "revenue": (40000_0000, 2000_0000, 300_0000)},
+    "retail": {"employees": (300, 50, 10), "revenue": (20000_0000, 500_0000, 100_0000)},
+    "software": {"employees": (300, 100, 10), "revenue": (10000_0000, 1000_0000, 50_0000)},
+    "other": {"employees": (300, 100, 10)},
+}
+
+
+def sector(industry: str) -> str:
+    if industry[0] in "BCD":
+        return "industry"
+    if industry.startswith("F52"):
+        return "retail"
+    if industry.startswith("I65"):
+        return "software"
+    if industry[0] in "AEGHKL" or industry.startswith(("F51", "I63", "I64")):
+        raise ValueError(f"the reference does not know the sector of {industry}")
+    return "other"
+
+
+def fold(name: str | None) -> str:
+    """Trim, and fold full-width forms (U+FF01..U+FF5E, the ideographic space) to half-width."""
+    out = []
+    for ch in name or "":
+        o = ord(ch)
+        out.append(chr(o - 0xFEE0) if 0xFF01 <= o <= 0xFF5E else " " if ch == "\u3000" else ch)
+    return "".join(out).strip(" ")
+
+
+def size_class(unit: dict) -> str | None:
+    """Registered class, else derived by 国统字〔2017〕213号 (large/medium/small need every bound, micro any one)."""
+    if unit["unit_type"] != "enterprise":
+        return None
+    if unit["size_class"]:
+        return unit["size_class"]
+    if not unit["industry_code"]:
+        return None
+    tiers = []
+    for indicator, bounds in NBS[sector(unit["industry_code"])].items():
+        value = unit[indicator]
+        if value is None:
+            tiers.append(None)
+            continue
+        if indicator != "employees":
+            bounds = tuple(b * 100 for b in bounds)  # yuan -> fen
+        tiers.append(3 - sum(value < b for b in bounds))
+    if 0 in tiers:
+        return "micro"
+    if None in tiers:
+        return None
+    return ["micro", "small", "medium", "large"][min(tiers)]
+
+
+def headcount(spells: list[dict], day: dt.date) -> int:
+    return len({s["person_id"] for s in spells if s["start_date"] <= day and (s["end_date"] is None or s["end_date"] >= day)})
+
+
+class Policy:
+    """The policy's values (autogrant/policies/<ID>.yaml) as POLICY_RULES.md names them."""
+
+    def __init__(self, policy_id: str, as_of: dt.date | None):
+        rules = yaml.safe_load((POLICY_DIR / f"{policy_id}.yaml").read_text(encoding="utf-8"))["rules"]
+        self.v = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in rules.items()}
+        self.id = policy_id
+        self.year = int(self.v["assessed_year"])
+        self.cutoff = as_of or dt.date.fromisoformat(str(self.v["default_as_of"]))
+        self.ref_date = dt.date.fromisoformat(str(self.v["reference_date"]))
+        self.regions = set(self.v["regions"])
+        self.layoff_from_region = self.v["layoff_rate_max"] == "region_registered_unemployment_rate"
+        self.benefit = self.v["amount_formula"] == "benefit_months"
+        # the size class matters where the rate or the eligibility depends on it (LN-2021, DL-2020, IM-2020)
+        self.size_matters = bool(self.v.get("size_classes_covered")) or any(
+            a.get("size_classes") for a in self.v.get("rate_arms") or []
+        )
+
+    def __getitem__(self, key):
+        return self.v[key]
+
+    def get(self, key, default=None):
+        return self.v.get(key, default)
+
+
+def load(drop: Path) -> dict:
+    """Staged rows per file, quarantined rows per file (name + '!'), staged rows per USCC and the USCCs with a bad row."""
+    data, bad_keys, by_uscc = {}, set(), {}
+    for name in FILES:
+        data[name], data[name + "!"] = read(Path(drop), name)
+        bad_keys |= {r["_key"] for r in data[name + "!"] if r["_key"]}
+        for r in data[name]:
+            if "uscc" in r:
+                by_uscc.setdefault(r["uscc"], {}).setdefault(name, []).append(r)
+    data["bad_keys"], data["by_uscc"] = bad_keys, by_uscc
+    return data
+
+
+def unit_facts(rows: dict[str, list], p: Policy) -> dict:
+    """Headcounts, premium base, arrears and what was paid earlier, from the unit's staged rows."""
+    y, cutoff = p.year, p.cutoff
+    spells, pays = rows.get("roster", []), rows.get("payments", [])
+    # premium base: fee months of Y paid by the cut-off (issue 17 item 2, README); late fees never count
+    base = sum(
+        m["unit_paid"] + m["staff_paid"] for m in pays if m["fee_month"][0] == y and m["paid_date"] and m["paid_date"] <= cutoff
+    )
+    upto_y = [m for m in pays if m["fee_month"][0] <= y]
+    due = sum(m["unit_due"] + m["staff_due"] for m in upto_y)
+
+    def arrears(day: dt.date) -> int:
+        return due - sum(m["unit_paid"] + m["staff_paid"] for m in upto_y if m["paid_date"] and m["paid_date"] <= day)
+
+    return {
+        "headcount_ref": headcount(spells, p.ref_date),
+        "headcount_start": headcount(spells, dt.date(y - 1, 12, 31)),
+        "headcount_end": headcount(spells, dt.date(y, 12, 31)),
+        "premium_base": base,
+        "arrears_cutoff": arrears(cutoff),
+        "paid_up_arrears": arrears(dt.date(y, 12, 31)) > 0 and arrears(cutoff) <= 0,
+        "already_paid": sum(b["amount"] for b in rows.get("prior_disbursements", []) if b["policy_id"] == p.id),
+    }
+
+
+def rate_of(unit: dict, size: str | None, facts: dict, p: Policy) -> Fraction | None:
+    """The first rate arm whose conditions hold; none where the size class matters and is unknown."""
+    if p.benefit or (p.size_matters and unit["unit_type"] == "enterprise" and size is None):
+        return None
+    for arm in sorted(p["rate_arms"], key=lambda a: a.get("order", 0)):
+        if arm.get("industries") and not (unit["industry_code"] or "").startswith(tuple(arm["industries"])):
+            continue
+        if arm.get("size_classes") and size not in arm["size_classes"]:
+            continue
+        if arm.get("paid_up_arrears") is not None and arm["paid_up_arrears"] != facts["paid_up_arrears"]:
+            continue
+        return Fraction(str(arm["rate"]))
+    return None
+
+
+def flags_of(unit: dict, rows: dict, facts: dict, fund: dict, size, formula: int | None, p: Policy, bad: bool) -> dict:
+    """Every rule of POLICY_RULES.md for one unit (none short-circuits)."""
+    cutoff, h_start, h_end = p.cutoff, facts["headcount_start"], facts["headcount_end"]
+    small = p.get("small_unit_max_headcount") is not None and h_end <= int(p["small_unit_max_headcount"])
+    if small:
+        limit = Fraction(str(p["layoff_rate_max_small"]))
+    else:
+        limit = fund["registered_unemployment_rate"] if p.layoff_from_region else Fraction(str(p["layoff_rate_max"]))
+    layoff = Fraction(max(0, h_start - h_end), h_start) if h_start else Fraction(0)
+    cap, covered = p.get("headcount_cap"), p.get("size_classes_covered")
+
+    def listed(name, test) -> bool:
+        return any(test(r) for r in rows.get(name, []))
+
+    has_account = bool(unit["bank_account"] and unit["bank_code"])
+    return {
+        "INVALID_INPUT": bad,
+        "UNIT_TYPE_INELIGIBLE": unit["unit_type"] not in p["eligible_unit_types"],
+        "UNIT_INACTIVE": unit["status"] in p["inactive_statuses"],
+        "REGION_RESERVE_INSUFFICIENT": fund["balance"] < int(p["reserve_months_min"]) * fund["monthly_expenditure"]
+        and not (p["adjustment_fund_allowed"] and fund["adjustment_approved"]),
+        "SIZE_CLASS_INELIGIBLE": bool(covered) and size is not None and size not in covered,
+        "HEADCOUNT_OVER_CAP": cap is not None and facts["headcount_ref"] > int(cap),
+        "LAYOFF_RATE_EXCEEDED": layoff >= limit if p["layoff_comparison"] == "below" else layoff > limit,
+        "ARREARS_OUTSTANDING": bool(p["arrears_paid_up"]) and facts["arrears_cutoff"] > 0,
+        "NO_PREMIUM_PAID": facts["premium_base"] == 0,
+        "DISHONEST_ENTITY": bool(p["exclude_dishonest"]) and listed(
+            "lists/dishonest", lambda r: r["listed_date"] <= cutoff and (r["removed_date"] is None or r["removed_date"] > cutoff)),
+        "ZOMBIE_ENTERPRISE": bool(p["exclude_zombie"]) and listed("lists/zombie", lambda r: r["listed_date"] <= cutoff),
+        "DOUBLE_DIP": listed("lists/other_subsidies", lambda r: r["year"] == p.year and r["subsidy_type"] in p["double_dip_subsidy_types"]),
+        "NOT_IN_DIFFICULTY": bool(p["difficulty_list_required"])
+        and not listed("lists/difficulty", lambda r: r["recognised_date"] <= cutoff),
+        "ALREADY_PAID": bool(formula) and facts["already_paid"] >= formula,
+        "AMOUNT_ZERO": facts["premium_base"] > 0 and formula == 0,
+        "SIZE_CLASS_MISSING": p.size_matters and unit["unit_type"] == "enterprise" and size is None,
+        "BANK_ACCOUNT_MISSING": not has_account,
+        # a name is compared where there is an account to compare it with
+        "ACCOUNT_NAME_MISMATCH": has_account and fold(unit["account_name"]) != fold(unit["unit_name"]),
+    }  # fmt: skip
+
+
+def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str, dict]:
+    """Every unit in scope of a decidable region -> its decision (amounts in fen)."""
+    p = Policy(policy_id, as_of)
+    data = load(drop)
+    units = {u["uscc"]: u for u in data["units"] if u["region_code"] in p.regions}
+    staged_codes = {u["uscc"] for u in data["units"]}
+    register_bad = {}  # README: a quarantined register row whose region is in scope is decided INVALID_INPUT alone
+    for u in data["units!"]:
+        if u["_key"] and u["region_code"] in p.regions and u["_key"] not in staged_codes:
+            register_bad.setdefault(u["_key"], u)
+    funds = {f["region_code"]: f for f in data["region_funds"] if f["fund_year"] == p.year}
+
+    def decidable(region: str) -> bool:
+        f = funds.get(region)
+        return not (f is None or (p.layoff_from_region and f["registered_unemployment_rate"] is None)
+                    or (p.benefit and f["avg_monthly_benefit"] is None))  # fmt: skip
+
+    out = {}
+    for code, unit in [*units.items(), *((k, None) for k in register_bad)]:
+        region = unit["region_code"] if unit else register_bad[code]["region_code"]
+        if not decidable(region):
+            continue
+        rows = data["by_uscc"].get(code, {})
+        facts = unit_facts(rows, p)
+        result = out[code] = {"region_code": region, "size_class": None, **facts}
+        if unit is None:
+            result.update(decision="REJECT", reasons=["INVALID_INPUT"], amount_due=0, amount=0, formula_fen=0)
+            continue
+        size = result["size_class"] = size_class(unit)
+        rate = rate_of(unit, size, facts, p)
+        if p.benefit:
+            formula = int(p["benefit_months"]) * funds[region]["avg_monthly_benefit"] * facts["headcount_ref"]
+        else:
+            formula = None if rate is None else (facts["premium_base"] * rate.numerator) // rate.denominator
+        flags = flags_of(unit, rows, facts, funds[region], size, formula, p, code in data["bad_keys"])
+        rejects = [c for c in REJECTS if flags[c]]
+        holds = [c for c in HOLDS if flags[c]]
+        decision = "REJECT" if rejects else "HOLD" if holds else "PAY"
+        formula = formula or 0
+        result.update(
+            decision=decision,
+            reasons=rejects + holds,
+            formula_fen=formula,
+            rate=rate,
+            amount_due=0 if rejects and rejects != ["ALREADY_PAID"] else formula,
+            amount=max(formula - facts["already_paid"], 0) if decision == "PAY" else 0,
+        )
+    return out
+
+
+def undecidable_regions(drop: Path, policy_id: str) -> set[str]:
+    """Regions of the policy with units in the register but no fund position for Y (exit 4)."""
+    p = Policy(policy_id, None)
+    units, _ = read(Path(drop), "units")
+    funds, _ = read(Path(drop), "region_funds")
+    have = {f["region_code"] for f in funds if f["fund_year"] == p.year}
+    return {u["region_code"] for u in units if u["region_code"] in p.regions} - have
