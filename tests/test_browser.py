@@ -201,3 +201,6 @@ def test_data_docs_index_lists_every_validation_in_chromium(released, browser, b
     page = browser.open((out / "validation" / "docs" / rows[0][7]).as_uri())
     _check(page, blank, "data-docs-validation", shots)
     assert "Validation" in page["text"] and rows[0][6] in page["text"]
+    from tests.test_data_docs import remote_resources
+
+    assert remote_resources(released) == []  # no page under OUT (or the annual report) loads from the web

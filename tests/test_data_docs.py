@@ -21,7 +21,7 @@ REMOTE = re.compile(
     re.I,
 )
 ROW = re.compile(
-    r"<tr><td>(?P<night>[^<]*)</td><td>(?P<region>[^<]*)</td><td>(?P<suite>[^<]*)</td>.*?"
+    r"<tr><td>(?P<night>[^<]*)</td><td>(?P<region>[^<]*)</td><td>(?P<suite>[^<]*)</td><td[^>]*>(?P<outcome>[^<]*)</td>.*?"
     r"<a href=\"(?P<href>validations/[^\"]+)\">(?P<run>[^<]+)</a></td></tr>"
 )
 

@@ -38,6 +38,12 @@ def test_a_corrupted_decision_fails_the_gate_and_no_payment_file_is_written(drop
     assert not (out / "payments" / REGION).exists()
     assert ledger_rows(out, "SELECT count(*) FROM payments") == [(0,)]
     assert ledger_rows(out, "SELECT state FROM batches") == [("approved",)]
+    # the Data Docs index shows the failed validation (the other regions' passed), linked to its page
+    from tests.test_data_docs import index_rows
+
+    outcomes = {(r["region"], r["suite"]): r["outcome"] for r in index_rows(out) if r["night"] == NIGHT3.isoformat()}
+    assert outcomes[(REGION, "decisions")] in ("未通过", "FAILED")
+    assert {v for k, v in outcomes.items() if k[0] != REGION} <= {"通过", "passed"} and len(outcomes) > 1
 
 
 def test_verify_catches_a_one_byte_change(drop, tmp_path):  # noqa: F811
