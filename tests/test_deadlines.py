@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from autogrant.transforms import deadlines
 from autogrant.transforms.policy import load
@@ -88,7 +89,77 @@ def test_each_unit_gets_its_own_pay_by_date_from_the_policys_function():
         "C": dt.date(2026, 10, 6),  # never in this policy's notice: from the cut-off
         "D": dt.date(2030, 1, 1),  # paid in part before (补差)
     }
-    # today's policies take no data_in: one date for every unit, the policy's own
+    # LN-2021's rule takes neither the day nor a top-up: one date for every unit, the policy's own
     loaded = load("LN-2021")
     deadlines.unit_pay_by(con, loaded, dt.date(2021, 12, 31), "SELECT * FROM u")
     assert {d for (d,) in con.execute("SELECT pay_by FROM unit_pay_by").fetchall()} == {loaded.pay_by(dt.date(2021, 12, 31))}
+
+
+# Each policy's pay-by as its clause says (issue 17 item 3); the value before in the comment.
+@pytest.mark.parametrize(
+    "pid, as_of, data_in, top_up, due",
+    [
+        # 辽人社发〔2021〕7号 一(一) 本通知下发之日起4个月内: from the notice (forwarded 2021-07-20), not effective_from
+        # 2021-01-01 (was 2021-05-01) and not the cut-off
+        ("LN-2021", dt.date(2021, 12, 31), None, False, dt.date(2021, 11, 20)),
+        ("LN-2021", dt.date(2021, 9, 30), dt.date(2021, 9, 1), True, dt.date(2021, 11, 20)),
+        # 大人社发〔2020〕391号 十二 于收到申报5个工作日内: from the day the unit's data made it payable
+        ("DL-2020", dt.date(2020, 12, 31), dt.date(2020, 12, 1), False, dt.date(2020, 12, 8)),
+        ("DL-2020", dt.date(2020, 12, 31), dt.date(2021, 2, 5), False, dt.date(2021, 2, 18)),  # 春节, 2-7 worked
+        ("DL-2020", dt.date(2020, 12, 31), None, False, dt.date(2021, 1, 8)),  # not in notice yet: the cut-off
+        # 辽人社发〔2017〕14号 五 2018年要做好…2017年度…发放工作: within 2018 (was 2019-04-27)
+        ("DL-2018", dt.date(2018, 12, 31), None, False, dt.date(2018, 12, 31)),
+        # 内蒙古工作方案 二(一) 补差…争取6月底补发到位: 2020-06-30 (was 2020-12-12, "6 months" from 2020-06-12)
+        ("IM-2020", dt.date(2020, 12, 31), None, True, dt.date(2020, 6, 30)),
+        ("IM-2020", dt.date(2020, 12, 31), dt.date(2020, 8, 3), False, dt.date(2020, 12, 31)),  # assumed
+        ("IM-2020-DIFFICULTY", dt.date(2020, 12, 31), None, True, dt.date(2020, 12, 31)),  # 补差 is 二(一)'s only
+    ],
+)
+def test_each_policys_pay_by_follows_its_clause(pid, as_of, data_in, top_up, due):
+    assert deadlines.pay_by(load(pid), as_of, data_in, top_up) == due
+
+
+def test_what_the_seeds_do_not_fix_of_a_pay_by_is_marked_assumed():
+    for pid in ("LN-2021", "DL-2020", "IM-2020", "IM-2020-DIFFICULTY"):
+        cited = load(pid).rules.pay_by
+        assert cited.assumed and cited.confirm, pid
+    assert not load("DL-2018").rules.pay_by.assumed  # "2018年要做好" is the text's own
+    assert "十二" in load("DL-2020").rules.pay_by.cite and "二(一)" in load("IM-2020").rules.pay_by.cite
+
+
+def _ledger(con, claims):
+    con.execute("ATTACH ':memory:' AS ledger")
+    con.execute("CREATE TABLE ledger.claims (policy_id VARCHAR, uscc VARCHAR, created_on DATE)")
+    con.execute("CREATE TABLE ledger.payments (policy_id VARCHAR, uscc VARCHAR, amount_fen BIGINT)")
+    if claims:
+        con.executemany("INSERT INTO ledger.claims VALUES (?, ?, ?)", claims)
+
+
+def test_dl2020_units_are_due_five_working_days_after_their_own_first_night():
+    con = duckdb.connect()
+    _ledger(con, [("DL-2020", "A", dt.date(2020, 12, 1)), ("DL-2020", "A", dt.date(2020, 12, 9)),
+                  ("DL-2020", "B", dt.date(2021, 2, 5))])  # fmt: skip
+    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES ('A', 0), ('B', 0), ('C', 0)) t(uscc, already_paid)")
+    deadlines.unit_pay_by(con, load("DL-2020"), dt.date(2020, 12, 31), "SELECT * FROM u")
+    got = dict(con.execute("SELECT uscc, pay_by FROM unit_pay_by").fetchall())
+    assert got == {"A": dt.date(2020, 12, 8), "B": dt.date(2021, 2, 18), "C": dt.date(2021, 1, 8)}
+
+
+def test_im2020_top_up_units_are_overdue_after_june_the_others_not_yet():
+    con = duckdb.connect()
+    _ledger(con, [])
+    con.execute(
+        """CREATE TABLE decision_details AS SELECT * FROM (VALUES
+             ('150100', 'T', '补差单位', 'PAY', 240000, 120000),
+             ('150100', 'N', '新单位', 'PAY', 240000, 0),
+             ('150100', 'R', '不予返还', 'REJECT', 0, 0))
+           t(region_code, uscc, unit_name, decision, amount_due, already_paid)"""
+    )
+    deadlines.overdue_units(con, load("IM-2020"), dt.date(2020, 12, 31), dt.date(2020, 7, 15))
+    rows = con.execute("SELECT uscc, pay_by, days_late, owed_fen FROM overdue_units").fetchall()
+    assert rows == [("T", dt.date(2020, 6, 30), 15, 120000)]
+    deadlines.overdue_units(con, load("IM-2020"), dt.date(2020, 12, 31), dt.date(2021, 1, 2))
+    assert {r[0]: r[2] for r in con.execute("SELECT uscc, pay_by, days_late FROM overdue_units").fetchall()} == {
+        "N": 2,
+        "T": 186,
+    }

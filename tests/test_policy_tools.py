@@ -77,7 +77,7 @@ def test_pay_by_counts_china_working_days_with_make_up_days():
     assert add_working_days(dt.date(2020, 10, 9), 1) == dt.date(2020, 10, 10)
     # DL-2020: 5 working days after the cut-off 2020-12-31 (New Year's Day 2021-01-01 is a holiday)
     assert load("DL-2020").pay_by(dt.date(2020, 12, 31)) == dt.date(2021, 1, 8)
-    assert load("LN-2021").pay_by(dt.date(2021, 12, 31)) == dt.date(2021, 5, 1)
+    assert load("LN-2021").pay_by(dt.date(2021, 12, 31)) == dt.date(2021, 11, 20)  # 4 months from the notice (2021-07-20)
 
 
 def test_pay_by_beyond_the_calendar_is_a_clear_error():

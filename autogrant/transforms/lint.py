@@ -1,6 +1,8 @@
 """`autogrant lint-policies`: checks across the policy files that a single file's schema cannot make.
 
 - every value cited (a value with an empty or placeholder citation, an assumed value without what to confirm);
+- a value whose citation names none of the documents the project implements (``SOURCES``, the seed texts) is
+  marked assumed: the seeds do not give it;
 - rate arms: two arms that can both match a unit must each carry an explicit ``order`` (distinct, ascending
   in the file), and no arm may be shadowed by an earlier one that matches every unit it matches;
 - no two policies for the same region, assessed year and scheme;
@@ -17,6 +19,16 @@ from autogrant.transforms.paths import POLICY_DIR
 from autogrant.transforms.policy import Cited, Policy, RateArm, Rules, available, load
 
 PLACEHOLDERS = {"todo", "tbd", "xxx", "?", "..."}
+# The documents in shared/seeds (their index, seeds/README.md; tests/test_citations.py checks the two agree)
+SOURCES = (
+    "大人社发〔2018〕216号",
+    "辽人社发〔2017〕14号",
+    "人社厅发〔2017〕129号",
+    "本人社〔2021〕43号",
+    "辽人社发〔2021〕7号",
+    "内蒙古工作方案",
+    "大人社发〔2020〕391号",
+)
 
 
 @dataclass(frozen=True)
@@ -57,15 +69,25 @@ def arm_covers(outer: RateArm, inner: RateArm) -> bool:
     return _industries_within(inner.industries, outer.industries) and sizes and arrears
 
 
+def _unsourced(cite: str, assumed: bool) -> bool:
+    """Not assumed, yet the citation names none of the seed documents."""
+    return not assumed and not any(doc in cite for doc in SOURCES)
+
+
 def lint_citations(p: Policy) -> list[Finding]:
     out = []
+    unsourced = "cites none of the documents in the seeds: mark it assumed: true with what to confirm it against"
     for name in Rules.model_fields:
         v = getattr(p.rules, name)
         if isinstance(v, Cited) and v.cite.strip().lower() in PLACEHOLDERS:
             out.append(Finding(p.policy_id, name, f"citation '{v.cite}' is a placeholder"))
+        elif isinstance(v, Cited) and _unsourced(v.cite, v.assumed):
+            out.append(Finding(p.policy_id, name, unsourced))
     for arm in p.rules.rate_arms:
         if arm.cite.strip().lower() in PLACEHOLDERS:
             out.append(Finding(p.policy_id, f"rate_arms.{arm.name}", f"citation '{arm.cite}' is a placeholder"))
+        elif _unsourced(arm.cite, arm.assumed):
+            out.append(Finding(p.policy_id, f"rate_arms.{arm.name}", unsourced))
         if arm.assumed and not arm.confirm:
             out.append(Finding(p.policy_id, f"rate_arms.{arm.name}", "assumed without what to confirm it against"))
     return out

@@ -25,6 +25,13 @@ Status = Literal[tuple(ENUMS["status"])]  # type: ignore[valid-type]
 Rate = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 REGION_RATE = "region_registered_unemployment_rate"
+# No seed says which account the refund goes to (人社厅发〔2017〕129号 二(三) names only 资金拨付; the unit's basic
+# account is named only for 以工代训, 内蒙古工作方案 三(五)): an operational rule, assumed.
+ACCOUNT_CITE = (
+    '人社厅发〔2017〕129号 二(三) "资金拨付" (operational rule, assumed: paid only to an account in the unit\'s own name; '
+    'the seeds name the unit\'s basic account only for 以工代训, 内蒙古工作方案 三(五) "支付到企业在银行开立的基本账户"; '
+    "confirm against the region's 经办规程)"
+)
 
 
 class Strict(BaseModel):
@@ -61,8 +68,25 @@ class RateArm(Strict):
 
 
 class PayBy(Strict):
-    kind: Literal["months_after_notice", "working_days_after_cut_off"]
-    n: Annotated[int, Field(ge=0)]
+    """When the refund must be paid: ``months_after_document``, n months from ``from_date`` (the day the document
+    was issued); ``working_days_after_data_in``, n working days from the day a unit's data made it payable (the
+    cut-off for a unit not yet there); ``fixed_date``, by ``date``. ``top_up_date``: a unit paid in part before
+    (补差) is due by that date instead."""
+
+    kind: Literal["months_after_document", "working_days_after_data_in", "fixed_date"]
+    n: Annotated[int, Field(ge=0)] | None = None
+    from_date: dt.date | None = None
+    date: dt.date | None = None
+    top_up_date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self):
+        need = {"months_after_document": ("n", "from_date"), "working_days_after_data_in": ("n",), "fixed_date": ("date",)}
+        missing = [f for f in need[self.kind] if getattr(self, f) is None]
+        extra = [f for f in ("n", "from_date", "date") if f not in need[self.kind] and getattr(self, f) is not None]
+        if missing or extra:
+            raise ValueError(f"kind {self.kind} takes {', '.join(need[self.kind])} (missing: {missing}, not used: {extra})")
+        return self
 
 
 class Rules(Strict):
@@ -169,9 +193,9 @@ class Policy(Strict):
             "NOT_IN_DIFFICULTY": r.difficulty_list_required.cite,
             "ALREADY_PAID": amount,
             "SIZE_CLASS_MISSING": r.size_classification.cite,
-            "BANK_ACCOUNT_MISSING": "人社厅发〔2017〕129号 三: 资金拨付到单位基本存款账户 (operational rule)",
-            "ACCOUNT_NAME_MISMATCH": "人社厅发〔2017〕129号 三: 资金拨付到单位基本存款账户 (operational rule)",
-            "PAYMENT_RETURNED": "人社厅发〔2017〕129号 三: 资金拨付 (bank return, operational rule)",
+            "BANK_ACCOUNT_MISSING": ACCOUNT_CITE,
+            "ACCOUNT_NAME_MISMATCH": ACCOUNT_CITE,
+            "PAYMENT_RETURNED": '人社厅发〔2017〕129号 二(三) "资金拨付" (a payment the bank returned is not paid; operational rule)',
             "UNDER_OBJECTION": r.notice_days.cite,
             "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
@@ -253,14 +277,19 @@ def _override_arm(rules: dict, name: str, text: str) -> None:
 class LoadedPolicy:
     """A checked policy with the hash of its file (for the run manifest)."""
 
-    def pay_by(self, as_of: dt.date) -> dt.date:
-        """The date by which the refund must be paid (POLICY_RULES.md pay-by), in China's working days where so."""
+    def pay_by(self, as_of: dt.date, data_in: dt.date | None = None, top_up: bool = False) -> dt.date:
+        """The date by which a unit's refund must be paid (``PayBy``), in China's working days where so; ``data_in``:
+        the day the unit's data made it payable (the cut-off ``as_of`` when unknown); ``top_up``: paid in part before."""
         from autogrant.transforms.workdays import add_months, add_working_days
 
         rule = self.rules.pay_by.value
-        if rule.kind == "working_days_after_cut_off":
-            return add_working_days(as_of, rule.n)
-        return add_months(self.rules.effective_from.value, rule.n)
+        if top_up and rule.top_up_date:
+            return rule.top_up_date
+        if rule.kind == "working_days_after_data_in":
+            return add_working_days(data_in or as_of, rule.n)
+        if rule.kind == "months_after_document":
+            return add_months(rule.from_date, rule.n)
+        return rule.date
 
     def __init__(self, policy: Policy, sha256: str, label: str):
         self.policy, self.sha256, self.label = policy, sha256, label
