@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
+import yaml
+
 from autogrant.transforms.errors import InputError
-from autogrant.transforms.paths import POLICY_DIR
+from autogrant.transforms.paths import POLICY_DIR, REFERENCE_DIR
 from autogrant.transforms.policy import Cited, Policy, RateArm, Rules, available, load
 
 PLACEHOLDERS = {"todo", "tbd", "xxx", "?", "..."}
@@ -29,6 +31,8 @@ SOURCES = (
     "内蒙古工作方案",
     "大人社发〔2020〕391号",
 )
+# National notices read in public copies, with the phrases quoted from them (reference/public_sources.yaml, issue 16)
+PUBLIC_SOURCES: dict = yaml.safe_load((REFERENCE_DIR / "public_sources.yaml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,8 @@ def arm_covers(outer: RateArm, inner: RateArm) -> bool:
 
 
 def _unsourced(cite: str, assumed: bool) -> bool:
-    """Not assumed, yet the citation names none of the seed documents."""
-    return not assumed and not any(doc in cite for doc in SOURCES)
+    """Not assumed, yet the citation names none of the seed documents (nor a notice read in a public copy)."""
+    return not assumed and not any(doc in cite for doc in (*SOURCES, *PUBLIC_SOURCES))
 
 
 def lint_citations(p: Policy) -> list[Finding]:
