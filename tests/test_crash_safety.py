@@ -21,7 +21,7 @@ import pytest
 
 from autogrant.data_samples.edge_cases import DropBuilder
 from autogrant.data_samples.generate import write_drop
-from autogrant.transforms import ledger
+from autogrant.transforms import chain, ledger
 from autogrant.transforms.run import run_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +78,13 @@ def state(out: Path) -> tuple:
     finally:
         con.close()
     assert (over, dupes, breaks) == (0, 0, 0)
+    check = duckdb.connect(":memory:")
+    try:  # the ledger's hash chain follows, and every row is what its entry sealed
+        check.execute("ATTACH ? AS ledger (READ_ONLY)", [str(out / "ledger.duckdb")])
+        assert chain.problems(check) == []
+        journal = check.execute("SELECT kind, ref, entry_sha256 FROM ledger.journal ORDER BY seq").fetchall()
+    finally:
+        check.close()
     files = {
         p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted((out / "payments").rglob("*.csv"))
@@ -90,7 +97,7 @@ def state(out: Path) -> tuple:
         else:
             assert utf8 not in files  # no file without its ledger rows
     assert not list(out.rglob(".*.tmp-*"))
-    return payments, batches, files
+    return payments, batches, files, journal
 
 
 def money_points(points: list[str]) -> list[str]:
@@ -127,6 +134,7 @@ def test_every_kill_point_recovers_to_the_uninterrupted_result(prepared, tmp_pat
         assert got[0] == expected[0], f"ledger differs after a kill at {n} ({name})"
         assert [b[:5] for b in got[1]] == [b[:5] for b in expected[1]], f"batches differ after a kill at {n} ({name})"
         assert got[2] == expected[2], f"payment files differ after a kill at {n} ({name})"
+        assert got[3] == expected[3], f"the hash chain differs after a kill at {n} ({name})"
         survived.append(name)
         shutil.rmtree(out)
     print(f"{len(survived)} of {len(points)} kill points survived")

@@ -499,6 +499,11 @@ def queue(
             out_console.print(f"{s.title(lang)}: {messages.t('queue_empty', lang)}", markup=False)
 
 
+from autogrant.flows import cli_ledger  # noqa: E402  (ledger backup / restore, audit: flows/cli_ledger.py)
+
+cli_ledger.register(app)
+
+
 def main() -> None:
     from autogrant.transforms.privacy import mask_text  # no full ID number on the console or in the error log
 

@@ -52,6 +52,14 @@ CREATE TABLE IF NOT EXISTS ledger.bank_results (
     PRIMARY KEY (payment_id, status)
 );
 
+-- Every entry above, sealed once in order: SHA-256 over the previous entry's hash and the entry's canonical content
+-- (sql/59_ledger_entries.sql, transforms/chain.py). Entry 1 is the genesis, over the rows a ledger had before.
+CREATE TABLE IF NOT EXISTS ledger.journal (
+    seq BIGINT PRIMARY KEY, kind VARCHAR NOT NULL, ref VARCHAR NOT NULL, content VARCHAR NOT NULL,
+    prev_sha256 VARCHAR NOT NULL, entry_sha256 VARCHAR NOT NULL,
+    UNIQUE (kind, ref)
+);
+
 -- Each unit's payments form a chain: every entry starts where the one before it ended.
 CREATE OR REPLACE VIEW ledger.chain_breaks AS
 SELECT * FROM (

@@ -76,6 +76,9 @@ def approve(con, batch_id: str, by: str, key_file: Path | None = None, now: dt.d
         "UPDATE ledger.batches SET state = 'approved', approved_by = ?, approved_at = ? WHERE batch_id = ?",
         [who.id, approved_at, batch_id],
     )
+    from autogrant.transforms import chain
+
+    chain.seal(con)  # the approval is an entry of the ledger's hash chain
     con.execute("COMMIT")
     return {"batch_id": batch_id, "payments": count, "total_fen": total or 0, "prepared_by": prepared_by, "by": who}
 

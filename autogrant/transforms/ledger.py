@@ -95,13 +95,17 @@ def _unusable(path: Path, error: str) -> str:
 
 
 @contextlib.contextmanager
-def opened(path: Path):
+def opened(path: Path, write: bool = False):
     """A connection with only the ledger attached, for the clerks' commands (approve, object, resolve)."""
     if not Path(path).exists():
         raise InputError(f"no ledger at {path} (a run creates it; give --ledger PATH)")
     con = duckdb.connect(":memory:")
     try:
         attach(con, path)
+        if write:  # a clerk's write on a ledger whose chain or rows were tampered with is refused
+            from autogrant.transforms import chain
+
+            chain.require_intact(con, path)
         yield con
     finally:
         con.close()
@@ -116,13 +120,19 @@ def set_params(con, p: RunParams) -> None:
 
 
 def _transaction(con, step: str) -> None:
-    """Run one SQL file as one transaction; the chain of every unit's entries is checked before it commits."""
+    """Run one SQL file as one transaction; the chain of every unit's entries is checked before it commits, and
+    its new entries are sealed into the hash chain (transforms/chain.py). The night's first commit is preceded by
+    a copy of the ledger (transforms/backup.py)."""
+    from autogrant.transforms import backup, chain
+
+    backup.before_first_commit(con)
     con.execute("BEGIN TRANSACTION")
     try:
         sqlsteps.run(con, step)
         breaks = con.execute("SELECT policy_id, uscc, seq FROM ledger.chain_breaks LIMIT 1").fetchall()
         if breaks:
             raise LedgerRefused(f"ledger entry {breaks[0]} does not continue the unit's chain of payments")
+        chain.seal(con)
         checkpoint(f"before commit {step}")
         con.execute("COMMIT")
     except duckdb.ConstraintException as exc:
@@ -213,6 +223,8 @@ def write_pending_files(con, out: Path, policy_id: str | None = None, region: st
            AND (?::VARCHAR IS NULL OR policy_id = ?) AND (?::VARCHAR IS NULL OR region_code = ?) ORDER BY batch_id""",
         [policy_id, policy_id, region, region],
     ).fetchall()
+    from autogrant.transforms import chain, signing
+
     done = []
     for batch_id, region_code in pending:
         text, count, total = batch_file_text(con, batch_id)
@@ -220,12 +232,16 @@ def write_pending_files(con, out: Path, policy_id: str | None = None, region: st
         files.write_bytes(utf8, text.encode("utf-8"))
         checkpoint(f"payment file written {batch_id}")
         files.write_bytes(gb, text.encode("gb18030"))
+        signing.sign_batch(out, batch_id, [utf8, gb], chain.release_entry(con, batch_id))  # the bank's check
         checkpoint(f"payment file copy written {batch_id}")
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        con.execute("BEGIN TRANSACTION")
         con.execute(
             "UPDATE ledger.batches SET state = 'released', payment_file = ?, file_sha256 = ? WHERE batch_id = ?",
             [utf8.relative_to(out).as_posix(), sha, batch_id],
         )
+        chain.seal(con)
+        con.execute("COMMIT")
         checkpoint(f"batch marked released {batch_id}")
         done.append(batch_id)
     write_payments_manifest(con, out)
@@ -233,8 +249,9 @@ def write_pending_files(con, out: Path, policy_id: str | None = None, region: st
 
 
 def write_payments_manifest(con, out: Path) -> None:
-    """OUT/payments/manifest.json: every released batch's files with SHA-256, count and control sum."""
-    from autogrant.transforms import approval
+    """OUT/payments/manifest.json: every released batch's files with SHA-256, count and control sum, the ledger
+    entry that released it and its signature file; the chain's head."""
+    from autogrant.transforms import approval, chain, signing
 
     rows = con.execute(
         """SELECT batch_id, policy_id, region_code, payments, total_fen, approved_by, prepared_by, released_on
@@ -250,8 +267,10 @@ def write_payments_manifest(con, out: Path) -> None:
             "control_sum": _yuan(total), "prepared_by": prepared_by, "approved_by": approved_by,
             "released_on": str(released_on), "approval": approval.describe(con, batch_id),
             "files": {p.relative_to(out).as_posix(): files.sha256_file(p) for p in (utf8, gb)},
+            "ledger_entry": chain.release_entry(con, batch_id),
+            "signature": signing.sig_path(utf8).relative_to(out).as_posix(),
         })  # fmt: skip
-    manifest = {"batches": batches}
+    manifest = {"ledger_chain": chain.head_dict(con), "batches": batches}
     files.write_text(Path(out) / "payments" / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -262,13 +281,15 @@ def approve(path: Path, batch_id: str, by: str, now: dt.datetime | None = None, 
     """``by`` (an identity id of approvers.yaml, never the preparer) signs the batch's approval (transforms/approval.py)."""
     from autogrant.transforms import approval
 
-    with opened(path) as con:
+    with opened(path, write=True) as con:
         done = approval.approve(con, batch_id, by, key_file, now)
         return done | {"total": _yuan(done["total_fen"])}
 
 
 def lodge_objection(path: Path, policy_id: str, uscc: str, reason: str, by: str, today: dt.date) -> str:
-    with opened(path) as con:
+    from autogrant.transforms import chain
+
+    with opened(path, write=True) as con:
         _require_clerk(con, by, "object", policy_id, uscc)
         claim = con.execute(
             "SELECT claim_id, state FROM ledger.claims WHERE policy_id = ? AND uscc = ? AND state IN ('in_notice', 'batched')",
@@ -282,17 +303,20 @@ def lodge_objection(path: Path, policy_id: str, uscc: str, reason: str, by: str,
             0
         ][0]
         objection_id = f"{policy_id}-{uscc}-O{n + 1}"
-        con.execute(
-            "INSERT INTO ledger.objections VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
-            [objection_id, policy_id, uscc, reason, by, today],
-        )
+        with chain.sealed(con):
+            con.execute(
+                "INSERT INTO ledger.objections VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
+                [objection_id, policy_id, uscc, reason, by, today],
+            )
         return objection_id
 
 
 def resolve_objection(path: Path, policy_id: str, uscc: str, outcome: str, by: str, note: str, today: dt.date) -> str:
     if outcome not in ("cleared", "upheld"):
         raise InputError(f"--outcome must be cleared or upheld, not {outcome}")
-    with opened(path) as con:
+    from autogrant.transforms import chain
+
+    with opened(path, write=True) as con:
         _require_clerk(con, by, "resolve", policy_id, uscc)
         open_ = con.execute(
             "SELECT objection_id, lodged_by FROM ledger.objections WHERE policy_id = ? AND uscc = ? AND outcome IS NULL",
@@ -300,11 +324,12 @@ def resolve_objection(path: Path, policy_id: str, uscc: str, outcome: str, by: s
         ).fetchall()
         if not open_:
             raise InputError(f"{uscc} has no open objection under {policy_id}")
-        con.execute(
-            """UPDATE ledger.objections SET outcome = ?, resolved_by = ?, resolved_on = ?, resolution_note = ?
-               WHERE policy_id = ? AND uscc = ? AND outcome IS NULL""",
-            [outcome, by, today, note, policy_id, uscc],
-        )
+        with chain.sealed(con):
+            con.execute(
+                """UPDATE ledger.objections SET outcome = ?, resolved_by = ?, resolved_on = ?, resolution_note = ?
+                   WHERE policy_id = ? AND uscc = ? AND outcome IS NULL""",
+                [outcome, by, today, note, policy_id, uscc],
+            )
         return open_[0][0]
 
 

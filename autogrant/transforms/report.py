@@ -106,6 +106,15 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
            f"<h1>{title}</h1>",
            "<p>" + L("facts", as_of=manifest["as_of"], pay_by=manifest["pay_by"], sha=manifest["policy_sha256"],
                      code=html.escape(str(manifest["code_version"]))) + "</p>"]  # fmt: skip
+    chain_head = manifest.get("ledger_chain") or {}
+    if chain_head.get("seq"):  # the ledger's hash chain at the end of the night: autogrant verify finds it again
+        text = messages.pick(
+            (
+                "账本哈希链：共 {seq} 条，链头 sha256 <small>{sha}</small>",
+                "ledger hash chain: {seq} entries, head sha256 <small>{sha}</small>",
+            )
+        )
+        out.append("<p>" + text.format(seq=chain_head["seq"], sha=chain_head["entry_sha256"]) + "</p>")
     if docs_index is not None and docs_index.exists():
         rel = os.path.relpath(docs_index, result.out)
         out.append("<p>" + L("docs", href=html.escape(rel)) + "</p>")

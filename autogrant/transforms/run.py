@@ -206,10 +206,14 @@ def start_run(
 
 def open_night(out: Path, ledger_path: Path | None) -> duckdb.DuckDBPyConnection:
     """A run's connection with the ledger attached, after repairing what a crashed run left: stale temporary files,
-    and a ledger commit whose files were not written."""
+    and a ledger commit whose files were not written. A ledger whose hash chain, rows or payment files do not agree
+    is refused first (GateFailed naming the first broken entry: nothing is released)."""
     con = connect()
     try:
         ledger.attach(con, home.ledger_file(out, ledger_path))
+        from autogrant.transforms import chain
+
+        chain.require_intact(con, home.ledger_file(out, ledger_path), out)
         files.clean_stale_tmp(out)
         ledger.write_pending_files(con, out)  # a crash between a ledger commit and its file is repaired first
         return con
@@ -296,6 +300,9 @@ def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
     res.released_batches += ledger.release(con, p, res.out)
     refresh_after_release(con)
     diff = write_region_decisions(con, res.out, p.region_code)
+    from autogrant.transforms.audit import record_night
+
+    record_night(con, res.out, p.region_code, p.today)  # the night's decisions, kept for `autogrant audit`
     if diff is not None:
         res.region_changes[p.region_code] = diff
     checkpoint(f"region {p.region_code} decisions written")
@@ -494,6 +501,8 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
             }
     region_changes = {code: (rec.get("decided") or {}).get("changes") for code, rec in records.items()}
     region_changes = {k: v for k, v in region_changes.items() if v} | result.region_changes
+    from autogrant.transforms import chain
+
     return {
         "policy_id": loaded.id,
         "policy_file": loaded.label,
@@ -515,6 +524,7 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "reasons": reason_counts(con),
         "changes": dict(sorted(region_changes.items())),
         "ledger": ledger_status(con, loaded.id),
+        "ledger_chain": chain.head_dict(con),  # the hash chain's head: verify finds it again
         "released_batches": result.released_batches,
         "overpayments": result.overpayments,  # per region: units paid earlier beyond what is due now (overpayments.csv)
         "stages": [asdict(s) for s in result.stages],
