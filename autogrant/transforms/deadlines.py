@@ -1,6 +1,7 @@
-"""Deadlines the documents set, said aloud: 辽人社发〔2021〕7号 一(一) (pay within 4 months; apply by 2021-12-31),
-大人社发〔2020〕391号 (pay within 5 working days). How a date is derived from the documents is the policy's
-(``LoadedPolicy.pay_by``); everything here reaches it through ``pay_by`` below, the one function.
+"""Deadlines the documents set, said aloud: 辽人社发〔2021〕7号 一(一) (4 months from the notice), 大人社发〔2020〕391号
+十二 (5 working days from receipt), 辽人社发〔2017〕14号 五 (within 2018), 内蒙古工作方案 二(一) (补差 by the end of
+June). How a date is derived from the documents is the policy's (its ``pay_by`` rule, ``LoadedPolicy.pay_by``);
+everything here reaches it through ``pay_by`` below, the one function.
 
 A unit's pay-by date: its policy's, given the day its data made it payable (its first night in public notice, from
 the ledger; the cut-off for a unit not yet there) and whether it was paid in part before (补差)."""
