@@ -262,6 +262,9 @@ def build(seed: int, policy_id: str) -> DropBuilder:
         b.rows["lists/dishonest"].append({"uscc": ghost, "listed_date": b.cells.date(b.around_cutoff()), "removed_date": ""})
         b.rows["lists/zombie"].append({"uscc": ghost, "listed_date": b.cells.date(b.around_cutoff())})
         b.rows["lists/difficulty"].append({"uscc": ghost, "recognised_date": b.cells.date(b.around_cutoff())})
+        b.rows["lists/other_subsidies"].append(
+            {"uscc": ghost, "subsidy_type": "startup_leader", "year": str(b.year), "amount": "1"}
+        )
         b.rows["prior_disbursements"].append(
             {"uscc": ghost, "policy_id": policy_id, "amount": "100.00", "paid_date": "2021-03-01"}
         )
@@ -315,14 +318,17 @@ def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
     if b.p.get("difficulty_list_required") and b.rng.random() < 0.85:
         modes["lists/difficulty"] = "rows"
     spoiled = spoil(b, modes)
+    # now and then a cut-off other than the policy's (--as-of), drawn apart so that the drop stays the same
+    pick = random.Random(seed * 7919 + 1).random()
+    as_of = None if pick < 0.75 else b.cutoff + dt.timedelta(days=-1 if pick < 0.83 else -120 if pick < 0.92 else 45)
     out.mkdir(parents=True, exist_ok=True)
     write(b, out, modes)
-    formula = {u: d["formula_fen"] for u, d in reference_impl.decide(out, policy_id).items()}
+    formula = {u: d["formula_fen"] for u, d in reference_impl.decide(out, policy_id, as_of).items()}
     if modes["prior_disbursements"] == "rows":
         add_priors(b, formula)
     write(b, out, modes)
     return {"policy": policy_id, "seed": seed, "exit": 4 if b.missing_region else 0, "missing_region": b.missing_region,
-            "spoiled": spoiled, "optional": modes}  # fmt: skip
+            "as_of": as_of, "spoiled": spoiled, "optional": modes}  # fmt: skip
 
 
 def main() -> None:

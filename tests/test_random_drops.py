@@ -29,10 +29,10 @@ def yuan(fen: int) -> str:
     return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-def expected_rows(drop: Path, policy_id: str) -> dict[str, dict[str, str]]:
+def expected_rows(drop: Path, policy_id: str, as_of=None) -> dict[str, dict[str, str]]:
     """The reference's decisions, spelt as decisions.csv spells them."""
     out = {}
-    for code, d in reference_impl.decide(drop, policy_id).items():
+    for code, d in reference_impl.decide(drop, policy_id, as_of).items():
         out[code] = {
             "region_code": d["region_code"], "decision": d["decision"], "reasons": ";".join(d["reasons"]),
             "headcount_ref": str(d["headcount_ref"]), "headcount_start": str(d["headcount_start"]),
@@ -57,10 +57,11 @@ def compare(actual: dict[str, dict[str, str]], expected: dict[str, dict[str, str
     return problems
 
 
-def run_cli(drop: Path, out: Path, policy_id: str) -> subprocess.CompletedProcess:
+def run_cli(drop: Path, out: Path, policy_id: str, as_of=None) -> subprocess.CompletedProcess:
     env = dict(os.environ, AUTOGRANT_PROGRESS="0", AUTOGRANT_LANG="en")
     env.pop("PREFECT_API_URL", None)
     cmd = [str(CLI), "run", "--policy", policy_id, "--data", str(drop), "--out", str(out), "--today", "2026-11-20"]
+    cmd += ["--as-of", as_of.isoformat()] if as_of else []
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -72,11 +73,11 @@ def read_decisions(path: Path) -> dict[str, dict[str, str]]:
 def check_seed(tmp_path: Path, policy_id: str, seed: int) -> int:
     drop = tmp_path / f"drop-{policy_id}-{seed}"
     meta = random_drops.generate(drop, seed, policy_id)
-    proc = run_cli(drop, tmp_path / f"out-{policy_id}-{seed}", policy_id)
+    proc = run_cli(drop, tmp_path / f"out-{policy_id}-{seed}", policy_id, meta["as_of"])
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == meta["exit"], f"seed {seed}: exit {proc.returncode}, expected {meta['exit']}\n{proc.stderr}"
     assert reference_impl.undecidable_regions(drop, policy_id) == ({meta["missing_region"]} - {None})
-    expected = expected_rows(drop, policy_id)
+    expected = expected_rows(drop, policy_id, meta["as_of"])
     actual = read_decisions(tmp_path / f"out-{policy_id}-{seed}" / "decisions.csv")
     problems = compare(actual, expected)
     assert not problems, f"{policy_id} seed {seed}: {len(problems)} of {len(expected)} units differ\n" + "\n".join(problems)
