@@ -15,8 +15,10 @@ three decimals, removal before listing, a duplicated register row) that make the
 """
 
 import argparse
+import csv
 import datetime as dt
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -309,6 +311,26 @@ def write(b: DropBuilder, out: Path, optional_modes: dict[str, str]) -> None:
         write_csv(path, cols, [] if mode == "header" else b.rows[name], wr)
 
 
+def write_control(b: DropBuilder, out: Path, modes: dict[str, str], pick: float) -> str:
+    """control.csv now and then: what each agency says it sent (rows, Σ paid or Σ amount), right or one row too many."""
+    path = out / "control.csv"
+    path.unlink(missing_ok=True)
+    if pick < 0.7:
+        return "none"
+    lines = [["file", "rows", "amount_total"]]
+    for name, amount_cols in (("units", ()), ("roster", ()), ("payments", ("unit_paid", "staff_paid")),
+                              ("prior_disbursements", ("amount",))):  # fmt: skip
+        if modes.get(name, "rows") == "missing":
+            continue
+        rows = b.rows[name] if modes.get(name, "rows") == "rows" else []
+        total = sum(Decimal(r[c]) for r in rows for c in amount_cols)
+        lines.append([f"{name}.csv", str(len(rows) + (1 if pick >= 0.95 and name == "payments" else 0)),
+                      f"{total:.2f}" if amount_cols else ""])  # fmt: skip
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(lines)
+    return "wrong" if pick >= 0.95 else "right"
+
+
 def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
     """Write the drop for (seed, policy) under out; return the expected exit code and undecidable regions."""
     from tests import reference_impl
@@ -327,8 +349,9 @@ def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
     if modes["prior_disbursements"] == "rows":
         add_priors(b, formula)
     write(b, out, modes)
-    return {"policy": policy_id, "seed": seed, "exit": 4 if b.missing_region else 0, "missing_region": b.missing_region,
-            "as_of": as_of, "spoiled": spoiled, "optional": modes}  # fmt: skip
+    control = write_control(b, out, modes, random.Random(seed * 7919 + 2).random())
+    return {"policy": policy_id, "seed": seed, "exit": 2 if control == "wrong" else 4 if b.missing_region else 0, "missing_region": b.missing_region,
+            "as_of": as_of, "control": control, "spoiled": spoiled, "optional": modes}  # fmt: skip
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ CLI = Path(sys.executable).with_name("autogrant")
 FIELDS = ("decision", "reasons", "headcount_ref", "headcount_start", "headcount_end", "size_class", "premium_base",
           "amount_due", "already_paid", "amount")  # fmt: skip
 # (policy, seed) pairs of the default test; the slow test runs many more per policy.
-DEFAULT_CASES = [("LN-2021", 1), ("LN-2021", 2), ("IM-2020-DIFFICULTY", 3)]
-SLOW_SEEDS = range(100, 110)
+# seed 6 sends a control.csv declaring one payment row more than sent: exit 2 before any decision (quick).
+DEFAULT_CASES = [("LN-2021", 1), ("LN-2021", 2), ("IM-2020-DIFFICULTY", 3), ("LN-2021", 6)]
+SLOW_SEEDS = [*range(100, 110), 75]  # 75: control.csv declares a row too many
 # Seeds autogrant decides against the contract (see the report of issue 11); kept out of the default test.
 KNOWN_DISAGREEMENTS: set[tuple[str, int]] = set()
 
@@ -76,6 +77,10 @@ def check_seed(tmp_path: Path, policy_id: str, seed: int) -> int:
     proc = run_cli(drop, tmp_path / f"out-{policy_id}-{seed}", policy_id, meta["as_of"])
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == meta["exit"], f"seed {seed}: exit {proc.returncode}, expected {meta['exit']}\n{proc.stderr}"
+    if meta["control"] == "wrong":  # an incomplete extract: one line naming control.csv, nothing decided
+        assert "control.csv" in proc.stderr.strip().splitlines()[-1]
+        assert not (tmp_path / f"out-{policy_id}-{seed}" / "decisions.csv").exists()
+        return 0
     assert reference_impl.undecidable_regions(drop, policy_id) == ({meta["missing_region"]} - {None})
     expected = expected_rows(drop, policy_id, meta["as_of"])
     actual = read_decisions(tmp_path / f"out-{policy_id}-{seed}" / "decisions.csv")
@@ -86,7 +91,7 @@ def check_seed(tmp_path: Path, policy_id: str, seed: int) -> int:
 
 @pytest.mark.parametrize(("policy_id", "seed"), [c for c in DEFAULT_CASES if c not in KNOWN_DISAGREEMENTS])
 def test_random_drop_agrees_with_reference(tmp_path, policy_id, seed):
-    assert check_seed(tmp_path, policy_id, seed) >= 25
+    assert check_seed(tmp_path, policy_id, seed) >= (0 if seed == 6 else 25)
 
 
 @pytest.mark.slow
