@@ -4,6 +4,7 @@ allows, valid and spoilt check digits, the writer (encoding, header language, ex
 import csv
 import datetime as dt
 import random
+from decimal import Decimal
 from pathlib import Path
 
 from stdnum.cn import ric, uscc
@@ -139,3 +140,41 @@ def spoil(b, modes: dict[str, str]) -> list[str]:
             )
         spoiled.append(code)
     return spoiled
+
+
+def add_priors(b, formula: dict[str, int], policies) -> None:
+    """Prior disbursements of any size against what the policy grants now: more, equal, less, another policy's."""
+    r, c = b.rng, b.cells
+    for unit in b.units:
+        if r.random() > 0.3:
+            continue
+        due = formula.get(unit["uscc"], 0)
+        pid = b.policy_id
+        amount = r.choice([due, due, due + r.randrange(1, 10**6), max(due - r.randrange(1, 10**5), 0), due // 2, 0,
+                           r.randrange(1, 10**9)])  # fmt: skip
+        if r.random() < 0.15:
+            pid = r.choice([p for p in policies if p != b.policy_id])
+        parts = [amount] if amount < 2 or r.random() < 0.6 else [amount // 2, amount - amount // 2]
+        for part in parts:
+            b.rows["prior_disbursements"].append({"uscc": unit["uscc"], "policy_id": pid, "amount": c.money(part),
+                                                  "paid_date": c.date(dt.date(b.year + 1, 3, 1) + dt.timedelta(days=r.randrange(200)))})  # fmt: skip
+
+
+def write_control(b, out: Path, modes: dict[str, str], pick: float) -> str:
+    """control.csv now and then: what each agency says it sent (rows, Σ paid or Σ amount), right or one row too many."""
+    path = out / "control.csv"
+    path.unlink(missing_ok=True)
+    if pick < 0.7:
+        return "none"
+    lines = [["file", "rows", "amount_total"]]
+    for name, amount_cols in (("units", ()), ("roster", ()), ("payments", ("unit_paid", "staff_paid")),
+                              ("prior_disbursements", ("amount",))):  # fmt: skip
+        if modes.get(name, "rows") == "missing":
+            continue
+        rows = b.rows[name] if modes.get(name, "rows") == "rows" else []
+        total = sum(Decimal(r[c]) for r in rows for c in amount_cols)
+        lines.append([f"{name}.csv", str(len(rows) + (1 if pick >= 0.95 and name == "payments" else 0)),
+                      f"{total:.2f}" if amount_cols else ""])  # fmt: skip
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(lines)
+    return "wrong" if pick >= 0.95 else "right"

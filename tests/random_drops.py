@@ -15,15 +15,13 @@ three decimals, removal before listing, a duplicated register row) that make the
 """
 
 import argparse
-import csv
 import datetime as dt
 import random
-from decimal import Decimal
 from pathlib import Path
 
 import yaml
 
-from tests.random_drop_files import HEADERS, Cells, person_id, spoil, valid_uscc, write_csv
+from tests.random_drop_files import HEADERS, Cells, add_priors, person_id, spoil, valid_uscc, write_control, write_csv
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "autogrant" / "policies"
 OPTIONAL = ("lists/dishonest", "lists/zombie", "lists/other_subsidies", "lists/difficulty", "prior_disbursements")
@@ -276,24 +274,6 @@ def build(seed: int, policy_id: str) -> DropBuilder:
     return b
 
 
-def add_priors(b: DropBuilder, formula: dict[str, int]) -> None:
-    """Prior disbursements of any size against what the policy grants now: more, equal, less, another policy's."""
-    r, c = b.rng, b.cells
-    for unit in b.units:
-        if r.random() > 0.3:
-            continue
-        due = formula.get(unit["uscc"], 0)
-        pid = b.policy_id
-        amount = r.choice([due, due, due + r.randrange(1, 10**6), max(due - r.randrange(1, 10**5), 0), due // 2, 0,
-                           r.randrange(1, 10**9)])  # fmt: skip
-        if r.random() < 0.15:
-            pid = r.choice([p for p in POLICIES if p != b.policy_id])
-        parts = [amount] if amount < 2 or r.random() < 0.6 else [amount // 2, amount - amount // 2]
-        for part in parts:
-            b.rows["prior_disbursements"].append({"uscc": unit["uscc"], "policy_id": pid, "amount": c.money(part),
-                                                  "paid_date": c.date(dt.date(b.year + 1, 3, 1) + dt.timedelta(days=r.randrange(200)))})  # fmt: skip
-
-
 def write(b: DropBuilder, out: Path, optional_modes: dict[str, str]) -> None:
     wr = random.Random(b.rng.random())
     for name, columns in HEADERS.items():
@@ -309,26 +289,6 @@ def write(b: DropBuilder, out: Path, optional_modes: dict[str, str]) -> None:
         if name == "payments" and wr.random() < 0.3:
             cols = columns[:-1]  # late_fee is optional
         write_csv(path, cols, [] if mode == "header" else b.rows[name], wr)
-
-
-def write_control(b: DropBuilder, out: Path, modes: dict[str, str], pick: float) -> str:
-    """control.csv now and then: what each agency says it sent (rows, Σ paid or Σ amount), right or one row too many."""
-    path = out / "control.csv"
-    path.unlink(missing_ok=True)
-    if pick < 0.7:
-        return "none"
-    lines = [["file", "rows", "amount_total"]]
-    for name, amount_cols in (("units", ()), ("roster", ()), ("payments", ("unit_paid", "staff_paid")),
-                              ("prior_disbursements", ("amount",))):  # fmt: skip
-        if modes.get(name, "rows") == "missing":
-            continue
-        rows = b.rows[name] if modes.get(name, "rows") == "rows" else []
-        total = sum(Decimal(r[c]) for r in rows for c in amount_cols)
-        lines.append([f"{name}.csv", str(len(rows) + (1 if pick >= 0.95 and name == "payments" else 0)),
-                      f"{total:.2f}" if amount_cols else ""])  # fmt: skip
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(lines)
-    return "wrong" if pick >= 0.95 else "right"
 
 
 def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
@@ -347,7 +307,7 @@ def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
     write(b, out, modes)
     formula = {u: d["formula_fen"] for u, d in reference_impl.decide(out, policy_id, as_of).items()}
     if modes["prior_disbursements"] == "rows":
-        add_priors(b, formula)
+        add_priors(b, formula, POLICIES)
     write(b, out, modes)
     control = write_control(b, out, modes, random.Random(seed * 7919 + 2).random())
     return {"policy": policy_id, "seed": seed, "exit": 2 if control == "wrong" else 4 if b.missing_region else 0, "missing_region": b.missing_region,
