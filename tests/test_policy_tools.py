@@ -21,7 +21,7 @@ SAMPLES = SAMPLES_DIR
 
 def test_shipped_policies_lint_clean():
     ids, findings = lint()
-    assert len(ids) == 5
+    assert len(ids) == 9  # LN-2021, DL-2020, DL-2018, IM-2020, IM-2020-DIFFICULTY; after 2021 LN-2022, CN-2023/2024/2025
     assert findings == []
 
 
@@ -122,6 +122,7 @@ def test_simulate_cap_300_gains_the_units_between_201_and_300(tmp_path, builder)
         ("IM-2020", "im2020"),
         ("IM-2020-DIFFICULTY", "im2020_difficulty"),
         ("LN-2021", "ln2021"),
+        ("CN-2024", "cn2024"),
     ],
 )
 def test_each_policy_runs_on_its_sample_drop_and_meets_its_rules(tmp_path, policy, folder):

@@ -5,7 +5,11 @@ A case gives a unit's facts in the words of DropBuilder.unit, plus:
   dishonest / zombie / difficulty: a list entry, e.g. {listed: 2020-06-01, removed: 2020-09-01}
   other_subsidy: {type: si_subsidy_hard_to_employ, year: 2017}
   prior_paid: yuan paid earlier under this policy (prior_disbursements)
+  prior_paid_other: {policy: IM-2020-DIFFICULTY, amount: "1000.00"}: paid earlier under another policy
   december: paid_up (the December premium paid after the year, before the cut-off) or unpaid
+  claims: n persons who left the unit and claimed unemployment benefit in the assessed year (benefit_claims.csv)
+  months_paid: n (the unit insured and paying only for the last n fee months of the year: nothing due before)
+``claims_file: true`` at the top writes benefit_claims.csv even when no case claims (a policy that needs it);
 ``defaults`` at the top are facts every case's unit has unless it says otherwise (null removes one);
 and beside ``unit`` an optional ``fund`` (e.g. {months: 11.99}): the case's region has that fund position,
 in a drop of its own (for policies of a single region);
@@ -17,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from autogrant.data_samples.edge_cases import DropBuilder
+from autogrant.data_samples.edge_cases import DropBuilder, make_person_id, make_uscc
 
 UNIT_KEYS = {"name", "unit_type", "size_class", "industry", "employees", "revenue", "total_assets", "status", "start",
              "end", "natural_exits", "monthly_premium", "account", "account_name"}  # fmt: skip
@@ -77,9 +81,25 @@ def build_drop(spec: dict, indices: list[int], serial: int = 900_000_000) -> tup
             b.prior_disbursements.append(
                 {"uscc": code, "policy_id": spec["policy"], "amount": str(p), "paid_date": f"{y + 1}-04-01"}
             )
+        if o := facts.pop("prior_paid_other", None):  # paid earlier under another policy (an alternative scheme)
+            b.prior_disbursements.append(
+                {"uscc": code, "policy_id": o["policy"], "amount": str(o["amount"]), "paid_date": f"{y + 1}-04-01"}
+            )
+        if (n := facts.pop("months_paid", None)) is not None:
+            first = f"{y}-{12 - n + 1:02d}"
+            b.payments = [p for p in b.payments if not (p["uscc"] == code and p["fee_month"] < first)]
+        for k in range(facts.pop("claims", 0) or 0):
+            b.person += 1
+            b.benefit_claims.append(
+                {"person_id": make_person_id(b.person), "uscc": code, "claim_date": f"{y}-{k % 12 + 1:02d}-10"}
+            )
         if facts:
             raise ValueError(f"{case['name']}: unknown facts {sorted(facts)}")
         codes.append(code)
+    if spec.get("claims_file") and not b.benefit_claims:  # the file present, its one claim for no unit of the drop
+        b.person += 1
+        b.benefit_claims.append({"person_id": make_person_id(b.person), "uscc": make_uscc(spec["region"], serial + 99_999),
+                                 "claim_date": f"{y}-06-10"})  # fmt: skip
     return b, codes
 
 

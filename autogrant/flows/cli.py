@@ -330,22 +330,27 @@ def explain(
 
 
 @app.command()
-def policies() -> None:
-    """List the policies, their regions, assessed year and default cut-off, and flag assumed values."""
+def policies(
+    on: Annotated[str | None, typer.Option("--on", help="mark the policies in force on this date (YYYY-MM-DD)")] = None,
+) -> None:
+    """List the policies, their regions, assessed year, default cut-off and effective window, and flag assumed values."""
     from autogrant.transforms.policy import assumed_values, available, load
 
-    t = Table(title="policies", title_justify="left")
-    for col in ("policy", "scheme", "regions", "assessed year", "default cut-off", "assumed values"):
+    day = _date(on, "--on")
+    t = Table(title="policies" + (f" (in force on {day}: *)" if day else ""), title_justify="left")
+    for col in ("policy", "scheme", "regions", "assessed year", "default cut-off", "effective", "assumed values"):
         t.add_column(col)
     for pid in available():
         p = load(pid).policy
         assumed = assumed_values(p)
+        start, end = p.rules.effective_from.value, p.rules.effective_to.value
         t.add_row(
-            pid,
+            pid + (" *" if day and start <= day <= end else ""),
             p.scheme,
             ", ".join(p.rules.regions.value),
             str(p.rules.assessed_year.value),
             str(p.rules.default_as_of.value),
+            f"{start} … {end}",
             "\n".join(f"ASSUMED {k}: confirm against {c}" for k, c in assumed) or "none",
         )
     out_console.print(t)

@@ -33,11 +33,13 @@ SELECT u.*,
        p.size_classes_covered IS NOT NULL AND u.size_class_used IS NOT NULL
            AND NOT list_contains(p.size_classes_covered, u.size_class_used) AS size_class_ineligible,
        p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AS headcount_over_cap,
-       -- exact ratio: layoff_count ÷ headcount_start against the limit, as layoff_count against limit × headcount_start
-       u.headcount_start > 0 AND CASE WHEN p.layoff_strict
-                                      THEN NOT (u.layoff_count < u.layoff_limit * u.headcount_start)
-                                      ELSE u.layoff_count > u.layoff_limit * u.headcount_start END AS layoff_rate_exceeded,
+       -- exact ratio: layoff_numer ÷ layoff_denom against the limit, as layoff_numer against limit × layoff_denom
+       -- (layoff_count ÷ headcount_start, or under benefit_claims_over_avg_insured 12 × claimants ÷ Σ monthly insured: 22_*.sql)
+       u.layoff_denom > 0 AND CASE WHEN p.layoff_strict
+                                   THEN NOT (u.layoff_numer < u.layoff_limit * u.layoff_denom)
+                                   ELSE u.layoff_numer > u.layoff_limit * u.layoff_denom END AS layoff_rate_exceeded,
        p.arrears_paid_up AND u.arrears_as_of > 0 AS arrears_outstanding,
+       p.months_paid_min IS NOT NULL AND u.full_months_paid < p.months_paid_min AS premium_months_short,
        u.premium_base = 0 AS no_premium_paid,
        p.exclude_dishonest AND coalesce(u.on_dishonest_list, false) AS dishonest_entity,
        p.exclude_zombie AND coalesce(u.on_zombie_list, false) AS zombie_enterprise,
@@ -79,7 +81,8 @@ WITH coded AS (
                CASE WHEN not_in_difficulty THEN 'NOT_IN_DIFFICULTY' END,
                CASE WHEN already_paid_full THEN 'ALREADY_PAID' END,
                CASE WHEN amount_zero THEN 'AMOUNT_ZERO' END,
-               CASE WHEN objection_upheld THEN 'OBJECTION_UPHELD' END], lambda x: x IS NOT NULL) END AS reject_codes,
+               CASE WHEN objection_upheld THEN 'OBJECTION_UPHELD' END,
+               CASE WHEN premium_months_short THEN 'PREMIUM_MONTHS_SHORT' END], lambda x: x IS NOT NULL) END AS reject_codes,
            CASE WHEN register_row_quarantined THEN [] ELSE list_filter([
                CASE WHEN size_class_missing THEN 'SIZE_CLASS_MISSING' END,
                CASE WHEN bank_account_missing THEN 'BANK_ACCOUNT_MISSING' END,
@@ -90,7 +93,9 @@ WITH coded AS (
 ), decided AS (
     SELECT l.*,
            CASE WHEN len(reject_codes) > 0 THEN 'REJECT' WHEN len(hold_codes) > 0 THEN 'HOLD' ELSE 'PAY' END AS decision,
-           list_concat(reject_codes, hold_codes) AS codes
+           -- in the contract's order, where the code appended to it (PREMIUM_MONTHS_SHORT) comes last
+           list_concat(list_filter(reject_codes, lambda c: c <> 'PREMIUM_MONTHS_SHORT'), hold_codes,
+                       list_filter(reject_codes, lambda c: c = 'PREMIUM_MONTHS_SHORT')) AS codes
     FROM listed l
 )
 SELECT p.policy_id, d.*,

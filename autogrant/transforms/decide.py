@@ -11,7 +11,7 @@ from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import REFERENCE_DIR
 from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
 
-FACT_STEPS = ("20_unit_facts.sql", "21_size_class.sql", "25_region_facts.sql", "26_rate_arm.sql")
+FACT_STEPS = ("20_unit_facts.sql", "22_claims_and_months.sql", "21_size_class.sql", "25_region_facts.sql", "26_rate_arm.sql")
 DECISION_STEPS = ("30_decisions.sql", "40_decisions_out.sql")
 
 
@@ -47,6 +47,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         "as_of": as_of,
         "headcount_cap": r.headcount_cap.value if r.headcount_cap else None,
         "layoff_formula": r.layoff_formula.value,
+        "months_paid_min": r.months_paid_min.value if r.months_paid_min else None,
         "layoff_limit": None if limit == REGION_RATE else limit,
         "layoff_limit_from_region": limit == REGION_RATE,
         "layoff_strict": r.layoff_comparison.value == "below",
@@ -79,7 +80,8 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
                CAST(size_classes_covered AS VARCHAR[]) AS size_classes_covered,
                CAST(headcount_cap AS BIGINT) AS headcount_cap,
                CAST(small_unit_max_headcount AS BIGINT) AS small_unit_max_headcount,
-               CAST(benefit_months AS BIGINT) AS benefit_months)
+               CAST(benefit_months AS BIGINT) AS benefit_months,
+               CAST(months_paid_min AS BIGINT) AS months_paid_min)
            FROM policy_in"""
     )
     con.unregister("policy_in")
@@ -125,7 +127,22 @@ def ensure_ledger_views(con) -> None:
         con.execute("CREATE TABLE ledger_holds (uscc VARCHAR, hold VARCHAR, bank_account VARCHAR, bank_code VARCHAR)")
 
 
+def require_files(con) -> None:
+    """A policy that needs an optional file of the drop (benefit_claims.csv for layoff_formula
+    benefit_claims_over_avg_insured) stops with one line when the drop lacks it (exit 2)."""
+    formula = con.execute("SELECT layoff_formula FROM policy").fetchall()[0][0]
+    if formula != "benefit_claims_over_avg_insured":
+        return
+    held = con.execute("SELECT count(*) FROM drop_files WHERE file LIKE 'benefit_claims%'").fetchall()[0][0]
+    if not held:
+        raise InputError(
+            "benefit_claims.csv is missing from the data drop: the policy's layoff rate is the year's new"
+            " unemployment-benefit claimants over the average monthly insured (layoff_formula benefit_claims_over_avg_insured)"
+        )
+
+
 def compute_facts(con) -> list[RegionError]:
+    require_files(con)
     load_reference_tables(con)
     ensure_ledger_views(con)
     for step in FACT_STEPS:

@@ -32,6 +32,7 @@ ROW_RULES = {
     "payments": "12_stage_payments.sql",
     "region_funds": "13_stage_region_funds.sql",
     "dishonest": "14_stage_lists.sql",
+    "benefit_claims": "15_stage_benefit_claims.sql",
 }
 
 
@@ -424,6 +425,7 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
     with tempfile.TemporaryDirectory(prefix="autogrant-ingest-") as tmp:
         for spec in DATA_FILES:
             stage_file(con, drop, spec, Path(tmp), report, regions)
+        con.execute("CREATE OR REPLACE TABLE drop_files AS SELECT unnest(?::VARCHAR[]) AS file", [list(report.counts)])
         report.warnings = check_birthplaces(con)
         check_control(con, drop, report, Path(tmp))
     privacy.mask_ingest_tables(con)  # nothing written after ingest shows a full ID number

@@ -86,6 +86,7 @@ REASONS = {
     "ACCOUNT_NAME_MISMATCH": ("账户名称与单位名称不符", "account name differs from the unit name"),
     "PAYMENT_RETURNED": ("银行退回", "payment returned by the bank"),
     "UNDER_OBJECTION": ("公示期有异议待处理", "objection during the notice, unresolved"),
+    "PREMIUM_MONTHS_SHORT": ("上年度足额缴费不满规定月数", "premiums not paid in full for the required months"),
     # the ledger's stages of a payable unit not yet paid (annual report, queue)
     "NOT_YET_IN_NOTICE": ("待公示", "not yet in notice"),
     "IN_NOTICE": ("公示中", "in public notice"),

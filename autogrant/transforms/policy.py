@@ -99,7 +99,8 @@ class Rules(Strict):
     effective_from: Cited[dt.date]
     effective_to: Cited[dt.date]
     headcount_cap: Cited[Annotated[int, Field(ge=0)] | None] | None = None
-    layoff_formula: Cited[Literal["net_decline", "net_decline_excl_natural"]]
+    # benefit_claims_over_avg_insured: the year's new benefit claimants ÷ the average monthly insured (benefit_claims.csv)
+    layoff_formula: Cited[Literal["net_decline", "net_decline_excl_natural", "benefit_claims_over_avg_insured"]]
     layoff_rate_max: Cited[Rate | Literal["region_registered_unemployment_rate"]]
     layoff_comparison: Cited[Literal["at_most", "below"]]
     small_unit_max_headcount: Cited[Annotated[int, Field(ge=0)]] | None = None
@@ -111,6 +112,8 @@ class Rules(Strict):
     rate_arms: list[RateArm] = []
     benefit_months: Cited[Annotated[int, Field(ge=1, le=24)]] | None = None
     arrears_paid_up: Cited[bool]
+    # premiums paid in full for at least this many fee months of the assessed year (else PREMIUM_MONTHS_SHORT)
+    months_paid_min: Cited[Annotated[int, Field(ge=1, le=12)]] | None = None
     reserve_months_min: Cited[Annotated[int, Field(ge=0)]]
     adjustment_fund_allowed: Cited[bool]
     exclude_dishonest: Cited[bool]
@@ -169,6 +172,7 @@ class Policy(Strict):
         codes += ["NOT_IN_DIFFICULTY"] if r.difficulty_list_required.value else []
         codes += ["ALREADY_PAID"]
         codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters else []
+        codes += ["PREMIUM_MONTHS_SHORT"] if r.months_paid_min else []
         return codes
 
     def cites(self) -> dict[str, str]:
@@ -198,6 +202,7 @@ class Policy(Strict):
             "PAYMENT_RETURNED": '人社厅发〔2017〕129号 二(三) "资金拨付" (a payment the bank returned is not paid; operational rule)',
             "UNDER_OBJECTION": r.notice_days.cite,
             "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
+            "PREMIUM_MONTHS_SHORT": r.months_paid_min.cite if r.months_paid_min else "",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }
         return out

@@ -175,6 +175,19 @@ PRIOR_DISBURSEMENTS = FileSpec(
     amount_columns=("amount",),
 )
 
+# Optional (issue 16): the year's new unemployment-benefit claimants, by the unit they left; a policy with
+# layoff_formula benefit_claims_over_avg_insured needs it (its layoff rate: claimants ÷ average monthly insured).
+BENEFIT_CLAIMS = FileSpec(
+    "benefit_claims",
+    "benefit_claims",
+    (
+        _c("person_id", "公民身份号码", "person_id"),
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("claim_date", "申领日期", "date"),
+    ),
+    required=False,
+)
+
 BANK_RETURNS = FileSpec(
     "bank_returns",
     "bank_returns",
@@ -214,6 +227,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
     OTHER_SUBSIDIES,
     DIFFICULTY,
     PRIOR_DISBURSEMENTS,
+    BENEFIT_CLAIMS,
     BANK_RETURNS,
 )
 
@@ -223,4 +237,5 @@ REASON_CODES = (
     "HEADCOUNT_OVER_CAP", "LAYOFF_RATE_EXCEEDED", "ARREARS_OUTSTANDING", "NO_PREMIUM_PAID", "DISHONEST_ENTITY",
     "ZOMBIE_ENTERPRISE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "ALREADY_PAID", "AMOUNT_ZERO", "OBJECTION_UPHELD",
     "SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "PAYMENT_RETURNED", "UNDER_OBJECTION",
+    "PREMIUM_MONTHS_SHORT",  # appended (issue 16): premiums not paid in full for the months the policy requires
 )  # fmt: skip
