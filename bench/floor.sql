@@ -94,7 +94,6 @@ coded AS (
                                            'accounting_firm', 'individual_business') THEN 'UNIT_TYPE_INELIGIBLE' END,
                CASE WHEN status IN ('cancelled', 'revoked') THEN 'UNIT_INACTIVE' END,
                CASE WHEN NOT reserve_ok THEN 'REGION_RESERVE_INSUFFICIENT' END,
-               CASE WHEN he > 200 THEN 'HEADCOUNT_OVER_CAP' END,
                CASE WHEN hs > 0 AND layoff * 100 > (CASE WHEN he <= 30 THEN 20 ELSE 6 END) * hs THEN 'LAYOFF_RATE_EXCEEDED' END,
                CASE WHEN arrears > 0 THEN 'ARREARS_OUTSTANDING' END,
                CASE WHEN base = 0 THEN 'NO_PREMIUM_PAID' END,
@@ -107,7 +106,9 @@ coded AS (
                CASE WHEN bank_account IS NULL OR bank_code IS NULL THEN 'BANK_ACCOUNT_MISSING' END,
                CASE WHEN bank_account IS NOT NULL AND bank_code IS NOT NULL
                          AND coalesce(trim(translate(account_name, '（）　', '() ')), '') <> trim(translate(unit_name, '（）　', '() '))
-                    THEN 'ACCOUNT_NAME_MISMATCH' END], lambda x: x IS NOT NULL) AS holds
+                    THEN 'ACCOUNT_NAME_MISMATCH' END,
+               -- above the auto-grant cap: paid on application (辽人社发〔2021〕7号 一(一)); nobody applied in the bench
+               CASE WHEN he > 200 THEN 'APPLICATION_REQUIRED' END], lambda x: x IS NOT NULL) AS holds
     FROM flags
 )
 SELECT uscc,

@@ -134,7 +134,6 @@ def decide(drop: Path) -> pd.DataFrame:
             ("UNIT_TYPE_INELIGIBLE", r.unit_type not in ELIGIBLE),
             ("UNIT_INACTIVE", r.status in ("cancelled", "revoked")),
             ("REGION_RESERVE_INSUFFICIENT", not reserve_ok[r.region_code]),
-            ("HEADCOUNT_OVER_CAP", r.he > 200),
             ("LAYOFF_RATE_EXCEEDED", r.hs > 0 and layoff[uscc] * 100 > limit[uscc] * r.hs),
             ("ARREARS_OUTSTANDING", r.arrears > 0),
             ("NO_PREMIUM_PAID", r.base == 0),
@@ -148,6 +147,7 @@ def decide(drop: Path) -> pd.DataFrame:
             ("SIZE_CLASS_MISSING", r.size_missing),
             ("BANK_ACCOUNT_MISSING", not has_account),
             ("ACCOUNT_NAME_MISMATCH", has_account and fold(r.account_name) != fold(r.unit_name)),
+            ("APPLICATION_REQUIRED", r.he > 200),  # paid on application (辽人社发〔2021〕7号 一(一)); none applied here
         ) if hit]  # fmt: skip
         decision = "REJECT" if rejects else "HOLD" if holds else "PAY"
         amount = max(int(r.formula) - int(r.already), 0) if decision == "PAY" else 0

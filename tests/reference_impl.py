@@ -18,7 +18,9 @@ POLICY_DIR = Path(__file__).resolve().parents[1] / "autogrant" / "policies"
 REJECTS = ["INVALID_INPUT", "UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT", "SIZE_CLASS_INELIGIBLE",
            "HEADCOUNT_OVER_CAP", "LAYOFF_RATE_EXCEEDED", "ARREARS_OUTSTANDING", "NO_PREMIUM_PAID", "DISHONEST_ENTITY",
            "ZOMBIE_ENTERPRISE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "ALREADY_PAID", "AMOUNT_ZERO"]  # fmt: skip
-HOLDS = ["SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH"]
+# README (issue 17): a unit above a cap the policy pays on application is held until it applies (none applies here);
+# a unit eligible under both Inner Mongolia schemes is paid the larger, the other rejects it; listed last
+HOLDS = ["SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "APPLICATION_REQUIRED"]
 NBS = {
     "industry": {"employees": (1000, 300, 20), "revenue": (40000_0000, 2000_0000, 300_0000)},
     "retail": {"employees": (300, 50, 10), "revenue": (20000_0000, 500_0000, 100_0000)},
@@ -89,6 +91,7 @@ class Policy:
         self.regions = set(self.v["regions"])
         self.layoff_from_region = self.v["layoff_rate_max"] == "region_registered_unemployment_rate"
         self.benefit = self.v["amount_formula"] == "benefit_months"
+        self.by_application = (self.v.get("over_cap") or {}).get("route") == "apply"  # above the cap: on application
         # the size class matters where the rate or the eligibility depends on it (LN-2021, DL-2020, IM-2020)
         self.size_matters = bool(self.v.get("size_classes_covered")) or any(
             a.get("size_classes") for a in self.v.get("rate_arms") or []
@@ -176,7 +179,8 @@ def flags_of(unit: dict, rows: dict, facts: dict, fund: dict, size, formula: int
         "REGION_RESERVE_INSUFFICIENT": fund["balance"] < int(p["reserve_months_min"]) * fund["monthly_expenditure"]
         and not (p["adjustment_fund_allowed"] and fund["adjustment_approved"]),
         "SIZE_CLASS_INELIGIBLE": bool(covered) and size is not None and size not in covered,
-        "HEADCOUNT_OVER_CAP": cap is not None and facts["headcount_ref"] > int(cap),
+        "HEADCOUNT_OVER_CAP": cap is not None and facts["headcount_ref"] > int(cap) and not p.by_application,
+        "APPLICATION_REQUIRED": cap is not None and facts["headcount_ref"] > int(cap) and p.by_application,
         "LAYOFF_RATE_EXCEEDED": layoff >= limit if p["layoff_comparison"] == "below" else layoff > limit,
         "ARREARS_OUTSTANDING": bool(p["arrears_paid_up"]) and facts["arrears_cutoff"] > 0,
         "NO_PREMIUM_PAID": facts["premium_base"] == 0,
@@ -230,19 +234,48 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         else:
             formula = None if rate is None else (facts["premium_base"] * rate.numerator) // rate.denominator
         flags = flags_of(unit, rows, facts, funds[region], size, formula, p, code in data["bad_keys"])
-        rejects = [c for c in REJECTS if flags[c]]
+        other_paid = 0
+        if p.get("alternative_scheme"):
+            q = Policy(p["alternative_scheme"], as_of)
+            other_paid = sum(b["amount"] for b in rows.get("prior_disbursements", []) if b["policy_id"] == q.id)
+            flags["ALREADY_PAID"] = bool(formula) and facts["already_paid"] + other_paid >= formula
+            rejects = [c for c in REJECTS if flags[c] and c not in ("ALREADY_PAID", "AMOUNT_ZERO")]
+            flags["OTHER_SCHEME_CHOSEN"] = not rejects and other_scheme_wins(unit, rows, facts, funds[region], size, p, q)
+        rejects = [c for c in REJECTS if flags[c]] + (["OTHER_SCHEME_CHOSEN"] if flags.get("OTHER_SCHEME_CHOSEN") else [])
         holds = [c for c in HOLDS if flags[c]]
         decision = "REJECT" if rejects else "HOLD" if holds else "PAY"
         formula = formula or 0
         result.update(
             decision=decision,
-            reasons=rejects + holds,
+            reasons=[c for c in rejects if c != "OTHER_SCHEME_CHOSEN"]
+            + holds
+            + [c for c in rejects if c == "OTHER_SCHEME_CHOSEN"],
             formula_fen=formula,
             rate=rate,
             amount_due=0 if rejects and rejects != ["ALREADY_PAID"] else formula,
-            amount=max(formula - facts["already_paid"], 0) if decision == "PAY" else 0,
+            amount=max(formula - facts["already_paid"] - other_paid, 0) if decision == "PAY" else 0,
         )
     return out
+
+
+def scheme_amount(unit: dict, size, facts: dict, fund: dict, p: Policy) -> int:
+    """A scheme's amount for comparison; without a size class where it matters, the highest rate the unit could get."""
+    if p.benefit:
+        return int(p["benefit_months"]) * (fund["avg_monthly_benefit"] or 0) * facts["headcount_ref"]
+    rate = rate_of(unit, size, facts, p)
+    if rate is None:
+        rate = max(Fraction(str(a["rate"])) for a in p["rate_arms"])
+    return (facts["premium_base"] * rate.numerator) // rate.denominator
+
+
+def other_scheme_wins(unit: dict, rows: dict, facts: dict, fund: dict, size, p: Policy, q: Policy) -> bool:
+    """内蒙古工作方案 二(二): the alternative scheme q is open to the unit (its list, its reserve) and grants more."""
+    listed = any(r["recognised_date"] <= q.cutoff for r in rows.get("lists/difficulty", []))
+    open_ = (not q["difficulty_list_required"] or listed) and (
+        fund["balance"] >= int(q["reserve_months_min"]) * fund["monthly_expenditure"]
+        or (q["adjustment_fund_allowed"] and fund["adjustment_approved"]))  # fmt: skip
+    own, other = scheme_amount(unit, size, facts, fund, p), scheme_amount(unit, size, facts, fund, q)
+    return open_ and other > 0 and (other > own or (other == own and q.id < p.id))
 
 
 def undecidable_regions(drop: Path, policy_id: str) -> set[str]:

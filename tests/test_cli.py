@@ -17,7 +17,7 @@ REASON_ORDER = [
     "INVALID_INPUT", "UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT", "SIZE_CLASS_INELIGIBLE",
     "HEADCOUNT_OVER_CAP", "LAYOFF_RATE_EXCEEDED", "ARREARS_OUTSTANDING", "NO_PREMIUM_PAID", "DISHONEST_ENTITY",
     "ZOMBIE_ENTERPRISE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "ALREADY_PAID", "AMOUNT_ZERO", "SIZE_CLASS_MISSING",
-    "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "PAYMENT_RETURNED", "UNDER_OBJECTION",
+    "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "PAYMENT_RETURNED", "UNDER_OBJECTION", "APPLICATION_REQUIRED",
 ]  # fmt: skip
 
 
@@ -48,7 +48,8 @@ def test_sample_run_writes_decisions_as_the_contract_says(sample_out):
         assert (r["amount"] != "0.00") <= (r["decision"] == "PAY")
     # every reason code that the drop alone can produce under LN-2021 (the ledger's holds and the
     # DL/IM-only codes need their own drops)
-    ln_codes = set(REASON_ORDER) - {"SIZE_CLASS_INELIGIBLE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "AMOUNT_ZERO",
+    # (above LN-2021's cap a unit is paid on application: APPLICATION_REQUIRED, never HEADCOUNT_OVER_CAP)
+    ln_codes = set(REASON_ORDER) - {"SIZE_CLASS_INELIGIBLE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "AMOUNT_ZERO", "HEADCOUNT_OVER_CAP",
                                     "PAYMENT_RETURNED", "UNDER_OBJECTION"}  # fmt: skip
     assert ln_codes <= seen
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))

@@ -30,7 +30,7 @@ def reasons(row) -> list[str]:
     "name, decision, codes",
     [
         ("cap_200", "PAY", []),
-        ("cap_201", "REJECT", ["HEADCOUNT_OVER_CAP"]),
+        ("cap_201", "HOLD", ["APPLICATION_REQUIRED"]),  # 一(一) 可在2021年12月31日前申请: paid on application
         ("layoff_6pct", "PAY", []),  # 6/100 = 6%: 不高于6% passes
         ("layoff_7pct", "REJECT", ["LAYOFF_RATE_EXCEEDED"]),
         ("small30_20pct", "PAY", []),  # 30 insured at year end: the 20% limit
@@ -82,9 +82,10 @@ def test_back_payment_of_an_earlier_year_not_in_the_base(decided):
     assert decided["back_payment"]["premium_base"] == "2400.00"
 
 
-def test_premium_paid_after_year_end_not_in_the_base(decided):
-    # December paid in February of the next year: 11 months x 600.00 in the base
-    assert decided["arrears_paid_up"]["premium_base"] == "6600.00"
+def test_premium_of_the_year_paid_after_year_end_counts_in_the_base(decided):
+    # December paid in February of the next year, before the cut-off: 12 months x 600.00 in the base
+    # (辽人社发〔2017〕14号 二 "在补缴后符合条件的，要发放", issue 17 item 2)
+    assert decided["arrears_paid_up"]["premium_base"] == "7200.00"
 
 
 def test_amount_floored_to_the_fen(decided):
@@ -107,7 +108,7 @@ def test_top_up_pays_exactly_the_difference(decided):
 
 def test_every_decision_cites_a_clause(decided):
     assert all(row["citations"] for row in decided.values())
-    assert "200人(含)以下" in decided["cap_201"]["citations"]
+    assert "可在2021年12月31日前申请" in decided["cap_201"]["citations"]  # held for its application (issue 17 item 1)
 
 
 def test_unit_outside_policy_regions_is_out_of_scope(builder, tmp_path):
@@ -174,3 +175,10 @@ def test_invalid_roster_row_makes_its_unit_invalid_input(builder, tmp_path):
     builder.roster[-1]["start_date"] = "2019-13-01"
     row = run_builder(builder, tmp_path)[code]
     assert (row["decision"], row["reasons"]) == ("REJECT", "INVALID_INPUT")
+
+
+def test_over_the_cap_shows_what_it_would_get_on_application(decided):
+    # 辽人社发〔2021〕7号 一(一): above 200 insured the unit is paid on its application; held until then, the amount shown
+    row = decided["cap_201"]
+    assert row["amount"] == "0.00" and row["amount_due"] == decided["cap_200"]["amount_due"] != "0.00"
+    assert "可在2021年12月31日前申请" in row["citations"]

@@ -33,8 +33,8 @@ def test_dl2018_decapacity_rates_region_rate_and_double_dip(tmp_path):
     dip = b.unit("210200", industry="C2211")
     b.other_subsidies.append({"uscc": dip, "subsidy_type": "si_subsidy_hard_to_employ", "year": "2017", "amount": "100.00"})
     out = run_builder(b, tmp_path, policy="DL-2018")
-    # steel: 11 months paid in 2017 (December paid up in 2018) = 2200.00 x 60%
-    assert (out[steel_paid_up]["rate"], out[steel_paid_up]["amount"]) == ("0.60", "1320.00")
+    # steel: 12 months of 2017 paid by the cut-off (December paid up in 2018 counts, issue 17 item 2) = 2400.00 x 60%
+    assert (out[steel_paid_up]["rate"], out[steel_paid_up]["amount"]) == ("0.60", "1440.00")
     assert (out[cement]["rate"], out[cement]["amount"]) == ("0.70", "1680.00")
     assert (out[other]["rate"], out[other]["amount"]) == ("0.50", "1200.00")
     assert out[at_rate]["reasons"] == "LAYOFF_RATE_EXCEEDED"

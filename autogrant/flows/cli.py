@@ -504,6 +504,11 @@ def queue(
             out_console.print(f"{s.title(lang)}: {messages.t('queue_empty', lang)}", markup=False)
 
 
+from autogrant.flows.cli_apply import apply_command  # noqa: E402  (issue 17 item 1: a unit above the cap applies)
+
+app.command("apply")(apply_command)
+
+
 from autogrant.flows import cli_ledger  # noqa: E402  (ledger backup / restore, audit: flows/cli_ledger.py)
 
 cli_ledger.register(app)

@@ -1,10 +1,11 @@
--- Reads: unit_facts, unit_size, unit_rate_arm, region_facts, policy, policy_rate_arms, ledger_holds.
+-- Reads: unit_facts, unit_size, unit_rate_arm, unit_schemes, region_facts, policy, policy_rate_arms, ledger_holds.
 -- Makes: decision_details, one row per unit of a region that can be decided: every rule evaluated, reasons, amounts, clauses.
 
 CREATE OR REPLACE TEMP TABLE unit_rules AS
 SELECT f.*, s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, r.adjustment_approved,
        r.reserve_sufficient, r.registered_unemployment_rate, r.avg_monthly_benefit,
        a.name AS rate_arm, a.cite AS rate_arm_cite,
+       us.own_scheme_fen, us.other_scheme, us.other_scheme_fen, us.other_scheme_open, coalesce(us.other_scheme_paid, 0) AS other_scheme_paid,
        -- the limit that applies: a small unit's own limit where the policy has one, else the general or the region's rate
        CASE WHEN p.small_unit_max_headcount IS NOT NULL AND f.headcount_end <= p.small_unit_max_headcount
             THEN 'small_unit' WHEN p.layoff_limit_from_region THEN 'region_rate' ELSE 'general' END AS layoff_limit_kind,
@@ -19,7 +20,8 @@ CROSS JOIN policy p
 JOIN region_facts r ON r.region_code = f.region_code AND r.missing IS NULL
 JOIN unit_size s USING (uscc)
 LEFT JOIN unit_rate_arm ua USING (uscc)
-LEFT JOIN policy_rate_arms a ON a.arm_no = ua.arm_no;
+LEFT JOIN policy_rate_arms a ON a.arm_no = ua.arm_no
+LEFT JOIN unit_schemes us USING (uscc);
 
 CREATE OR REPLACE TEMP TABLE unit_flags AS
 SELECT u.*,
@@ -32,7 +34,11 @@ SELECT u.*,
        NOT u.reserve_sufficient AND NOT (p.adjustment_fund_allowed AND u.adjustment_approved) AS region_reserve_insufficient,
        p.size_classes_covered IS NOT NULL AND u.size_class_used IS NOT NULL
            AND NOT list_contains(p.size_classes_covered, u.size_class_used) AS size_class_ineligible,
-       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AS headcount_over_cap,
+       -- above the auto-grant cap: an ineligible unit, or (over_cap route apply) one paid on its own application
+       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND NOT p.over_cap_apply AS headcount_over_cap,
+       -- 辽人社发〔2021〕7号 一(一) "可在2021年12月31日前申请": held until its application is recorded (autogrant apply)
+       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND p.over_cap_apply
+           AND u.uscc NOT IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED') AS application_required,
        -- exact ratio: layoff_numer ÷ layoff_denom against the limit, as layoff_numer against limit × layoff_denom
        -- (layoff_count ÷ headcount_start, or under benefit_claims_over_avg_insured 12 × claimants ÷ Σ monthly insured: 22_*.sql)
        u.layoff_denom > 0 AND CASE WHEN p.layoff_strict
@@ -59,9 +65,19 @@ CREATE OR REPLACE TABLE decision_details AS
 WITH coded AS (
     SELECT f.*,
            coalesce(f.amount_formula_fen, 0) AS amount_due_calc,
-           coalesce(f.amount_formula_fen, 0) > 0 AND f.already_paid >= f.amount_formula_fen AS already_paid_full,
-           NOT f.no_premium_paid AND f.amount_formula_fen = 0 AS amount_zero
-    FROM unit_flags f
+           -- what was paid under the alternative scheme counts against this one (one scheme's money per unit)
+           coalesce(f.amount_formula_fen, 0) > 0 AND f.already_paid + f.other_scheme_paid >= f.amount_formula_fen AS already_paid_full,
+           NOT f.no_premium_paid AND f.amount_formula_fen = 0 AS amount_zero,
+           -- 内蒙古工作方案 二(二) "返还标准可按…或…": a unit eligible here and under its alternative scheme takes the larger
+           -- amount (on a tie, the scheme whose policy_id sorts first); the other scheme rejects it
+           f.other_scheme IS NOT NULL AND f.other_scheme_open AND coalesce(f.other_scheme_fen, 0) > 0
+             AND NOT (f.invalid_input OR f.unit_type_ineligible OR f.unit_inactive OR f.region_reserve_insufficient
+                      OR f.size_class_ineligible OR f.headcount_over_cap OR f.layoff_rate_exceeded OR f.arrears_outstanding
+                      OR f.no_premium_paid OR f.dishonest_entity OR f.zombie_enterprise OR f.double_dip OR f.not_in_difficulty
+                      OR f.objection_upheld OR f.premium_months_short)
+             AND (f.other_scheme_fen > coalesce(f.own_scheme_fen, 0)
+                  OR (f.other_scheme_fen = coalesce(f.own_scheme_fen, 0) AND f.other_scheme < p.policy_id)) AS other_scheme_chosen
+    FROM unit_flags f CROSS JOIN policy p
 ), listed AS (
     SELECT c.*,
            -- a unit whose register row was quarantined has nothing else to evaluate: INVALID_INPUT alone
@@ -82,27 +98,29 @@ WITH coded AS (
                CASE WHEN already_paid_full THEN 'ALREADY_PAID' END,
                CASE WHEN amount_zero THEN 'AMOUNT_ZERO' END,
                CASE WHEN objection_upheld THEN 'OBJECTION_UPHELD' END,
+               CASE WHEN other_scheme_chosen THEN 'OTHER_SCHEME_CHOSEN' END,
                CASE WHEN premium_months_short THEN 'PREMIUM_MONTHS_SHORT' END], lambda x: x IS NOT NULL) END AS reject_codes,
            CASE WHEN register_row_quarantined THEN [] ELSE list_filter([
                CASE WHEN size_class_missing THEN 'SIZE_CLASS_MISSING' END,
                CASE WHEN bank_account_missing THEN 'BANK_ACCOUNT_MISSING' END,
                CASE WHEN account_name_mismatch THEN 'ACCOUNT_NAME_MISMATCH' END,
                CASE WHEN payment_returned THEN 'PAYMENT_RETURNED' END,
-               CASE WHEN under_objection THEN 'UNDER_OBJECTION' END], lambda x: x IS NOT NULL) END AS hold_codes
+               CASE WHEN under_objection THEN 'UNDER_OBJECTION' END,
+               CASE WHEN application_required THEN 'APPLICATION_REQUIRED' END], lambda x: x IS NOT NULL) END AS hold_codes
     FROM coded c
 ), decided AS (
     SELECT l.*,
            CASE WHEN len(reject_codes) > 0 THEN 'REJECT' WHEN len(hold_codes) > 0 THEN 'HOLD' ELSE 'PAY' END AS decision,
-           -- in the contract's order, where the code appended to it (PREMIUM_MONTHS_SHORT) comes last
-           list_concat(list_filter(reject_codes, lambda c: c <> 'PREMIUM_MONTHS_SHORT'), hold_codes,
-                       list_filter(reject_codes, lambda c: c = 'PREMIUM_MONTHS_SHORT')) AS codes
+           -- in the contract's order, where the codes appended to it (APPLICATION_REQUIRED, OTHER_SCHEME_CHOSEN) come last
+           list_concat(list_filter(reject_codes, lambda c: c NOT IN ('OTHER_SCHEME_CHOSEN', 'PREMIUM_MONTHS_SHORT')), hold_codes,
+                       list_filter(reject_codes, lambda c: c IN ('OTHER_SCHEME_CHOSEN', 'PREMIUM_MONTHS_SHORT'))) AS codes
     FROM listed l
 )
 SELECT p.policy_id, d.*,
        array_to_string(d.codes, ';') AS reasons,
        -- what the policy grants: nothing on a rejection other than "already paid in full"
        CASE WHEN d.decision = 'REJECT' AND d.reject_codes <> ['ALREADY_PAID'] THEN 0 ELSE d.amount_due_calc END AS amount_due,
-       CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc - d.already_paid, 0) ELSE 0 END AS amount,
+       CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc - d.already_paid - d.other_scheme_paid, 0) ELSE 0 END AS amount,
        CASE WHEN d.decision = 'PAY'
             THEN array_to_string(list_distinct_ordered([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])]), '; ')
             ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[

@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS ledger.objections (
     resolved_by VARCHAR, resolved_on DATE, resolution_note VARCHAR
 );
 
+-- A unit above the auto-grant cap applies (辽人社发〔2021〕7号 一(一) 可在…前申请): recorded by `autogrant apply`.
+CREATE TABLE IF NOT EXISTS ledger.applications (
+    application_id VARCHAR PRIMARY KEY, policy_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL, region_code VARCHAR,
+    lodged_by VARCHAR NOT NULL, lodged_on DATE NOT NULL, late BOOLEAN NOT NULL, UNIQUE (policy_id, uscc)
+);
+
 CREATE TABLE IF NOT EXISTS ledger.bank_results (
     payment_id VARCHAR NOT NULL, status VARCHAR NOT NULL, batch_id VARCHAR, uscc VARCHAR, amount_fen BIGINT,
     reason VARCHAR, value_date DATE, source VARCHAR, recorded_on DATE,

@@ -1,4 +1,4 @@
--- Reads: ledger.payments, ledger.objections, policy. Makes: ledger_paid and ledger_holds, what the decisions read
+-- Reads: ledger.payments, ledger.objections, ledger.applications, policy. Makes: ledger_paid and ledger_holds, what the decisions read
 -- of the ledger: money paid under this policy (net of reversals), and the holds of the workflow.
 
 CREATE OR REPLACE TEMP TABLE ledger_paid AS
@@ -12,6 +12,10 @@ FROM ledger.objections WHERE policy_id = (SELECT policy_id FROM policy) AND outc
 UNION ALL
 SELECT uscc, 'OBJECTION_UPHELD', NULL, NULL
 FROM ledger.objections WHERE policy_id = (SELECT policy_id FROM policy) AND outcome = 'upheld'
+UNION ALL
+-- not a hold: a unit above the auto-grant cap whose application is recorded is decided like any other
+SELECT uscc, 'APPLICATION_LODGED', NULL, NULL
+FROM ledger.applications WHERE policy_id = (SELECT policy_id FROM policy)
 UNION ALL
 -- the unit's last ledger entry is a reversal: its payment came back, to this account
 SELECT p.uscc, 'PAYMENT_RETURNED', p.bank_account, p.bank_code

@@ -46,6 +46,11 @@ SELECT * FROM (
     UNION ALL
     SELECT 10, 'file', batch_id, 'batches', json_array(batch_id, payment_file, file_sha256)::VARCHAR
     FROM ledger.batches WHERE state = 'released'
+    UNION ALL
+    -- a unit above the auto-grant cap applied (autogrant apply): from then on it is decided like any other
+    SELECT 11, 'application', application_id, 'applications',
+           json_array(application_id, policy_id, uscc, region_code, lodged_by, lodged_on, late)::VARCHAR
+    FROM ledger.applications
 ) e
 WHERE NOT only_new OR NOT EXISTS (SELECT 1 FROM sealed s WHERE s.kind = e.kind AND s.ref = e.ref);
 

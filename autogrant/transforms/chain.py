@@ -36,11 +36,12 @@ FIELDS = {
     "amount_due_fen unit_name bank_account bank_code account_name channel entered_on",
     "release": "batch_id approved_by approved_at released_on payments total_fen",
     "file": "batch_id payment_file file_sha256",
+    "application": "application_id policy_id uscc region_code lodged_by lodged_on late",
 }
 FIELDS["reversal"] = FIELDS["payment"]
 TABLES = {"claim": "claims", "withdrawal": "claims", "batch": "batches", "objection": "objections", "resolution": "objections",
           "approval": "approvals", "bank_result": "bank_results", "payment": "payments", "reversal": "payments",
-          "release": "batches", "file": "batches"}  # fmt: skip
+          "release": "batches", "file": "batches", "application": "applications"}  # fmt: skip
 
 
 def define(con) -> None:

@@ -11,7 +11,14 @@ from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import REFERENCE_DIR
 from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
 
-FACT_STEPS = ("20_unit_facts.sql", "22_claims_and_months.sql", "21_size_class.sql", "25_region_facts.sql", "26_rate_arm.sql")
+FACT_STEPS = (
+    "20_unit_facts.sql",
+    "22_claims_and_months.sql",
+    "21_size_class.sql",
+    "25_region_facts.sql",
+    "26_rate_arm.sql",
+    "27_other_scheme.sql",
+)
 DECISION_STEPS = ("30_decisions.sql", "40_decisions_out.sql")
 
 
@@ -46,6 +53,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         "reference_date": r.reference_date.value,
         "as_of": as_of,
         "headcount_cap": r.headcount_cap.value if r.headcount_cap else None,
+        "over_cap_apply": loaded.policy.over_cap_by_application,
         "layoff_formula": r.layoff_formula.value,
         "months_paid_min": r.months_paid_min.value if r.months_paid_min else None,
         "layoff_limit": None if limit == REGION_RATE else limit,
@@ -94,7 +102,36 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
     arms = [(i, a.name, a.industries, a.size_classes, a.paid_up_arrears, a.rate, a.cite) for i, a in enumerate(r.rate_arms)]
     if arms:  # a policy whose amount is not a share of the premium has none
         con.executemany("INSERT INTO policy_rate_arms VALUES (?, ?, ?, ?, ?, ?, ?)", arms)
+    load_scheme_tables(con, loaded)
     return as_of
+
+
+def load_scheme_tables(con, loaded: LoadedPolicy) -> None:
+    """policy_schemes and scheme_rate_arms: this policy's amount formula and, where it names one, its alternative's
+    (alternative_scheme, e.g. 内蒙古工作方案 二(二)), so that sql/27_other_scheme.sql can compare the two amounts."""
+    from autogrant.transforms.policy import load
+
+    schemes = [(loaded.policy, True)]
+    if loaded.rules.alternative_scheme:
+        schemes.append((load(loaded.rules.alternative_scheme.value).policy, False))
+    con.execute(
+        """CREATE OR REPLACE TABLE policy_schemes (policy_id VARCHAR, is_self BOOLEAN, amount_formula VARCHAR,
+           benefit_months BIGINT, reserve_months_min BIGINT, adjustment_fund_allowed BOOLEAN, difficulty_list_required BOOLEAN)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE scheme_rate_arms (policy_id VARCHAR, arm_no INTEGER, industries VARCHAR[],
+           size_classes VARCHAR[], paid_up_arrears BOOLEAN, rate DECIMAL(6, 4))"""
+    )
+    for pol, is_self in schemes:
+        r = pol.rules
+        con.execute(
+            "INSERT INTO policy_schemes VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [pol.policy_id, is_self, r.amount_formula.value, r.benefit_months.value if r.benefit_months else None,
+             r.reserve_months_min.value, r.adjustment_fund_allowed.value, r.difficulty_list_required.value],
+        )  # fmt: skip
+        arms = [(pol.policy_id, i, a.industries, a.size_classes, a.paid_up_arrears, a.rate) for i, a in enumerate(r.rate_arms)]
+        if arms:
+            con.executemany("INSERT INTO scheme_rate_arms VALUES (?, ?, ?, ?, ?, ?)", arms)
 
 
 def load_reference_tables(con) -> None:

@@ -57,7 +57,12 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         out.append(("size class", f"{d['size_class_used'] or 'unknown'} ({d['size_source']})",
                     ", ".join(d["size_classes_covered"]) if d["size_classes_covered"] else "known for an enterprise",
                     d["size_class_ineligible"] or d["size_class_missing"], cites["SIZE_CLASS_MISSING"]))  # fmt: skip
-    if d["headcount_cap"] is not None:
+    if d["headcount_cap"] is not None and d.get("over_cap_apply"):  # above the cap: paid on application
+        applied = not d.get("application_required") and d["headcount_ref"] > d["headcount_cap"]
+        out.append(("insured on reference date", str(d["headcount_ref"]) + (" (applied)" if applied else ""),
+                    f"<= {d['headcount_cap']}, or an application", bool(d.get("application_required")),
+                    cites["APPLICATION_REQUIRED"]))  # fmt: skip
+    elif d["headcount_cap"] is not None:
         out.append(
             (
                 "insured on reference date",
@@ -67,13 +72,18 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
                 cites["HEADCOUNT_OVER_CAP"],
             )
         )
+    layoff = (f"{_ratio(d['layoff_count'], d['headcount_start'])} ({d['headcount_start']} -> {d['headcount_end']}"
+              + (f", {d['natural_exits']} natural exits" if d["natural_exits"] else "") + ")")  # fmt: skip
+    if d.get("layoff_formula") == "benefit_claims_over_avg_insured":  # issue 16: claimants ÷ average monthly insured
+        layoff = (f"{d['benefit_claimants']}/({d['insured_month_total']}÷12) = "
+                  + ("0" if not d["insured_month_total"] else f"{12 * d['benefit_claimants'] / d['insured_month_total']:.4%}"))  # fmt: skip
     out += [
-        ("layoff rate", f"{_ratio(d['layoff_count'], d['headcount_start'])} ({d['headcount_start']} -> {d['headcount_end']}"
-         + (f", {d['natural_exits']} natural exits" if d["natural_exits"] else "") + ")",
-         f"{op} {limit} ({d['layoff_limit_kind'].replace('_', ' ')})", d["layoff_rate_exceeded"], layoff_cite),
+        ("layoff rate", layoff, f"{op} {limit} ({d['layoff_limit_kind'].replace('_', ' ')})", d["layoff_rate_exceeded"], layoff_cite),
         ("arrears at cut-off", _yuan(d["arrears_as_of"]) + (" (paid up after year end)" if d["paid_up_arrears"] else ""),
          "0.00", d["arrears_outstanding"], cites["ARREARS_OUTSTANDING"]),
         ("premium paid in the assessed year", _yuan(d["premium_base"]), "> 0.00", d["no_premium_paid"], cites["NO_PREMIUM_PAID"]),
+    ] + ([("fee months paid in full", str(d["full_months_paid"]), f">= {d['months_paid_min']}", d["premium_months_short"],
+           cites["PREMIUM_MONTHS_SHORT"])] if d.get("months_paid_min") else []) + [
         ("dishonest list", "listed" if d["on_dishonest_list"] else "not listed", "not listed", d["dishonest_entity"], cites["DISHONEST_ENTITY"]),
         ("zombie list", "listed" if d["on_zombie_list"] else "not listed", "not listed", d["zombie_enterprise"], cites["ZOMBIE_ENTERPRISE"]),
     ]  # fmt: skip
@@ -97,6 +107,10 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
                 cites["NOT_IN_DIFFICULTY"],
             )
         )
+    if d.get("other_scheme"):  # 内蒙古工作方案 二(二): one scheme per unit, the larger
+        out.append(("other scheme", f"{_yuan(d.get('own_scheme_fen'))} here, {_yuan(d.get('other_scheme_fen'))} under {d['other_scheme']}"
+                    + ("" if d.get("other_scheme_open") else " (not open to the unit)"),
+                    "the larger scheme", bool(d.get("other_scheme_chosen")), cites["OTHER_SCHEME_CHOSEN"]))  # fmt: skip
     out += [
         ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"], cites["ALREADY_PAID"]),
         ("bank account", "given" if not d["bank_account_missing"] else "missing", "account and CNAPS code", d["bank_account_missing"], cites["BANK_ACCOUNT_MISSING"]),
@@ -113,7 +127,7 @@ RULE_NAMES = {
     "arrears at cut-off": "截止日欠费", "premium paid in the assessed year": "上年度实缴失业保险费",
     "dishonest list": "严重失信名单", "zombie list": "僵尸企业名单", "other subsidies": "其他补贴",
     "difficulty list": "困难企业名单", "already paid": "已发放", "bank account": "银行账户", "account name": "账户名称",
-    "bank return": "银行退回", "objection": "公示异议",
+    "bank return": "银行退回", "objection": "公示异议", "other scheme": "另一返还标准", "fee months paid in full": "足额缴费月数",
 }  # fmt: skip
 WORDS = {
     "listed": "已列入", "not listed": "未列入", "given": "已提供", "missing": "缺失", "none": "无", "none open": "无未结",

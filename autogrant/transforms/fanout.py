@@ -39,7 +39,7 @@ from autogrant.transforms.run import (
     settle_returns,
 )
 
-FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "region_facts")  # what sql/30_decisions.sql reads of a region
+FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "region_facts")  # what sql/30_decisions.sql reads of a region
 WORK = ".work"  # OUT/.work/: what workers and coordinator hand over (ledger state in; decisions, quarantine, warnings out)
 
 

@@ -19,7 +19,9 @@ SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,
        CAST(d.amount AS BIGINT) AS amount_fen, CAST(d.amount_due AS BIGINT) AS amount_due_fen,
        CAST(d.already_paid + d.amount AS BIGINT) AS paid_after_fen,
        CAST(d.headcount_ref AS BIGINT) AS headcount_ref,
-       CAST(coalesce(p.headcount_cap, 9223372036854775807) AS BIGINT) AS headcount_cap,
+       -- no cap for a unit above it that applied where the policy pays on application (over_cap route apply)
+       CAST(CASE WHEN p.over_cap_apply AND d.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED')
+                 THEN 9223372036854775807 ELSE coalesce(p.headcount_cap, 9223372036854775807) END AS BIGINT) AS headcount_cap,
        -- the formula's own ceiling, recomputed: floor(rate x premium_base), or months x benefit x headcount
        CAST(CASE WHEN p.amount_formula = 'premium_share' THEN coalesce(floor(d.rate * d.premium_base), 0)
                  ELSE coalesce(p.benefit_months * d.avg_monthly_benefit * d.headcount_ref, 0) END AS BIGINT) AS formula_max_fen

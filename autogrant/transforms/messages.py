@@ -86,6 +86,8 @@ REASONS = {
     "ACCOUNT_NAME_MISMATCH": ("账户名称与单位名称不符", "account name differs from the unit name"),
     "PAYMENT_RETURNED": ("银行退回", "payment returned by the bank"),
     "UNDER_OBJECTION": ("公示期有异议待处理", "objection during the notice, unresolved"),
+    "APPLICATION_REQUIRED": ("超过免申即享人数上限，须申请后发放（待单位申请）", "above the auto-grant cap: paid on application (awaiting it)"),
+    "OTHER_SCHEME_CHOSEN": ("已按另一返还标准（金额较高者）享受，不重复返还", "the other, larger refund scheme is paid instead"),
     "PREMIUM_MONTHS_SHORT": ("上年度足额缴费不满规定月数", "premiums not paid in full for the required months"),
     # the ledger's stages of a payable unit not yet paid (annual report, queue)
     "NOT_YET_IN_NOTICE": ("待公示", "not yet in notice"),
@@ -143,6 +145,18 @@ MESSAGES = {
     "approved": (
         "已审批 {batch}（{payments} 笔，{total} 元，制单人 {preparer}），审批人 {by}",
         "approved {batch} ({payments} payments, {total} yuan, prepared by {preparer}) by {by}",
+    ),
+    "application_recorded": (
+        "已登记申请 {aid}：{uscc}（{policy}，{lodged}）；下次运行按一般条件决定，符合者公示后拨付",
+        "application {aid} recorded: {uscc} ({policy}, {lodged}); the next night decides it, a payable unit goes to notice",
+    ),
+    "application_exists": (
+        "{uscc} 在 {policy} 下已有申请 {aid}（{lodged}），未重复登记",
+        "{uscc} already applied under {policy}: {aid} ({lodged}); nothing recorded again",
+    ),
+    "application_late": (
+        "申请日期 {lodged} 晚于申请截止日期 {apply_by}（{cite}）：已登记并标记为逾期申请",
+        "lodged on {lodged}, after the application deadline {apply_by} ({cite}): recorded and marked late",
     ),
     "objection_recorded": (
         "已登记异议 {oid}：{uscc} 在 {policy} 下暂缓发放，待异议处理",

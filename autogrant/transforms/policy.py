@@ -89,6 +89,20 @@ class PayBy(Strict):
         return self
 
 
+class OverCap(Strict):
+    """A unit above the auto-grant cap: rejected (the cap is a condition), or eligible on its own application by
+    ``apply_by`` (the cap only ends the auto-grant, e.g. 辽人社发〔2021〕7号 一(一) 可在…前申请)."""
+
+    route: Literal["reject", "apply"]
+    apply_by: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _apply_by(self):
+        if (self.route == "apply") != (self.apply_by is not None):
+            raise ValueError("route apply needs apply_by (and route reject has none)")
+        return self
+
+
 class Rules(Strict):
     regions: Cited[list[RegionCode]]
     eligible_unit_types: Cited[list[UnitType]]
@@ -99,6 +113,7 @@ class Rules(Strict):
     effective_from: Cited[dt.date]
     effective_to: Cited[dt.date]
     headcount_cap: Cited[Annotated[int, Field(ge=0)] | None] | None = None
+    over_cap: Cited[OverCap] | None = None  # absent: route reject
     # benefit_claims_over_avg_insured: the year's new benefit claimants ÷ the average monthly insured (benefit_claims.csv)
     layoff_formula: Cited[Literal["net_decline", "net_decline_excl_natural", "benefit_claims_over_avg_insured"]]
     layoff_rate_max: Cited[Rate | Literal["region_registered_unemployment_rate"]]
@@ -122,6 +137,8 @@ class Rules(Strict):
     difficulty_list_required: Cited[bool]
     notice_days: Cited[Annotated[int, Field(ge=0, le=60)]]
     pay_by: Cited[PayBy]
+    # the policy whose refund is an alternative standard to this one: one scheme per unit and year, the larger
+    alternative_scheme: Cited[Annotated[str, Field(pattern=r"^[A-Z]{2}-[0-9]{4}(-[A-Z]+)?$")]] | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -134,6 +151,12 @@ class Rules(Strict):
         last = self.rate_arms[-1] if self.rate_arms else None
         if last and (last.industries is not None or last.size_classes or last.paid_up_arrears is not None):
             raise ValueError("the last rate arm must have no conditions (it is the rate of every other unit)")
+        if (
+            self.over_cap
+            and self.over_cap.value.route == "apply"
+            and (not self.headcount_cap or self.headcount_cap.value is None)
+        ):
+            raise ValueError("over_cap route apply needs a headcount_cap")
         if self.reference_date.value.year != self.assessed_year.value:
             raise ValueError("reference_date must lie in the assessed year")
         return self
@@ -157,12 +180,18 @@ class Policy(Strict):
         """Only where the rate or eligibility depends on size does SIZE_CLASS_MISSING apply (POLICY_RULES)."""
         return self.rules.size_classes_covered is not None or any(a.size_classes for a in self.rules.rate_arms)
 
+    @property
+    def over_cap_by_application(self) -> bool:
+        """Above the cap, the unit may apply (APPLICATION_REQUIRED, a HOLD) instead of HEADCOUNT_OVER_CAP."""
+        return self.rules.over_cap is not None and self.rules.over_cap.value.route == "apply"
+
     def rule_codes(self) -> list[str]:
         """The reason codes this policy's own values can raise (the operational holds and INVALID_INPUT aside)."""
         r = self.rules
         codes = ["UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT"]
         codes += ["SIZE_CLASS_INELIGIBLE"] if r.size_classes_covered else []
-        codes += ["HEADCOUNT_OVER_CAP"] if r.headcount_cap and r.headcount_cap.value is not None else []
+        capped = r.headcount_cap and r.headcount_cap.value is not None
+        codes += ["HEADCOUNT_OVER_CAP"] if capped and not self.over_cap_by_application else []
         codes += ["LAYOFF_RATE_EXCEEDED"]
         codes += ["ARREARS_OUTSTANDING"] if r.arrears_paid_up.value else []
         codes += ["NO_PREMIUM_PAID"]
@@ -172,6 +201,8 @@ class Policy(Strict):
         codes += ["NOT_IN_DIFFICULTY"] if r.difficulty_list_required.value else []
         codes += ["ALREADY_PAID"]
         codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters else []
+        codes += ["APPLICATION_REQUIRED"] if self.over_cap_by_application else []
+        codes += ["OTHER_SCHEME_CHOSEN"] if r.alternative_scheme else []
         codes += ["PREMIUM_MONTHS_SHORT"] if r.months_paid_min else []
         return codes
 
@@ -202,6 +233,8 @@ class Policy(Strict):
             "PAYMENT_RETURNED": '人社厅发〔2017〕129号 二(三) "资金拨付" (a payment the bank returned is not paid; operational rule)',
             "UNDER_OBJECTION": r.notice_days.cite,
             "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
+            "APPLICATION_REQUIRED": r.over_cap.cite if r.over_cap else "",
+            "OTHER_SCHEME_CHOSEN": r.alternative_scheme.cite if r.alternative_scheme else "",
             "PREMIUM_MONTHS_SHORT": r.months_paid_min.cite if r.months_paid_min else "",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }

@@ -43,6 +43,13 @@ TEXT = {
     "overpaid_none": ("无多发单位。", "No unit was paid more than is due."),
     "decision": ("决定", "decision"), "paid_earlier": ("此前已发(元)", "paid earlier (yuan)"),
     "due_now": ("现应发(元)", "due now (yuan)"), "excess": ("多发(元)", "excess (yuan)"),
+    "unregistered": ("未登记参保的缴费单位（税务有缴费记录、参保登记中无此单位，共 {n} 户，{year}年度实缴 {total} 元；"
+                     "请登记后纳入决定，两个全覆盖；逐户明细见 <code>unregistered_payers.csv</code>）",
+                     "Payers missing from the unit register ({n} units, {total} yuan paid for {year}; to register, "
+                     "two full coverages; unit by unit in <code>unregistered_payers.csv</code>)"),
+    "unregistered_none": ("无未登记的缴费单位。", "Every payer is in the register."),
+    "payment_rows": ("缴费记录数", "payment rows"), "premium_paid": ("实缴(元)", "paid (yuan)"),
+    "first_month": ("最早费款所属期", "first fee month"), "last_month": ("最晚费款所属期", "last fee month"),
 }  # fmt: skip
 OVERDUE_LIST_MAX = 200  # units listed one by one; the count per region is always complete
 
@@ -150,6 +157,7 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
                        L("coverage"), L("paid"), L("returned"), L("in_notice"), L("in_batches"), L("overdue")), rows))  # fmt: skip
     out.append(overdue["html"])
     out.append(_overpaid(con, manifest.get("overpayments") or {}))
+    out.append(_unregistered(con, manifest))
     out.append(f"<h2>{L('reasons')}</h2>" + _table((L("region"), L("reason"), L("units")),
                                                    [(messages.region(r), messages.reason(c), n) for r, c, n in reasons]))  # fmt: skip
     changed = manifest.get("changes") or {}
@@ -180,7 +188,9 @@ def _overpaid(con, per_region: dict[str, dict]) -> str:
     rows = [(messages.region(r), u, name or "", messages.decision(d), _yuan(paid), _yuan(due), _yuan(excess))
             for r, u, name, d, paid, due, excess in listed(con, OVERDUE_LIST_MAX)]  # fmt: skip
     head = f"<h2 class='fail'>{L('overpaid', n=n, total=_yuan(total))}</h2>"
-    return head + _table((L("region"), L("uscc"), L("unit_name"), L("decision"), L("paid_earlier"), L("due_now"), L("excess")), rows)
+    return head + _table(
+        (L("region"), L("uscc"), L("unit_name"), L("decision"), L("paid_earlier"), L("due_now"), L("excess")), rows
+    )
 
 
 def _stage(name: str) -> str:
@@ -205,3 +215,18 @@ def _overdue(con, result, manifest: dict) -> dict:
     table = _table((L("region"), L("uscc"), L("unit_name"), L("pay_by"), L("days_late"), L("owed")),
                    [(messages.region(r), u, n or "", d, late, _yuan(fen)) for r, u, n, d, late, fen in rows])  # fmt: skip
     return {"per_region": per_region, "html": head + table}
+
+
+def _unregistered(con, manifest: dict) -> str:
+    """Payers missing from the register (clerk_lists.write_unregistered): the count, then the first of them."""
+    from autogrant.transforms.clerk_lists import listed_unregistered
+
+    u = manifest.get("unregistered_payers") or {}
+    if not u.get("units"):
+        return (
+            f"<h2>{L('unregistered', n=0, total=_yuan(0), year=u.get('assessed_year', ''))}</h2><p>{L('unregistered_none')}</p>"
+        )
+    year = u.get("assessed_year", "")
+    rows = [(uscc, n, _yuan(fen), first, last) for uscc, n, fen, first, last in listed_unregistered(con, OVERDUE_LIST_MAX)]
+    head = f"<h2 class='fail'>{L('unregistered', n=u['units'], total=_yuan(u['premium_paid_fen']), year=year)}</h2>"
+    return head + _table((L("uscc"), L("payment_rows"), L("premium_paid"), L("first_month"), L("last_month")), rows)

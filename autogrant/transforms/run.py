@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from autogrant.transforms import changes, decide, files, home, identities, ingest, ledger, notice, progress, sqlsteps
+from autogrant.transforms import changes, clerk_lists, decide, files, home, identities, ingest, ledger, notice, progress, sqlsteps
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.overpayments import write_overpayments
@@ -303,6 +303,7 @@ def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
     from autogrant.transforms.audit import record_night
 
     record_night(con, res.out, p.region_code, p.today)  # the night's decisions, kept for `autogrant audit`
+    clerk_lists.write_applications(con, res.out, ctx.loaded, p.region_code)  # units above the cap, to invite
     if diff is not None:
         res.region_changes[p.region_code] = diff
     checkpoint(f"region {p.region_code} decisions written")
@@ -332,6 +333,7 @@ def finish_run(ctx: RunContext) -> RunResult:
             night_evidence(con, res.out, ctx.loaded)
             res.overpayments = write_overpayments(con, res.out)
             write_quarantine(con, res.out)
+            unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
             files.copy_query(
                 con,
                 "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
@@ -341,6 +343,7 @@ def finish_run(ctx: RunContext) -> RunResult:
             docs = ctx.gate.finish() if ctx.gate is not None else None
             res.stages = ctx.timer.stages
             manifest = build_manifest(con, res, ctx.loaded, ctx.args)  # hashes every input file: once per run
+            manifest["unregistered_payers"] = unregistered
             from autogrant.transforms.report import write_report
 
             write_report(con, res, manifest, docs)
