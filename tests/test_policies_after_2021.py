@@ -156,3 +156,15 @@ def test_autogrant_policies_on_a_date_marks_the_policy_in_force():
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "autogrant: error: --on '2024-02-30' is not a date YYYY-MM-DD"
     ]
+
+
+def test_explain_shows_the_claimants_over_the_average_insured_and_the_months_paid():
+    from autogrant.transforms.explain import explain_from_drop
+    from autogrant.transforms.paths import PACKAGE
+
+    # the CN-2024 sample's first case unit of 200 insured all year with 11 claimants (tests/policies/CN-2024.yaml)
+    claims = (PACKAGE / "data_samples" / "cn2024" / "benefit_claims.csv").read_text(encoding="utf-8").splitlines()
+    uscc = claims[1].split(",")[1].strip('"')
+    text = explain_from_drop("CN-2024", PACKAGE / "data_samples" / "cn2024", uscc, None)
+    assert "11/(2400÷12) = 5.5000%" in text
+    assert ">= 12" in text
