@@ -1,4 +1,4 @@
--- Reads: unit_facts, unit_size, region_facts, policy_schemes, scheme_rate_arms, stg_prior_disbursements.
+-- Reads: unit_facts, unit_size, region_facts, policy_schemes, scheme_rate_arms, stg_prior_disbursements, ledger_other_scheme.
 -- Makes: unit_schemes, one row per unit in scope: this policy's amount and its alternative scheme's, for the choice of one.
 -- 内蒙古工作方案 二(二) "返还标准可按…或…": a standard in place of 二(一)'s, so one scheme per unit and year, the larger
 -- (sql/30_decisions.sql decides OTHER_SCHEME_CHOSEN). Without an alternative_scheme the alternative columns are NULL.
@@ -39,7 +39,11 @@ WITH arms AS (  -- each scheme's first rate arm that holds; without a size class
     GROUP BY s.uscc
 )
 SELECT v.*,
-       -- paid before this system under the other scheme (prior_disbursements): one scheme's money per unit in all
+       -- paid under the other scheme, before this system (prior_disbursements) and by the other policy's own ledger
+       -- (transforms/other_scheme.py): one scheme's money per unit in all
        CAST(coalesce((SELECT sum(b.amount) FROM stg_prior_disbursements b
-                      WHERE b.uscc = v.uscc AND b.policy_id = v.other_scheme), 0) AS BIGINT) AS other_scheme_paid
+                      WHERE b.uscc = v.uscc AND b.policy_id = v.other_scheme), 0)
+            + CASE WHEN v.other_scheme IS NULL THEN 0
+                   ELSE coalesce((SELECT sum(l.amount_fen) FROM ledger_other_scheme l WHERE l.uscc = v.uscc), 0) END AS BIGINT)
+         AS other_scheme_paid
 FROM by_unit v;

@@ -162,6 +162,8 @@ def ensure_ledger_views(con) -> None:
         con.execute("CREATE TABLE ledger_paid (uscc VARCHAR, amount_fen BIGINT)")
     if "ledger_holds" not in tables:
         con.execute("CREATE TABLE ledger_holds (uscc VARCHAR, hold VARCHAR, bank_account VARCHAR, bank_code VARCHAR)")
+    if "ledger_other_scheme" not in tables:  # what the alternative scheme's own ledger paid (transforms/other_scheme.py)
+        con.execute("CREATE TABLE ledger_other_scheme (uscc VARCHAR, amount_fen BIGINT)")
 
 
 def require_files(con) -> None:

@@ -39,7 +39,8 @@ from autogrant.transforms.run import (
     settle_returns,
 )
 
-FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "region_facts")  # what sql/30_decisions.sql reads of a region
+# what sql/30_decisions.sql reads of a region
+FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "region_facts")
 WORK = ".work"  # OUT/.work/: what workers and coordinator hand over (ledger state in; decisions, quarantine, warnings out)
 
 
@@ -67,11 +68,11 @@ def open_run(
             report = ingest.ingest(con, Path(data), regions=[])  # partitioned files are the workers'
             _check_balanced(report)
         with timer.stage("facts"):
-            as_of = settle_returns(con, loaded, scope, as_of, today, operator)
+            as_of = settle_returns(con, loaded, scope, as_of, today, operator, out)
             state = out / WORK / "ledger_state"
             shutil.rmtree(out / WORK, ignore_errors=True)
             state.mkdir(parents=True)
-            for table in ("ledger_paid", "ledger_holds"):
+            for table in ("ledger_paid", "ledger_holds", "ledger_other_scheme"):
                 files.copy_query(con, f"SELECT * FROM {table}", state / f"{table}.parquet", fmt="parquet")
         result = RunResult(loaded.id, out, as_of, today, scope, report)
         # the gate's suites and checkpoints are saved here, before any worker runs them
@@ -106,7 +107,7 @@ def _decide_region(con, timer, loaded, data, out_p, region, as_of_d, today_d, va
     with timer.stage("facts"):
         decide.load_policy_tables(con, loaded, [region], as_of_d)
         state = out_p / WORK / "ledger_state"
-        for table in ("ledger_paid", "ledger_holds"):
+        for table in ("ledger_paid", "ledger_holds", "ledger_other_scheme"):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(state / f"{table}.parquet")])
         errors = decide.compute_facts(con)
     with timer.stage("decisions"):

@@ -35,7 +35,20 @@ from pathlib import Path
 
 import duckdb
 
-from autogrant.transforms import changes, clerk_lists, decide, files, home, identities, ingest, ledger, notice, progress, sqlsteps
+from autogrant.transforms import (
+    changes,
+    clerk_lists,
+    decide,
+    files,
+    home,
+    identities,
+    ingest,
+    ledger,
+    notice,
+    other_scheme,
+    progress,
+    sqlsteps,
+)
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.overpayments import write_overpayments
@@ -188,7 +201,7 @@ def start_run(
             _check_balanced(report)
         checkpoint("ingested")
         with timer.stage("facts"):
-            as_of = settle_returns(con, loaded, scope, as_of, today, operator)
+            as_of = settle_returns(con, loaded, scope, as_of, today, operator, out)
             region_errors = decide.compute_facts(con)
         checkpoint("facts computed")
         with timer.stage("decisions"):
@@ -222,11 +235,15 @@ def open_night(out: Path, ledger_path: Path | None) -> duckdb.DuckDBPyConnection
         raise
 
 
-def settle_returns(con, loaded: LoadedPolicy, scope: list[str], as_of: dt.date | None, today: dt.date, operator: str):
-    """The policy's tables, the bank returns into the ledger, and the ledger's state the decisions read; the as-of."""
+def settle_returns(con, loaded: LoadedPolicy, scope: list[str], as_of: dt.date | None, today: dt.date, operator: str,
+                   out: Path | None = None):  # fmt: skip
+    """The policy's tables, the bank returns into the ledger, and the ledger's state the decisions read (with what
+    the alternative scheme's ledger beside OUT paid, transforms/other_scheme.py); the as-of."""
     as_of = decide.load_policy_tables(con, loaded, scope, as_of)
     ledger.reconcile_returns(con, loaded.id, today, operator)
     ledger.load_state(con)
+    if out is not None:
+        other_scheme.load(con, loaded, out)
     return as_of
 
 
