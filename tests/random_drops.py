@@ -137,10 +137,12 @@ class DropBuilder:
             pid = person_id(r, self.persons)
             start = year_start + dt.timedelta(days=r.randrange(0, 365))
             self.rows["roster"].append(self.spell(pid, code, start, None, ""))
-        if r.random() < 0.1:  # a spell ended before Y-1's end: not counted anywhere
+        if r.random() < 0.2:  # spells on the days counted: ended the day before or on 31 Dec of Y-1, started on 31 Dec of Y
             self.persons += 1
             pid = person_id(r, self.persons)
-            self.rows["roster"].append(self.spell(pid, code, dt.date(y - 3, 5, 1), dt.date(y - 1, 12, 30), "resignation"))
+            start, end = r.choice([(dt.date(y - 3, 5, 1), dt.date(y - 1, 12, 30)), (dt.date(y - 3, 5, 1), dt.date(y - 1, 12, 31)),
+                                   (dt.date(y, 12, 31), None), (dt.date(y - 1, 12, 31), dt.date(y - 1, 12, 31))])  # fmt: skip
+            self.rows["roster"].append(self.spell(pid, code, start, end, "resignation" if end else ""))
         _ = c
 
     def spell(self, pid: str, code: str, start: dt.date, end: dt.date | None, reason: str) -> dict:
@@ -177,7 +179,7 @@ class DropBuilder:
             how = behaviour if behaviour != "mixed" else r.choice(["ontime", "late_before", "late_after", "partial", "unpaid"])
             if r.random() < 0.6 and how not in ("ontime",) and behaviour != "mixed":
                 how = "ontime"  # most months of a late payer are still on time
-            on_time = dt.date(year, month, 1) + dt.timedelta(days=r.randrange(0, 40))
+            on_time = dt.date(year, month, 1) + dt.timedelta(days=r.randrange(-20, 40))  # some paid ahead, before their month
             if how == "ontime" or how == "overpaid":
                 extra = r.randrange(0, 5000) if how == "overpaid" else 0
                 self.pay(code, year, month, unit_due, staff_due, unit_due + extra, staff_due, on_time)
