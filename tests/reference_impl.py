@@ -92,6 +92,9 @@ class Policy:
         self.layoff_from_region = self.v["layoff_rate_max"] == "region_registered_unemployment_rate"
         self.benefit = self.v["amount_formula"] == "benefit_months"
         self.by_application = (self.v.get("over_cap") or {}).get("route") == "apply"  # above the cap: on application
+        # rules of later policies this reference does not implement: refuse them rather than decide them wrongly
+        if self.v.get("layoff_formula", "net_decline") != "net_decline" or self.v.get("months_paid_min") is not None:
+            raise NotImplementedError(f"the reference does not implement {policy_id}'s layoff formula or months paid")
         # the size class matters where the rate or the eligibility depends on it (LN-2021, DL-2020, IM-2020)
         self.size_matters = bool(self.v.get("size_classes_covered")) or any(
             a.get("size_classes") for a in self.v.get("rate_arms") or []
