@@ -136,6 +136,8 @@ def test_a_chain_rebuilt_after_an_edit_no_longer_has_the_recorded_heads(copy):
 
 
 def test_an_edited_payment_file_with_its_sums_and_manifest_fixed_is_caught(copy):
+    """One D row 500 yuan higher in both copies (UTF-8 and GB18030), header and trailer sums fixed, the manifest's
+    SHA-256 and control sum fixed: what the old verify checked all agrees."""
     manifest_path = copy / "payments" / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     entry = manifest["batches"][0]
@@ -148,14 +150,16 @@ def test_an_edited_payment_file_with_its_sums_and_manifest_fixed_is_caught(copy)
     rows[0][7] = rows[-1][2] = f"{total // 100}.{total % 100:02d}"
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    (copy / rel).write_bytes(buf.getvalue().encode("utf-8"))
-    entry["files"][rel] = hashlib.sha256((copy / rel).read_bytes()).hexdigest()
+    for name, encoding in ((rel, "utf-8"), (rel.removesuffix(".csv") + ".gb18030.csv", "gb18030")):
+        (copy / name).write_bytes(buf.getvalue().encode(encoding))
+        entry["files"][name] = hashlib.sha256((copy / name).read_bytes()).hexdigest()
     entry["control_sum"] = rows[-1][2]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     done = autogrant("verify", copy)
     assert done.returncode == 1, done.stderr
     assert f"{rel}: D row {d[1]}" in done.stderr and "is not what the ledger paid" in done.stderr  # the ledger cross-check
     assert f"{rel}: SHA-256 differs from the signed" in done.stderr  # and the bank's check: the signature file
+    assert "SHA-256 differs from the manifest" not in done.stderr and "trailer says" not in done.stderr  # the sums agree
     refused_next_night(copy, f"{rel}: D row")
 
 
@@ -220,3 +224,9 @@ def test_audit_trail_of_a_paid_unit(demo):
     by_batch = autogrant("audit", "--out", demo, "--batch", batch)
     assert by_batch.returncode == 0 and batch in by_batch.stdout.splitlines()[0] and pid in by_batch.stdout
     assert autogrant("audit", "--out", demo).returncode == 2
+    # report.html lists the night's ledger events per region: tonight, the release
+    region, n = sql(demo, """SELECT region_code, count(*) FROM payments WHERE kind = 'payment' AND entered_on = DATE '2026-11-11'
+                             GROUP BY ALL ORDER BY 1 LIMIT 1""")[0]  # fmt: skip
+    report = (demo / "report.html").read_text(encoding="utf-8")
+    row = report.split("今晚账本事件")[1].split(f"<tr><td>{region} ")[1].split("</tr>")[0]
+    assert "<td>0</td><td>0</td><td>" + str(n) + "</td>" in row, row  # bank results, reversals, releases

@@ -167,3 +167,55 @@ def trail(ledger_path: Path, out: Path, lang: str, uscc: str | None = None, poli
     if not events:
         lines.append(pick(L["none"], lang))
     return lines
+
+
+TONIGHT = ("bank_result", "reversal", "release", "withdrawal", "notice", "batch", "objection", "resolution")
+
+
+def tonight(con, policy_id: str, today: dt.date) -> dict[str, dict[str, int]]:
+    """The night's ledger events per region and kind (for the report): {region: {kind: count}}."""
+    rows = con.execute(
+        """WITH unit_region AS (SELECT DISTINCT policy_id, uscc, region_code FROM ledger.claims)
+        SELECT region_code, kind, count(*) FROM (
+            SELECT region_code, 'notice' AS kind FROM ledger.claims WHERE policy_id = $p AND created_on = $d
+            UNION ALL SELECT region_code, 'withdrawal' FROM ledger.claims WHERE policy_id = $p AND state = 'withdrawn' AND updated_on = $d
+            UNION ALL SELECT region_code, 'batch' FROM ledger.batches WHERE policy_id = $p AND prepared_on = $d
+            UNION ALL SELECT region_code, kind FROM ledger.payments WHERE policy_id = $p AND entered_on = $d
+            UNION ALL SELECT u.region_code, 'objection' FROM ledger.objections o JOIN unit_region u USING (policy_id, uscc)
+                      WHERE o.policy_id = $p AND o.lodged_on = $d
+            UNION ALL SELECT u.region_code, 'resolution' FROM ledger.objections o JOIN unit_region u USING (policy_id, uscc)
+                      WHERE o.policy_id = $p AND o.resolved_on = $d
+            UNION ALL SELECT p.region_code, 'bank_result' FROM ledger.bank_results r
+                      JOIN ledger.payments p ON p.payment_id = r.payment_id AND p.kind = 'payment'
+                      WHERE p.policy_id = $p AND r.recorded_on = $d
+        ) GROUP BY ALL ORDER BY ALL""",
+        {"p": policy_id, "d": today},
+    ).fetchall()
+    found: dict[str, dict[str, int]] = {}
+    for region, kind, n in rows:
+        found.setdefault(region, {})[kind.replace("payment", "release")] = int(n)
+    return found
+
+
+def tonight_html(con, policy_id: str, today: dt.date, lang: str) -> str:
+    """report.html's table of the night's ledger events per region (`autogrant audit` gives each one)."""
+    import html
+
+    from autogrant.transforms import messages
+
+    events = tonight(con, policy_id, today)
+    title = pick(
+        (
+            "今晚账本事件（按统筹地区；逐户明细：autogrant audit）",
+            "tonight's ledger events per region (each one: autogrant audit)",
+        ),
+        lang,
+    )
+    if not events:
+        return f"<h2>{title}</h2><p>{pick(L['none'], lang)}</p>"
+    head = "".join(f"<th>{html.escape(pick(L[k], lang))}</th>" for k in TONIGHT)
+    body = "".join(
+        f"<tr><td>{html.escape(messages.region(r, lang))}</td>" + "".join(f"<td>{e.get(k, 0)}</td>" for k in TONIGHT) + "</tr>"
+        for r, e in sorted(events.items())
+    )
+    return f"<h2>{title}</h2><table><tr><th>{pick(('统筹地区', 'region'), lang)}</th>{head}</tr>{body}</table>"

@@ -36,12 +36,11 @@ FIELDS = {
     "amount_due_fen unit_name bank_account bank_code account_name channel entered_on",
     "release": "batch_id approved_by approved_at released_on payments total_fen",
     "file": "batch_id payment_file file_sha256",
-    "application": "application_id policy_id uscc region_code lodged_by lodged_on late",
 }
 FIELDS["reversal"] = FIELDS["payment"]
 TABLES = {"claim": "claims", "withdrawal": "claims", "batch": "batches", "objection": "objections", "resolution": "objections",
           "approval": "approvals", "bank_result": "bank_results", "payment": "payments", "reversal": "payments",
-          "release": "batches", "file": "batches", "application": "applications"}  # fmt: skip
+          "release": "batches", "file": "batches"}  # fmt: skip
 
 
 def define(con) -> None:
@@ -97,6 +96,7 @@ def seal(con) -> tuple[int, str]:
     """Append every entry not sealed yet, chained, on the caller's transaction; returns the new head."""
     define(con)
     seq, prev = head(con)
+    before = prev
     new = con.execute("SELECT kind, ref, content FROM ledger_entries(true) ORDER BY k, ref").fetchall()
     if seq == 0:  # the genesis: the entries a ledger holds before its first seal (none for a new ledger)
         found = json.dumps({"journal": "autogrant-ledger-v1", "sealed_as_found": len(new)})
@@ -107,13 +107,14 @@ def seal(con) -> tuple[int, str]:
         new.insert(0, ("genesis", "genesis", found))
     if not new:
         return seq, prev
-    cols: dict[str, list] = {c: [] for c in ("seq", "kind", "ref", "content", "prev_sha256", "entry_sha256")}
+    first, shas = seq + 1, []
     for kind, ref, content in new:  # sequential by nature: each hash takes the one before
         seq += 1
-        sha = entry_hash(prev, seq, kind, ref, content)
-        for c, v in zip(cols, (seq, kind, ref, content, prev, sha), strict=True):
-            cols[c].append(v)
-        prev = sha
+        prev = entry_hash(prev, seq, kind, ref, content)
+        shas.append(prev)
+    kinds, refs, contents = zip(*new, strict=True)
+    cols = {"seq": pa.array(range(first, seq + 1), pa.int64()), "kind": kinds, "ref": refs, "content": contents,
+            "prev_sha256": [before, *shas[:-1]], "entry_sha256": shas}  # fmt: skip
     con.register("journal_new", pa.table(cols))
     try:
         con.execute("INSERT INTO ledger.journal SELECT * FROM journal_new")

@@ -122,6 +122,9 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
             )
         )
         out.append("<p>" + text.format(seq=chain_head["seq"], sha=chain_head["entry_sha256"]) + "</p>")
+    from autogrant.transforms.audit import tonight_html
+
+    out.append(tonight_html(con, result.policy_id, result.today, messages.current()))  # the night's events per region
     if docs_index is not None and docs_index.exists():
         rel = os.path.relpath(docs_index, result.out)
         out.append("<p>" + L("docs", href=html.escape(rel)) + "</p>")
