@@ -230,3 +230,21 @@ def test_audit_trail_of_a_paid_unit(demo):
     report = (demo / "report.html").read_text(encoding="utf-8")
     row = report.split("今晚账本事件")[1].split(f"<tr><td>{region} ")[1].split("</tr>")[0]
     assert "<td>0</td><td>0</td><td>" + str(n) + "</td>" in row, row  # bank results, reversals, releases
+
+
+def test_audit_lists_an_application_sealed_in_the_chain(copy):
+    """An application (autogrant apply) is a ledger entry: sealed, checked by verify, listed by audit."""
+    from autogrant.transforms import chain, ledger
+
+    uscc = sql(copy, "SELECT min(uscc) FROM claims")[0][0]
+    with ledger.opened(copy / "ledger.duckdb", write=True) as con, chain.sealed(con):
+        con.execute(
+            "INSERT INTO ledger.applications VALUES ('LN-2021-T-A1', 'LN-2021', ?, '210200', 'demo-clerk', DATE '2026-11-05', false)",
+            [uscc],
+        )
+    seq = entry_of(copy, "application", "LN-2021-T-A1")
+    assert autogrant("verify", copy).returncode == 0
+    done = autogrant("audit", "--out", copy, "--uscc", uscc)
+    assert done.returncode == 0 and any(
+        "申请" in line and "LN-2021-T-A1" in line and f"账本第{seq}条" in line for line in done.stdout.splitlines()
+    ), done.stdout

@@ -22,6 +22,7 @@ L = {
     "withdrawal": ("撤回", "withdrawn"),
     "objection": ("异议", "objection"),
     "resolution": ("异议处理", "objection resolved"),
+    "application": ("申请", "application"),
     "batch": ("制单", "batch prepared"),
     "approval": ("审批", "approval"),
     "release": ("拨付", "released"),
@@ -83,7 +84,7 @@ def _decisions(con, out: Path, uscc: str, policy: str | None, lang: str) -> list
     ]
 
 
-def _ledger_events(con, where: str, params: list, lang: str) -> list[Event]:
+def _ledger_events(con, where: str, params: list, lang: str, unit: str | None = None) -> list[Event]:
     """The ledger's events of the claims selected by ``where`` (over ledger.claims c) and of their batches."""
     from autogrant.transforms import approval, identities
 
@@ -95,7 +96,7 @@ def _ledger_events(con, where: str, params: list, lang: str) -> list[Event]:
         params,
     ).fetchall()
     batches: set[str] = set()
-    units = {c[1] for c in claims}
+    units = {c[1] for c in claims} | ({unit} if unit else set())  # an application can come before any claim
     for cid, uscc, notice_id, start, end, fen, account, batch, state, why, updated in claims:
         ev.append(Event(start, 6, "notice", f"{notice_id} {uscc} {yuan(fen)} {pick(L['yuan'], lang)} {start}..{end} "
                         f"{account or ''}", seqs.get(("claim", cid))))  # fmt: skip
@@ -111,6 +112,12 @@ def _ledger_events(con, where: str, params: list, lang: str) -> list[Event]:
         ev.append(Event(on, 8, "objection", f"{oid} {by}: {reason}", seqs.get(("objection", oid))))
         if outcome:
             ev.append(Event(ron, 9, "resolution", f"{oid} {outcome} {rby} {note or ''}".strip(), seqs.get(("resolution", oid))))
+    for aid, by, on, late in con.execute(
+        """SELECT application_id, lodged_by, lodged_on, late FROM ledger.applications
+           WHERE uscc IN (SELECT unnest(?::VARCHAR[])) ORDER BY application_id""",
+        [sorted(units)],
+    ).fetchall():
+        ev.append(Event(on, 8, "application", f"{aid} {by}{' (late)' if late else ''}", seqs.get(("application", aid))))
     directory = identities.load()
     for batch_id, by, on, released, pfile in con.execute(
         """SELECT batch_id, prepared_by, prepared_on, released_on, payment_file FROM ledger.batches
@@ -155,7 +162,9 @@ def trail(ledger_path: Path, out: Path, lang: str, uscc: str | None = None, poli
         else:
             title = pick(L["title_unit"], lang).format(uscc=uscc, policy=policy or "*")
             events = _decisions(con, out, uscc, policy, lang)
-            events += _ledger_events(con, "c.uscc = ? AND (?::VARCHAR IS NULL OR c.policy_id = ?)", [uscc, policy, policy], lang)
+            events += _ledger_events(
+                con, "c.uscc = ? AND (?::VARCHAR IS NULL OR c.policy_id = ?)", [uscc, policy, policy], lang, uscc
+            )
         broken = chain.problems(con, limit=1)
         n, head = chain.head(con)
     state = pick(L["broken"], lang).format(why=broken[0]) if broken else pick(L["intact"], lang).format(n=n, head=head[:16])
