@@ -309,14 +309,19 @@ def test_fuzzed_drops_many(case):
     _fuzz(case)
 
 
-def test_a_damaged_byte_holds_its_row_only():
+@pytest.mark.parametrize(
+    "name, damaged",
+    [("units.csv", "鞍山".encode("gb18030")), ("payments.csv", b"\xff"), ("roster.csv", b"\x81")],
+)
+def test_a_damaged_byte_holds_its_row_only(name, damaged):
     """Found by this fuzz: one GBK character in a UTF-8 units.csv made the whole file read as GB18030, every Chinese
-    name garbled and nothing held. Now that row alone is quarantined and every other name is kept."""
-    drop = mutate([("damaged cell", "units.csv", 3, 1, "鞍山".encode("gb18030"))], with_control=False)
+    name garbled and nothing held; a byte neither UTF-8 nor GB18030 in an ASCII file (payments, roster) stopped the
+    run. Now that record alone is quarantined, and every other unit keeps its name."""
+    drop = mutate([("damaged cell", name, 3, 1, damaged)], with_control=False)
 
     def one_row_held(out: Path) -> None:
-        rows = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["rows"]["units.csv"]
-        assert rows["rows_quarantined"] == 1 and rows["rows_staged"] == len(BASE["units.csv"]) - 2, rows
+        rows = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["rows"][name]
+        assert rows["rows_quarantined"] == 1 and rows["rows_staged"] == len(BASE[name]) - 2, rows
 
     assert check(drop, one_row_held) == 0  # check() also compares every other unit's name in decisions.csv
 

@@ -93,13 +93,18 @@ def detect_encoding(path: Path) -> str:
 
 
 def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
-    """DuckDB reads UTF-8 only (its encodings extension does not load): transcode in streaming chunks."""
+    """DuckDB reads UTF-8 only (its encodings extension does not load): transcode in streaming chunks. A byte that is
+    not GB18030 is carried over as it is (invalid UTF-8): DuckDB quarantines its record alone (INVALID ENCODING)."""
     target = workdir / f"{path.parent.name}_{path.name}.utf8.csv"
+    escape = "surrogateescape"
     try:
-        with path.open("r", encoding=encoding, newline="") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        with (
+            path.open("r", encoding=encoding, errors=escape, newline="") as src,
+            target.open("w", encoding="utf-8", errors=escape, newline="") as dst,
+        ):
             while chunk := src.read(1 << 22):
                 dst.write(chunk)
-    except UnicodeDecodeError as exc:
+    except (UnicodeDecodeError, UnicodeEncodeError) as exc:
         raise InputError(f"{path.name}: neither UTF-8 nor GB18030 text (byte {exc.start})") from None
     return target
 
