@@ -326,6 +326,17 @@ def test_a_damaged_byte_holds_its_row_only(name, damaged):
     assert check(drop, one_row_held) == 0  # check() also compares every other unit's name in decisions.csv
 
 
+def test_a_file_the_csv_parser_cannot_walk_is_one_line_exit_2():
+    """Found by this fuzz: raw bytes with a bare line break in a CRLF bank-returns file put DuckDB's CSV parser in an
+    invalid state (internal error, exit 70). Now: exit 2 and one line naming the file (check() asserts both)."""
+    ops = [
+        ("duplicate row", "bank_returns/returns-1.csv", 464904),
+        ("cell", "bank_returns/returns-1.csv", 6952, 328, b"y\x94\n\x87d\x19"),
+        ("cell", "region_funds.csv", 102719, 601282, "4\xa0'\x0f"),
+    ]
+    assert check(mutate(ops, with_control=True)) == 2
+
+
 def test_the_unfuzzed_drop_runs_and_balances():
     """The base drop itself: exit 0, every file balanced and staged whole (the fuzz starts from a good drop)."""
     assert check(mutate([], with_control=True)) == 0

@@ -194,12 +194,16 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     names = map_header(spec, read_header(path), label)
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE csv_in AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
-        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
-        f"rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')",
-        [str(path)],
-    )
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE csv_in AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
+            f"rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')",
+            [str(path)],
+        )
+    except duckdb.InvalidInputException as exc:  # a file DuckDB's parser cannot walk at all (no record to hold)
+        reason = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
+        raise InputError(f"{label}: not a readable CSV file ({reason}); check its quotes and line breaks") from None
     good = con.execute("SELECT count(*) FROM csv_in").fetchall()[0][0]
     rejected = con.execute("SELECT count(DISTINCT line) FROM csv_rejects").fetchall()[0][0]
     if rejected:
