@@ -15,6 +15,8 @@ from autogrant.data_samples.edge_cases import DropBuilder
 from autogrant.data_samples.generate import write_drop
 from tests.conftest import REGION
 
+pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
+
 NIGHTS = ("2026-11-20", "2026-11-30", "2026-12-01")
 
 

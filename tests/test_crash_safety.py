@@ -24,6 +24,8 @@ from autogrant.data_samples.generate import write_drop
 from autogrant.transforms import chain, ledger
 from autogrant.transforms.run import run_policy
 
+pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
+
 ROOT = Path(__file__).resolve().parents[1]
 NIGHT3 = dt.date(2026, 12, 1)
 SCRIPT = (

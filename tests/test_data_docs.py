@@ -14,6 +14,8 @@ from autogrant.transforms.run import run_policy
 from tests.conftest import REGION
 from tests.test_ledger import NIGHT1, NIGHT2, drop  # noqa: F401
 
+pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
+
 # a resource the browser would fetch from the web: script/link/img/source/iframe src|href, CSS url() and @import
 REMOTE = re.compile(
     r"<(?:script|link|img|source|iframe|embed|object)\b[^>]*\b(?:src|href|data)\s*=\s*[\"']?\s*(?:https?:)?//"

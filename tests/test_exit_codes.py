@@ -13,6 +13,8 @@ from autogrant.data_samples.edge_cases import DropBuilder
 from autogrant.data_samples.generate import write_drop
 from autogrant.transforms.paths import POLICY_DIR, SAMPLES_DIR
 
+pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
+
 REGION, UNFUNDED = "210300", "210400"
 
 
@@ -54,7 +56,9 @@ def small_drop(tmp_path_factory):
 
 
 def test_run_exit_codes(small_drop, tmp_path):
-    ok = autogrant("run", "--policy", "LN-2021", "--data", small_drop, "--out", tmp_path / "ok", "--region", REGION, "--today", "2021-08-02")
+    ok = autogrant(
+        "run", "--policy", "LN-2021", "--data", small_drop, "--out", tmp_path / "ok", "--region", REGION, "--today", "2021-08-02"
+    )
     assert ok.returncode == 0 and (tmp_path / "ok" / "decisions.csv").is_file(), ok.stderr
     # 4: a region without a fund position cannot be decided; the other region is decided and written
     four = autogrant("run", "--policy", "LN-2021", "--data", small_drop, "--out", tmp_path / "four",
@@ -65,8 +69,14 @@ def test_run_exit_codes(small_drop, tmp_path):
     # 2: unusable input, one line each
     assert failed(autogrant("run", "--policy", "NOPE", "--data", small_drop, "--out", tmp_path / "x"), 2, "NOPE")
     assert failed(autogrant("run", "--policy", "LN-2021", "--data", tmp_path / "none", "--out", tmp_path / "x"), 2)
-    assert failed(autogrant("run", "--policy", "LN-2021", "--data", small_drop, "--out", tmp_path / "x", "--region", "999999"), 2, "999999")
-    assert failed(autogrant("run", "--policy", "LN-2021", "--data", small_drop, "--out", tmp_path / "x", "--today", "2021-13-01"), 2, "--today")
+    assert failed(
+        autogrant("run", "--policy", "LN-2021", "--data", small_drop, "--out", tmp_path / "x", "--region", "999999"), 2, "999999"
+    )
+    assert failed(
+        autogrant("run", "--policy", "LN-2021", "--data", small_drop, "--out", tmp_path / "x", "--today", "2021-13-01"),
+        2,
+        "--today",
+    )
     no_payments = tmp_path / "no_payments"
     shutil.copytree(small_drop, no_payments)
     (no_payments / "payments.csv").unlink()

@@ -31,6 +31,7 @@ def _pay_totals(out: Path) -> dict[str, int]:
     return totals
 
 
+@pytest.mark.slow
 def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
     from autogrant.flows.nightly import nightly_flow
 
@@ -53,7 +54,8 @@ def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
     first = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     granted = {k: v["amount_fen"] for k, v in ((r, s["paid"]) for r, s in first["ledger"].items())}
     by_region = {b["region_code"]: int(b["control_sum"].replace(".", "")) for b in payments["batches"]}
-    assert by_region == granted and sum(by_region.values()) == 1_191_227_14
+    # 1,193,890.24 since premiums of 2020 paid by the cut-off count in the base (issue 17 item 2; 1,191,227.14 before)
+    assert by_region == granted and sum(by_region.values()) == 1_193_890_24
     from autogrant.transforms.verify import verify_out
 
     assert verify_out(out) == (26, [])
@@ -97,6 +99,7 @@ def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
     assert {r["region_code"] for r in csv.DictReader((out / "decisions.csv").open(encoding="utf-8"))} == {"210300", "210400"}
 
 
+@pytest.mark.slow
 def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harness, tmp_path, monkeypatch):
     """Two Dask worker processes, each reading only its regions' partitions, and one ledger writer: the same
     decisions, quarantine, notices, ledger and payment files as one process over the flat drop."""

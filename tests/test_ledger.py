@@ -86,6 +86,7 @@ def test_the_preparer_cannot_approve_and_the_ledger_refuses_it_too(drop, tmp_pat
     con.close()
 
 
+@pytest.mark.slow
 def test_the_same_drop_run_three_more_times_pays_once(drop, tmp_path):
     out = tmp_path / "out"
     walk_to_payment(drop, out)
@@ -102,6 +103,7 @@ def test_the_same_drop_run_three_more_times_pays_once(drop, tmp_path):
     assert len(list((out / "payments" / REGION).glob("*.csv"))) == 2  # one batch: UTF-8 and GB18030
 
 
+@pytest.mark.slow
 def test_a_top_up_pays_exactly_the_difference(drop, tmp_path):
     out = tmp_path / "out"
     walk_to_payment(drop, out)
@@ -135,6 +137,7 @@ def _bank_return(drop, out, status="returned", amount=None, payment_id=None):
     return pid
 
 
+@pytest.mark.slow
 def test_a_returned_payment_is_repaid_only_after_the_account_changes(drop, tmp_path):
     out = tmp_path / "out"
     walk_to_payment(drop, out)

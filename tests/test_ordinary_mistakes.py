@@ -14,6 +14,8 @@ import pytest
 from autogrant.data_samples.edge_cases import DropBuilder, make_uscc
 from autogrant.data_samples.generate import write_drop
 
+pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
+
 REGION = "210300"
 TODAY = "2021-08-02"
 UNIT = make_uscc(REGION, DropBuilder.serial + 1)  # the drop's first unit

@@ -18,6 +18,8 @@ from autogrant.data_samples.generate import write_drop
 from autogrant.transforms.privacy import mask_id, mask_text
 from tests.conftest import REGION
 
+pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
+
 
 def autogrant(*args, cwd):
     return subprocess.run([sys.executable, "-m", "autogrant.flows.cli", *args], capture_output=True, text=True, cwd=cwd)

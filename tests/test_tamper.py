@@ -17,6 +17,8 @@ import pytest
 
 from autogrant.transforms.paths import SAMPLES_DIR
 
+pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
+
 NEXT_NIGHT = "2026-11-12"  # the demo's nights: 2026-11-02, 11-10, 11-11
 
 

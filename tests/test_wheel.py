@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_the_built_wheel_runs_the_sample_from_another_folder(tmp_path):
     source, dist = tmp_path / "source", tmp_path / "dist"  # built from a copy: setuptools leaves build/ beside the source
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "out", "data", "*.egg-info", "__pycache__"))
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "out", "data", "*.egg-info", "__pycache__")
+    )
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(source)], check=True)
     (wheel,) = dist.glob("autogrant-*.whl")
     env_dir = tmp_path / "venv"
