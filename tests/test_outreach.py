@@ -34,3 +34,41 @@ def test_every_held_unit_is_listed_with_what_it_must_supply(builder, tmp_path):
 
     con.execute("DELETE FROM decision_details WHERE decision = 'HOLD'")
     assert write_outreach(con, tmp_path, REGION) == 0 and not (tmp_path / "outreach" / f"{REGION}.csv").exists()
+
+
+def test_a_night_writes_the_outreach_list_and_counts_the_units_that_left_hold(tmp_path):
+    """Driven as the nightly is: night 1 holds a unit without an account and lists it for the clerks; the unit then
+    supplies its account, night 2 no longer lists it and the manifest counts it as having left HOLD."""
+    import json
+    import subprocess
+    import sys
+
+    from autogrant.data_samples.edge_cases import DropBuilder
+    from autogrant.data_samples.generate import write_drop
+
+    b = DropBuilder(y=2020)
+    b.fund(REGION)
+    b.unit(REGION, name="鞍山甲有限公司")
+    held = b.unit(REGION, name="鞍山乙有限公司", account=False)
+    data, out = tmp_path / "drop", tmp_path / "out"
+    write_drop(b.tables(), data)
+
+    def night(day: str) -> dict:
+        cmd = [sys.executable, "-m", "autogrant.flows.cli", "run", "--policy", "LN-2021", "--data", str(data),
+               "--out", str(out), "--region", REGION, "--today", day]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+    night("2021-08-02")
+    with (out / "outreach" / f"{REGION}.csv").open(encoding="utf-8-sig", newline="") as fh:
+        listed = {r["统一社会信用代码"]: r for r in csv.DictReader(fh)}
+    assert listed.keys() == {held} and listed[held]["需补充材料"] == NEEDS["BANK_ACCOUNT_MISSING"][0]
+
+    unit = next(u for u in b.units if u["uscc"] == held)
+    unit.update(bank_account="6222020200119999", bank_code="102222000011", account_name=unit["unit_name"])
+    write_drop(b.tables(), data)
+    manifest = night("2021-08-03")
+    assert not (out / "outreach" / f"{REGION}.csv").exists()  # nobody is held any more
+    assert manifest["changes"][REGION]["left_hold"] == 1
+    assert "解除暂缓" in (out / "report.html").read_text(encoding="utf-8")

@@ -27,4 +27,9 @@ def region_changes(con, folder: Path) -> dict[str, int] | None:
         return None
     con.execute(DIFF_SQL, [previous.as_posix()])
     files.copy_query(con, "SELECT * FROM region_changes", Path(folder) / "changes.csv")
-    return dict(con.execute("SELECT change, count(*) FROM region_changes GROUP BY ALL ORDER BY ALL").fetchall())
+    counts = dict(con.execute("SELECT change, count(*) FROM region_changes GROUP BY ALL ORDER BY ALL").fetchall())
+    # units that left HOLD since the last run (the outreach list's result, issue 15 item 3)
+    left = con.execute(
+        "SELECT count(*) FROM region_changes WHERE decision_before = 'HOLD' AND coalesce(decision_after, '') <> 'HOLD'"
+    ).fetchall()[0][0]
+    return counts | ({"left_hold": left} if left else {})

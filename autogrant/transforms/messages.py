@@ -86,7 +86,10 @@ REASONS = {
     "ACCOUNT_NAME_MISMATCH": ("账户名称与单位名称不符", "account name differs from the unit name"),
     "PAYMENT_RETURNED": ("银行退回", "payment returned by the bank"),
     "UNDER_OBJECTION": ("公示期有异议待处理", "objection during the notice, unresolved"),
-    "APPLICATION_REQUIRED": ("超过免申即享人数上限，须申请后发放（待单位申请）", "above the auto-grant cap: paid on application (awaiting it)"),
+    "APPLICATION_REQUIRED": (
+        "超过免申即享人数上限，须申请后发放（待单位申请）",
+        "above the auto-grant cap: paid on application (awaiting it)",
+    ),
     "OTHER_SCHEME_CHOSEN": ("已按另一返还标准（金额较高者）享受，不重复返还", "the other, larger refund scheme is paid instead"),
     "PREMIUM_MONTHS_SHORT": ("上年度足额缴费不满规定月数", "premiums not paid in full for the required months"),
     # the ledger's stages of a payable unit not yet paid (annual report, queue)

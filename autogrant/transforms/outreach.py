@@ -23,6 +23,10 @@ NEEDS = {
     ),
     "PAYMENT_RETURNED": ("银行退回款项：提供新的有效银行账户", "the bank returned the payment: a new, valid account"),
     "UNDER_OBJECTION": ("公示期收到异议：待核实处理，必要时提供说明材料", "an objection was lodged during the notice: answer it"),
+    "APPLICATION_REQUIRED": (
+        "参保人数超过免申即享上限：邀请单位提出稳岗返还申请（autogrant apply 登记）",
+        "above the auto-grant headcount cap: invite the unit's application (recorded with autogrant apply)",
+    ),
 }
 HEADER = ("统筹地区", "统一社会信用代码", "单位名称", "暂缓原因", "需补充材料", "账户名称", "应返还金额(元)")
 

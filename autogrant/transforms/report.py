@@ -33,7 +33,7 @@ TEXT = {
     "days_late": ("逾期天数", "days late"), "owed": ("未发金额(元)", "owed (yuan)"),
     "changes": ("与上次运行相比的变化", "Changes since the previous run"),
     "added": ("新增", "added"), "dropped": ("减少", "dropped"), "decision_changed": ("决定变化", "decision changed"),
-    "amount_changed": ("金额变化", "amount changed"),
+    "amount_changed": ("金额变化", "amount changed"), "left_hold": ("解除暂缓", "left HOLD"),
     "changes_file": ("逐户明细：<code>regions/&lt;code&gt;/changes.csv</code>。", "Unit by unit: <code>regions/&lt;code&gt;/changes.csv</code>."),
     "no_changes": ("首次运行到此目录，或无变化。", "First run into this folder, or nothing changed."),
     "stages": ("各阶段用时", "Stages"), "stage": ("阶段", "stage"), "seconds": ("秒", "seconds"),
@@ -166,8 +166,9 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
     changed = manifest.get("changes") or {}
     out.append(f"<h2>{L('changes')}</h2>")
     if changed:
-        out.append(_table((L("region"), L("added"), L("dropped"), L("decision_changed"), L("amount_changed")),
-                          [(messages.region(k), v.get("added", 0), v.get("dropped", 0), v.get("decision", 0), v.get("amount", 0)) for k, v in changed.items()]))  # fmt: skip
+        out.append(_table((L("region"), L("added"), L("dropped"), L("decision_changed"), L("amount_changed"), L("left_hold")),
+                          [(messages.region(k), v.get("added", 0), v.get("dropped", 0), v.get("decision", 0), v.get("amount", 0),
+                            v.get("left_hold", 0)) for k, v in changed.items()]))  # fmt: skip
         out.append(f"<p>{L('changes_file')}</p>")
     else:
         out.append(f"<p>{L('no_changes')}</p>")

@@ -51,6 +51,7 @@ from autogrant.transforms import (
 )
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.outreach import write_outreach
 from autogrant.transforms.overpayments import write_overpayments
 from autogrant.transforms.policy import LoadedPolicy, load
 from autogrant.transforms.version import code_version
@@ -321,6 +322,7 @@ def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
 
     record_night(con, res.out, p.region_code, p.today)  # the night's decisions, kept for `autogrant audit`
     clerk_lists.write_applications(con, res.out, ctx.loaded, p.region_code)  # units above the cap, to invite
+    write_outreach(con, res.out, p.region_code)  # the held units and what each must supply, for the clerks who phone
     if diff is not None:
         res.region_changes[p.region_code] = diff
     checkpoint(f"region {p.region_code} decisions written")
