@@ -30,12 +30,7 @@ def write_applications(con, out: Path, loaded, region: str) -> int:
         path.unlink(missing_ok=True)
         return 0
     rows = con.execute(APPLICATIONS_SQL, [str(over_cap.value.apply_by), over_cap.cite, region]).fetchall()
-    if not rows:
-        path.unlink(missing_ok=True)
-        return 0
-    lines = [",".join(files.csv_cell(files.neutralise(str(v))) for v in r) for r in (APPLICATION_HEADER, *rows)]
-    files.write_bytes(path, ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-    return len(rows)
+    return files.write_clerk_csv(path, APPLICATION_HEADER, rows)
 
 
 def write_unregistered(con, out: Path) -> dict:

@@ -73,3 +73,15 @@ def csv_cell(value) -> str:
     """One CSV cell: None as empty, quoted (quotes doubled) where it holds a comma, quote or line break."""
     s = "" if value is None else str(value)
     return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\r\n') else s
+
+
+def write_clerk_csv(path: Path, header: tuple, rows: list) -> int:
+    """A list for clerks (UTF-8 with BOM, CRLF: opens in Excel as it is; cells neutralised), replaced every run and
+    removed when there is nothing to list; the rows written."""
+    path = Path(path)
+    if not rows:
+        path.unlink(missing_ok=True)
+        return 0
+    lines = [",".join(csv_cell(neutralise(str(v))) for v in r) for r in (header, *rows)]
+    write_bytes(path, ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return len(rows)

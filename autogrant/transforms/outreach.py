@@ -47,10 +47,4 @@ def write_outreach(con, out: Path, region: str) -> int:
     """OUT/outreach/<region>.csv (replaced every run; removed when the region holds no unit); the units listed."""
     codes = list(NEEDS)
     rows = con.execute(OUTREACH_SQL, [codes, [NEEDS[c][0] for c in codes], region]).fetchall()
-    path = Path(out) / "outreach" / f"{region}.csv"
-    if not rows:
-        path.unlink(missing_ok=True)
-        return 0
-    lines = [",".join(files.csv_cell(files.neutralise(str(v))) for v in r) for r in (HEADER, *rows)]
-    files.write_bytes(path, ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-    return len(rows)
+    return files.write_clerk_csv(Path(out) / "outreach" / f"{region}.csv", HEADER, rows)
