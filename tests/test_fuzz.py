@@ -303,7 +303,7 @@ def test_fuzzed_drops_never_end_in_an_internal_error(case):
 
 
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None, derandomize=False, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(drops)
 def test_fuzzed_drops_many(case):
     _fuzz(case)

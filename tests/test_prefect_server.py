@@ -156,7 +156,9 @@ def test_the_served_deployments_keep_one_ledger_whole_night_evidence_and_failed_
     assert bad["state_type"] == "FAILED" and "YYYY-MM-DD" in bad["state"]["message"]
 
     root, out = served["root"], served["root"] / "LN-2021"
-    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.duckdb")) == ["LN-2021/ledger.duckdb"]  # one ledger
+    ledgers = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.duckdb") if p.parent.name != "ledger-backups")
+    assert ledgers == ["LN-2021/ledger.duckdb"]  # one ledger (and its nightly backup copies beside it)
+    assert all(p.parent == out / "ledger-backups" for p in root.rglob("ledger-backups/*.duckdb"))
     con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
     claims = con.execute("SELECT region_code, state, count(*) FROM claims GROUP BY ALL ORDER BY ALL").fetchall()
     con.close()
