@@ -1,5 +1,5 @@
 """OUT/report.html: per region, units by decision and reason, money granted, held and rejected, coverage
-(PAY / eligible), the ledger (paid, returned, pending) and what changed since the previous run; inline CSS and
+((PAY + paid in full) / eligible), the ledger (paid, returned, pending) and what changed since the previous run; inline CSS and
 SVG charts, so it reads offline; linked to the gate's Data Docs."""
 
 import html
@@ -23,7 +23,8 @@ TEXT = {
     "by_decision": ("各统筹地区单位决定情况", "Units by decision"),
     "money": ("各统筹地区金额（元）", "Money per region (yuan)"),
     "region": ("统筹地区", "region"), "granted": ("本次应发", "granted tonight"), "held": ("暂缓(应发)", "held (due)"),
-    "coverage": ("应享尽享(发放/应享)", "coverage PAY/eligible"), "paid": ("已拨付(台账)", "paid (ledger)"),
+    "coverage": ("应享尽享((发放+已发放)/应享)", "coverage (PAY+paid)/eligible"),
+    "paid_full": ("已发放 (ALREADY_PAID)", "paid in full (ALREADY_PAID)"), "paid": ("已拨付(台账)", "paid (ledger)"),
     "returned": ("银行退回", "returned"), "in_notice": ("公示中", "in notice"), "in_batches": ("待拨付批次", "in batches"),
     "overdue": ("逾期未发放", "overdue"),
     "reasons": ("原因统计", "Reasons"), "reason": ("原因", "reason"), "units": ("单位数", "units"),
@@ -62,35 +63,42 @@ def L(key: str, **values) -> str:
 CSS = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.fail{color:#b00020;font-weight:bold}
-.bar-PAY{fill:#2e7d32}.bar-HOLD{fill:#f9a825}.bar-REJECT{fill:#c62828}small{color:#666}"""
+.bar-PAY{fill:#2e7d32}.bar-PAID{fill:#1565c0}.bar-HOLD{fill:#f9a825}.bar-REJECT{fill:#c62828}small{color:#666}"""
 
 
 def _yuan(fen: int) -> str:
     return yuan(fen, grouping=True)
 
 
-def _bar_chart(per_region: dict[str, dict]) -> str:
-    """Stacked horizontal bars of PAY / HOLD / REJECT per region."""
+def _segments(units: dict, paid_full: int) -> list[tuple[str, int, str]]:
+    """(css class, units, label) of one region's bar: a unit rejected only as ALREADY_PAID was paid in full, not
+    turned away, so it has its own segment (a release night shows its payments, not a wall of rejections)."""
+    return [("PAY", units.get("PAY", 0), f"{messages.decision('PAY')} (PAY)"), ("PAID", paid_full, L("paid_full")),
+            ("HOLD", units.get("HOLD", 0), f"{messages.decision('HOLD')} (HOLD)"),
+            ("REJECT", units.get("REJECT", 0) - paid_full, f"{messages.decision('REJECT')} (REJECT)")]  # fmt: skip
+
+
+def _bar_chart(per_region: dict[str, dict], paid_full: dict[str, int]) -> str:
+    """Stacked horizontal bars of PAY / paid in full / HOLD / REJECT per region."""
     rows = list(per_region.items())
     most = max((sum(r["units"].values()) for _, r in rows), default=1) or 1
     h, width = 22, 520
-    parts = [f'<svg role="img" aria-label="{L("by_decision")}" width="{width + 230}" height="{h * len(rows) + 30}">']
+    parts = [f'<svg role="img" aria-label="{L("by_decision")}" width="{width + 310}" height="{h * len(rows) + 30}">']
     for i, (region, r) in enumerate(rows):
         x, y = 130, i * h + 5
         parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(messages.region(region))}</text>')
-        for decision in ("PAY", "HOLD", "REJECT"):
-            n = r["units"].get(decision, 0)
+        for cls, n, label in _segments(r["units"], paid_full.get(region, 0)):
             w = width * n / most
             if n:
                 parts.append(
-                    f'<rect class="bar-{decision}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h - 6}"><title>{messages.decision(decision)} {n}</title></rect>'
+                    f'<rect class="bar-{cls}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h - 6}"><title>{html.escape(label)} {n}</title></rect>'
                 )
             x += w
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" font-size="12">{sum(r["units"].values())}</text>')
     legend_y = h * len(rows) + 22
-    for j, d in enumerate(("PAY", "HOLD", "REJECT")):
-        parts.append(f'<rect class="bar-{d}" x="{130 + j * 150}" y="{legend_y - 10}" width="12" height="12"/>')
-        parts.append(f'<text x="{146 + j * 150}" y="{legend_y}" font-size="12">{messages.decision(d)} ({d})</text>')
+    for j, (cls, _, label) in enumerate(_segments({}, 0)):
+        parts.append(f'<rect class="bar-{cls}" x="{130 + j * 175}" y="{legend_y - 10}" width="12" height="12"/>')
+        parts.append(f'<text x="{146 + j * 175}" y="{legend_y}" font-size="12">{html.escape(label)}</text>')
     return "".join(parts) + "</svg>"
 
 
@@ -141,14 +149,17 @@ def write_report(con, result, manifest: dict, docs_index: Path | None) -> None:
                           [(messages.region(k), (v.get("last_run") or {}).get("today", ""), (v.get("last_run") or {}).get("status", ""),
                             (v.get("last_run") or {}).get("operator", ""), (v.get("decided") or {}).get("today", "-"))
                            for k, v in sorted(runs.items())]))  # fmt: skip
-    out.append(f"<h2>{L('by_decision')}</h2>" + _bar_chart(per_region))
+    paid_full = dict(con.execute(
+        "SELECT region_code, count(*) FROM decision_details WHERE reasons = 'ALREADY_PAID' GROUP BY ALL").fetchall())  # fmt: skip
+    out.append(f"<h2>{L('by_decision')}</h2>" + _bar_chart(per_region, paid_full))
     overdue = _overdue(con, result, manifest)
     rows = []
     ledger = manifest.get("ledger", {})
     for region, r in per_region.items():
         u, fen, due = r["units"], r["amount_fen"], r["amount_due_fen"]
-        eligible = u.get("PAY", 0) + u.get("HOLD", 0)
-        cov = f"{100 * u.get('PAY', 0) / eligible:.1f}%" if eligible else "-"
+        paid = u.get("PAY", 0) + paid_full.get(region, 0)  # payable tonight, or paid in full already
+        eligible = paid + u.get("HOLD", 0)
+        cov = f"{100 * paid / eligible:.1f}%" if eligible else "-"
         lg = ledger.get(region, {})
         rows.append((messages.region(region), u.get("PAY", 0), u.get("HOLD", 0), u.get("REJECT", 0), _yuan(fen.get("PAY", 0)),
                      _yuan(due.get("HOLD", 0)), cov, _yuan(lg.get("paid", {}).get("amount_fen", 0)),
