@@ -10,20 +10,27 @@ from pathlib import Path
 
 from autogrant.transforms import files
 
-LIST = """
-SELECT policy_id, region_code, uscc, unit_name, decision, reasons,
-       yuan(already_paid) AS paid_earlier, yuan(amount_due) AS due_now, yuan(already_paid - amount_due) AS excess
+OVERPAID = """
+CREATE OR REPLACE TEMP TABLE overpaid AS
+SELECT policy_id, region_code, uscc, unit_name, decision, reasons, already_paid, amount_due,
+       already_paid - amount_due AS excess
 FROM decision_details WHERE already_paid > amount_due
 ORDER BY region_code, uscc
 """
 
 
 def write_overpayments(con, out: Path) -> dict[str, dict]:
-    """OUT/overpayments.csv over every region's last decisions; per region: units and excess in fen."""
-    files.copy_query(con, LIST, Path(out) / "overpayments.csv")
+    """OUT/overpayments.csv over every region's last decisions; per region: units and excess in fen. Leaves the
+    table ``overpaid`` (fen) for the report."""
+    con.execute(OVERPAID)
+    files.copy_query(
+        con,
+        """SELECT policy_id, region_code, uscc, unit_name, decision, reasons, yuan(already_paid) AS paid_earlier,
+                  yuan(amount_due) AS due_now, yuan(excess) AS excess FROM overpaid ORDER BY region_code, uscc""",
+        Path(out) / "overpayments.csv",
+    )
     rows = con.execute(
-        """SELECT region_code, count(*), CAST(sum(already_paid - amount_due) AS BIGINT) FROM decision_details
-           WHERE already_paid > amount_due GROUP BY ALL ORDER BY ALL"""
+        "SELECT region_code, count(*), CAST(sum(excess) AS BIGINT) FROM overpaid GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     return {region: {"units": n, "excess_fen": int(excess)} for region, n, excess in rows}
 
@@ -31,7 +38,7 @@ def write_overpayments(con, out: Path) -> dict[str, dict]:
 def listed(con, limit: int) -> list[tuple]:
     """The first units of the list for the report: region, uscc, name, decision, paid earlier, due now, excess (fen)."""
     return con.execute(
-        """SELECT region_code, uscc, unit_name, decision, already_paid, amount_due, already_paid - amount_due
-           FROM decision_details WHERE already_paid > amount_due ORDER BY region_code, uscc LIMIT ?""",
+        """SELECT region_code, uscc, unit_name, decision, already_paid, amount_due, excess
+           FROM overpaid ORDER BY region_code, uscc LIMIT ?""",
         [limit],
     ).fetchall()
