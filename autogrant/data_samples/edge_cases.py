@@ -78,11 +78,13 @@ class DropBuilder:
         monthly_premium: int = 100_00,
         account: bool = True,
         account_name: str | None = None,
+        bank_account: str | None = None,
     ) -> str:
         """Add a unit insured with ``start`` persons on 31 Dec of Y-1 and ``end`` on 31 Dec of Y; returns its USCC.
 
         Leavers end on ``leave_on`` (30 June of Y unless given); the first ``natural_exits`` of them retire.
         ``monthly_premium`` fen is due and paid (unit and staff each) for every fee month of Y, in Y.
+        Each unit has an account of its own (from its serial number) unless ``bank_account`` names one.
         """
         self.serial += 1
         code = make_uscc(region, self.serial)
@@ -94,7 +96,7 @@ class DropBuilder:
             "revenue": None if revenue is None else fen_text(revenue),
             "total_assets": None if total_assets is None else fen_text(total_assets),
             "status": status,
-            "bank_account": "6222020200112233" if account else None, "bank_code": "102222000011" if account else None,
+            "bank_account": (bank_account or f"62220202{self.serial:08d}") if account else None, "bank_code": "102222000011" if account else None,
             "account_name": (account_name or name) if account else None,
         })  # fmt: skip
         leave = leave_on or dt.date(self.y, 6, 30)
@@ -189,6 +191,11 @@ def boundary_units(b: DropBuilder, region: str) -> dict[str, str]:
     )
     u["difficulty"] = b.unit(region, name="本溪华丰矿业有限公司")
     b.difficulty.append({"uscc": u["difficulty"], "recognised_date": f"{y + 1}-05-20"})
+    # fraud signals (reference/account_signals.yaml): one account registered for two employers; an account in the
+    # name of another unit of the register
+    u["shared_account_1"] = b.unit(region, name="沈阳博远商贸有限公司", bank_account="6222029900000001")
+    u["shared_account_2"] = b.unit(region, name="沈阳博远物流有限公司", bank_account="6222029900000001")
+    u["account_of_other_unit"] = b.unit(region, name="沈阳博远科技有限公司", account_name="辽宁华兴钢铁股份有限公司")
     return u
 
 
@@ -201,7 +208,16 @@ def add(tables: dict[str, pa.Table], y: int, regions: list[str]) -> dict[str, pa
     bad = b.unit(region, name="铁岭华兴机械有限公司")
     b.roster[-1]["person_id"] = b.roster[-1]["person_id"][:-1] + ("0" if b.roster[-1]["person_id"][-1] != "0" else "1")
     del bad
-    b.units.append(dict(b.units[0], uscc=make_uscc(region, 999_999_999), unit_name="铁岭宏鑫有限公司", status="正在经营"))
+    b.units.append(
+        dict(
+            b.units[0],
+            uscc=make_uscc(region, 999_999_999),
+            unit_name="铁岭宏鑫有限公司",
+            status="正在经营",
+            bank_account="6222020299999999",
+            account_name="铁岭宏鑫有限公司",
+        )
+    )
     return merge(tables, b)
 
 

@@ -508,6 +508,10 @@ from autogrant.flows.cli_apply import apply_command  # noqa: E402  (issue 17 ite
 
 app.command("apply")(apply_command)
 
+from autogrant.flows.cli_signals import clear_command  # noqa: E402  (issue 12 item 5: a clerk clears a fraud signal)
+
+app.command("clear")(clear_command)
+
 
 from autogrant.flows import cli_ledger  # noqa: E402  (ledger backup / restore, audit: flows/cli_ledger.py)
 

@@ -1,4 +1,4 @@
--- Reads: unit_facts, unit_size, unit_rate_arm, unit_schemes, region_facts, policy, policy_rate_arms, ledger_holds.
+-- Reads: unit_facts, unit_size, unit_rate_arm, unit_schemes, unit_signals, region_facts, policy, policy_rate_arms, ledger_holds.
 -- Makes: decision_details, one row per unit of a region that can be decided: every rule evaluated, reasons, amounts, clauses.
 
 CREATE OR REPLACE TEMP TABLE unit_rules AS
@@ -6,6 +6,8 @@ SELECT f.*, s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, 
        r.reserve_sufficient, r.registered_unemployment_rate, r.avg_monthly_benefit,
        a.name AS rate_arm, a.cite AS rate_arm_cite,
        us.own_scheme_fen, us.other_scheme, us.other_scheme_fen, us.other_scheme_open, coalesce(us.other_scheme_paid, 0) AS other_scheme_paid,
+       sg.account_shared_units, sg.account_shared_with, sg.noticed_account, sg.account_name_unit,
+       sg.account_shared, sg.account_changed, sg.account_name_other_unit,
        -- the limit that applies: a small unit's own limit where the policy has one, else the general or the region's rate
        CASE WHEN p.small_unit_max_headcount IS NOT NULL AND f.headcount_end <= p.small_unit_max_headcount
             THEN 'small_unit' WHEN p.layoff_limit_from_region THEN 'region_rate' ELSE 'general' END AS layoff_limit_kind,
@@ -21,7 +23,8 @@ JOIN region_facts r ON r.region_code = f.region_code AND r.missing IS NULL
 JOIN unit_size s USING (uscc)
 LEFT JOIN unit_rate_arm ua USING (uscc)
 LEFT JOIN policy_rate_arms a ON a.arm_no = ua.arm_no
-LEFT JOIN unit_schemes us USING (uscc);
+LEFT JOIN unit_schemes us USING (uscc)
+JOIN unit_signals sg USING (uscc);
 
 CREATE OR REPLACE TEMP TABLE unit_flags AS
 SELECT u.*,
@@ -106,15 +109,19 @@ WITH coded AS (
                CASE WHEN account_name_mismatch THEN 'ACCOUNT_NAME_MISMATCH' END,
                CASE WHEN payment_returned THEN 'PAYMENT_RETURNED' END,
                CASE WHEN under_objection THEN 'UNDER_OBJECTION' END,
-               CASE WHEN application_required THEN 'APPLICATION_REQUIRED' END], lambda x: x IS NOT NULL) END AS hold_codes
+               CASE WHEN application_required THEN 'APPLICATION_REQUIRED' END,
+               -- fraud signals (reference/account_signals.yaml), appended to the contract's list (issue 12)
+               CASE WHEN account_shared THEN 'ACCOUNT_SHARED' END,
+               CASE WHEN account_changed THEN 'ACCOUNT_CHANGED' END,
+               CASE WHEN account_name_other_unit THEN 'ACCOUNT_NAME_OTHER_UNIT' END], lambda x: x IS NOT NULL) END AS hold_codes
     FROM coded c
 ), decided AS (
     SELECT l.*,
            CASE WHEN len(reject_codes) > 0 THEN 'REJECT' WHEN len(hold_codes) > 0 THEN 'HOLD' ELSE 'PAY' END AS decision,
-           -- in the contract's order, where the codes appended to it (APPLICATION_REQUIRED, OTHER_SCHEME_CHOSEN) come last
-           list_concat(list_filter(reject_codes, lambda c: c NOT IN ('OTHER_SCHEME_CHOSEN', 'PREMIUM_MONTHS_SHORT')), hold_codes,
-                       list_filter(reject_codes, lambda c: c IN ('OTHER_SCHEME_CHOSEN', 'PREMIUM_MONTHS_SHORT'))) AS codes
-    FROM listed l
+           -- in the registry's order (reference/reasons.yaml: the contract's list, then the codes appended to it)
+           list_transform(list_sort(list_transform(list_concat(reject_codes, hold_codes),
+                                                   lambda c: {'pos': p.reason_position[c], 'code': c})), lambda x: x.code) AS codes
+    FROM listed l CROSS JOIN (SELECT reason_position FROM policy) p
 )
 SELECT p.policy_id, d.*,
        array_to_string(d.codes, ';') AS reasons,

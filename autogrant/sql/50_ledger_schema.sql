@@ -52,6 +52,13 @@ CREATE TABLE IF NOT EXISTS ledger.applications (
     lodged_by VARCHAR NOT NULL, lodged_on DATE NOT NULL, late BOOLEAN NOT NULL, UNIQUE (policy_id, uscc)
 );
 
+-- A clerk checked a fraud signal with the unit and cleared it for this account (autogrant clear; reference/account_signals.yaml).
+CREATE TABLE IF NOT EXISTS ledger.signal_clearances (
+    clearance_id VARCHAR PRIMARY KEY, policy_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL, region_code VARCHAR,
+    code VARCHAR NOT NULL CHECK (code IN ('ACCOUNT_SHARED', 'ACCOUNT_CHANGED', 'ACCOUNT_NAME_OTHER_UNIT')),
+    bank_account VARCHAR, bank_code VARCHAR, cleared_by VARCHAR NOT NULL, cleared_on DATE NOT NULL, note VARCHAR NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS ledger.bank_results (
     payment_id VARCHAR NOT NULL, status VARCHAR NOT NULL, batch_id VARCHAR, uscc VARCHAR, amount_fen BIGINT,
     reason VARCHAR, value_date DATE, source VARCHAR, recorded_on DATE,

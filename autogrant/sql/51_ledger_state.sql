@@ -1,4 +1,4 @@
--- Reads: ledger.payments, ledger.objections, ledger.applications, policy. Makes: ledger_paid and ledger_holds, what the decisions read
+-- Reads: ledger.payments, ledger.objections, ledger.applications, ledger.claims, ledger.signal_clearances, policy. Makes: ledger_paid and ledger_holds, what the decisions read
 -- of the ledger: money paid under this policy (net of reversals), and the holds of the workflow.
 
 CREATE OR REPLACE TEMP TABLE ledger_paid AS
@@ -21,4 +21,25 @@ UNION ALL
 SELECT p.uscc, 'PAYMENT_RETURNED', p.bank_account, p.bank_code
 FROM ledger.payments p
 WHERE p.policy_id = (SELECT policy_id FROM policy) AND p.kind = 'reversal'
-  AND p.seq = (SELECT max(q.seq) FROM ledger.payments q WHERE q.policy_id = p.policy_id AND q.uscc = p.uscc);
+  AND p.seq = (SELECT max(q.seq) FROM ledger.payments q WHERE q.policy_id = p.policy_id AND q.uscc = p.uscc)
+UNION ALL
+-- fraud signals (sql/29_account_signals.sql): the account of the unit's last claim when that claim is not paid or
+-- returned (its notice was prepared with that account), every account a claim or payment of this policy used, and
+-- the clerks' clearances, each for one account
+SELECT uscc, 'NOTICED_ACCOUNT', bank_account, bank_code FROM (
+    SELECT c.uscc, c.bank_account, c.bank_code, c.state FROM ledger.claims c
+    WHERE c.policy_id = (SELECT policy_id FROM policy)
+    QUALIFY row_number() OVER (PARTITION BY c.uscc
+                               ORDER BY c.created_on DESC, CAST(regexp_extract(c.claim_id, '([0-9]+)$', 1) AS INTEGER) DESC) = 1)
+WHERE state IN ('in_notice', 'batched', 'withdrawn')
+UNION ALL
+SELECT DISTINCT uscc, 'ACCOUNT_USED', bank_account, bank_code
+FROM (SELECT uscc, bank_account, bank_code FROM ledger.claims
+      WHERE policy_id = (SELECT policy_id FROM policy) AND state <> 'withdrawn'
+      UNION ALL
+      SELECT uscc, bank_account, bank_code FROM ledger.payments
+      WHERE policy_id = (SELECT policy_id FROM policy) AND kind = 'payment')
+WHERE bank_account IS NOT NULL
+UNION ALL
+SELECT uscc, 'CLEARED ' || code, bank_account, bank_code
+FROM ledger.signal_clearances WHERE policy_id = (SELECT policy_id FROM policy);

@@ -51,6 +51,11 @@ SELECT * FROM (
     SELECT 11, 'application', application_id, 'applications',
            json_array(application_id, policy_id, uscc, region_code, lodged_by, lodged_on, late)::VARCHAR
     FROM ledger.applications
+    UNION ALL
+    -- a clerk cleared a fraud signal of a unit for one account (autogrant clear)
+    SELECT 12, 'clearance', clearance_id, 'signal_clearances',
+           json_array(clearance_id, policy_id, uscc, region_code, code, bank_account, bank_code, cleared_by, cleared_on, note)::VARCHAR
+    FROM ledger.signal_clearances
 ) e
 WHERE NOT only_new OR NOT EXISTS (SELECT 1 FROM sealed s WHERE s.kind = e.kind AND s.ref = e.ref);
 

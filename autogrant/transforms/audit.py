@@ -23,6 +23,7 @@ L = {
     "objection": ("异议", "objection"),
     "resolution": ("异议处理", "objection resolved"),
     "application": ("申请", "application"),
+    "clearance": ("风险信号核实解除", "fraud signal cleared"),
     "batch": ("制单", "batch prepared"),
     "approval": ("审批", "approval"),
     "release": ("拨付", "released"),
@@ -118,6 +119,12 @@ def _ledger_events(con, where: str, params: list, lang: str, unit: str | None = 
         [sorted(units)],
     ).fetchall():
         ev.append(Event(on, 8, "application", f"{aid} {by}{' (late)' if late else ''}", seqs.get(("application", aid))))
+    for cid, code, account, by, on, note in con.execute(
+        """SELECT clearance_id, code, bank_account, cleared_by, cleared_on, note FROM ledger.signal_clearances
+           WHERE uscc IN (SELECT unnest(?::VARCHAR[])) ORDER BY clearance_id""",
+        [sorted(units)],
+    ).fetchall():
+        ev.append(Event(on, 8, "clearance", f"{cid} {code} {account or ''} {by}: {note}", seqs.get(("clearance", cid))))
     directory = identities.load()
     for batch_id, by, on, released, pfile in con.execute(
         """SELECT batch_id, prepared_by, prepared_on, released_on, payment_file FROM ledger.batches

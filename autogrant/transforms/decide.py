@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from autogrant.transforms import sqlsteps
+from autogrant.transforms import reasons, signals, sqlsteps
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import REFERENCE_DIR
 from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
@@ -18,6 +18,7 @@ FACT_STEPS = (
     "25_region_facts.sql",
     "26_rate_arm.sql",
     "27_other_scheme.sql",
+    "29_account_signals.sql",
 )
 DECISION_STEPS = ("30_decisions.sql", "40_decisions_out.sql")
 
@@ -77,7 +78,10 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
     }
     cites = loaded.policy.cites()
     policy = pa.table(
-        {k: [v] for k, v in row.items()} | {"cites": pa.array([list(cites.items())], type=pa.map_(pa.string(), pa.string()))}
+        {k: [v] for k, v in row.items()}
+        | {"cites": pa.array([list(cites.items())], type=pa.map_(pa.string(), pa.string()))}
+        # where each reason code stands in the order a unit's reasons are listed (reference/reasons.yaml)
+        | {"reason_position": pa.array([list(reasons.position().items())], type=pa.map_(pa.string(), pa.int32()))}
     )
     con.register("policy_in", policy)
     con.execute(
@@ -103,6 +107,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
     if arms:  # a policy whose amount is not a share of the premium has none
         con.executemany("INSERT INTO policy_rate_arms VALUES (?, ?, ?, ?, ?, ?, ?)", arms)
     load_scheme_tables(con, loaded)
+    signals.load_table(con)
     return as_of
 
 

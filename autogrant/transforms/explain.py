@@ -117,6 +117,12 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         ("account name", d["account_name"] or "-", d["unit_name"], d["account_name_mismatch"], cites["ACCOUNT_NAME_MISMATCH"]),
         ("bank return", "returned" if d["payment_returned"] else "none", "none open", d["payment_returned"], cites["PAYMENT_RETURNED"]),
         ("objection", "open" if d["under_objection"] else "none", "none open", d["under_objection"], cites["UNDER_OBJECTION"]),
+        ("units on the account", f"{d['account_shared_units']}" + (f" (with {', '.join(d['account_shared_with'])})" if d["account_shared_with"] else ""),
+         "<= threshold, or cleared", d["account_shared"], cites["ACCOUNT_SHARED"]),
+        ("account since the notice", "changed from the noticed account" if d["noticed_account"] and d["noticed_account"] != d["bank_account"] else "unchanged",
+         "unchanged, or cleared", d["account_changed"], cites["ACCOUNT_CHANGED"]),
+        ("account holder", f"unit {d['account_name_unit']}" if d["account_name_unit"] else "no other unit", "no other unit, or cleared",
+         d["account_name_other_unit"], cites["ACCOUNT_NAME_OTHER_UNIT"]),
     ]  # fmt: skip
     return out
 
@@ -127,12 +133,15 @@ RULE_NAMES = {
     "arrears at cut-off": "截止日欠费", "premium paid in the assessed year": "上年度实缴失业保险费",
     "dishonest list": "严重失信名单", "zombie list": "僵尸企业名单", "other subsidies": "其他补贴",
     "difficulty list": "困难企业名单", "already paid": "已发放", "bank account": "银行账户", "account name": "账户名称",
-    "bank return": "银行退回", "objection": "公示异议", "other scheme": "另一返还标准", "fee months paid in full": "足额缴费月数",
+    "bank return": "银行退回", "objection": "公示异议", "units on the account": "同一账户单位数",
+    "account since the notice": "公示后账户变更", "account holder": "账户户名", "other scheme": "另一返还标准", "fee months paid in full": "足额缴费月数",
 }  # fmt: skip
 WORDS = {
     "listed": "已列入", "not listed": "未列入", "given": "已提供", "missing": "缺失", "none": "无", "none open": "无未结",
     "returned": "已退回", "open": "有未结异议", "all rows staged": "全部入库", "no quarantined row of the unit": "无隔离行",
-    "account and CNAPS code": "账号及联行号", "known for an enterprise": "企业须有划型",
+    "account and CNAPS code": "账号及联行号", "<= threshold, or cleared": "不超过阈值，或已核实解除",
+    "unchanged, or cleared": "未变更，或已核实解除", "no other unit, or cleared": "非其他单位，或已核实解除", "unchanged": "未变更",
+    "changed from the noticed account": "与公示时账户不同", "no other unit": "非其他单位", "known for an enterprise": "企业须有划型",
 }  # fmt: skip
 
 

@@ -8,6 +8,8 @@ decisions.csv keeps the contract's English columns and codes; only files meant f
 
 import os
 
+from autogrant.transforms import reasons
+
 LANG_ENV = "AUTOGRANT_LANG"
 
 
@@ -63,35 +65,8 @@ def region(code: str, lang: str | None = None) -> str:
 
 DECISIONS = {"PAY": ("发放", "pay"), "HOLD": ("暂缓发放", "hold"), "REJECT": ("不予发放", "reject")}
 
-# CONTRACT.md reason codes (and the two the README adds), in the contract's order
-REASONS = {
-    "INVALID_INPUT": ("数据校验未通过", "input failed validation"),
-    "UNIT_TYPE_INELIGIBLE": ("单位类型不在政策范围", "unit type not covered"),
-    "UNIT_INACTIVE": ("单位已注销或吊销", "unit cancelled or revoked"),
-    "REGION_RESERVE_INSUFFICIENT": ("统筹地区基金备付期限不足", "region's fund reserve insufficient"),
-    "SIZE_CLASS_INELIGIBLE": ("企业划型不在政策范围", "size class not covered"),
-    "HEADCOUNT_OVER_CAP": ("参保人数超过免申即享上限", "headcount above the auto-grant cap"),
-    "LAYOFF_RATE_EXCEEDED": ("裁员率超过规定", "layoff rate above the limit"),
-    "ARREARS_OUTSTANDING": ("欠缴失业保险费未补缴", "premium arrears outstanding"),
-    "NO_PREMIUM_PAID": ("上年度未缴纳失业保险费", "no premium paid"),
-    "DISHONEST_ENTITY": ("严重失信主体", "seriously dishonest entity"),
-    "ZOMBIE_ENTERPRISE": ("僵尸企业", "zombie enterprise"),
-    "DOUBLE_DIP": ("已享受不可同时享受的补贴", "received a subsidy that cannot be combined"),
-    "NOT_IN_DIFFICULTY": ("未被认定为暂时困难企业", "not recognised as in temporary difficulty"),
-    "ALREADY_PAID": ("已足额发放", "already paid in full"),
-    "AMOUNT_ZERO": ("返还金额不足1分", "amount under one fen"),
-    "OBJECTION_UPHELD": ("公示异议成立", "objection upheld"),
-    "SIZE_CLASS_MISSING": ("缺少企业划型信息", "size class missing"),
-    "BANK_ACCOUNT_MISSING": ("缺少银行账户", "bank account missing"),
-    "ACCOUNT_NAME_MISMATCH": ("账户名称与单位名称不符", "account name differs from the unit name"),
-    "PAYMENT_RETURNED": ("银行退回", "payment returned by the bank"),
-    "UNDER_OBJECTION": ("公示期有异议待处理", "objection during the notice, unresolved"),
-    "APPLICATION_REQUIRED": (
-        "超过免申即享人数上限，须申请后发放（待单位申请）",
-        "above the auto-grant cap: paid on application (awaiting it)",
-    ),
-    "OTHER_SCHEME_CHOSEN": ("已按另一返还标准（金额较高者）享受，不重复返还", "the other, larger refund scheme is paid instead"),
-    "PREMIUM_MONTHS_SHORT": ("上年度足额缴费不满规定月数", "premiums not paid in full for the required months"),
+# the reason codes' labels (reference/reasons.yaml), then the ledger's stages of a payable unit not yet paid
+REASONS = {e.code: (e.zh, e.en) for e in reasons.registry()} | {
     # the ledger's stages of a payable unit not yet paid (annual report, queue)
     "NOT_YET_IN_NOTICE": ("待公示", "not yet in notice"),
     "IN_NOTICE": ("公示中", "in public notice"),
@@ -152,6 +127,14 @@ MESSAGES = {
     "application_recorded": (
         "已登记申请 {aid}：{uscc}（{policy}，{lodged}）；下次运行按一般条件决定，符合者公示后拨付",
         "application {aid} recorded: {uscc} ({policy}, {lodged}); the next night decides it, a payable unit goes to notice",
+    ),
+    "signal_cleared": (
+        "已登记核实 {cid}：{uscc} 的风险信号 {signal} 已就现账户解除（{day}）；下次运行不再因此暂缓",
+        "clearance {cid} recorded: {uscc}'s signal {signal} cleared for its present account ({day}); the next night no longer holds it for this",
+    ),
+    "signal_cleared_before": (
+        "{uscc} 的风险信号 {signal} 已就现账户解除过：{cid}（{day}），未重复登记",
+        "{uscc}'s signal {signal} was cleared for this account already: {cid} ({day}); nothing recorded again",
     ),
     "application_exists": (
         "{uscc} 在 {policy} 下已有申请 {aid}（{lodged}），未重复登记",

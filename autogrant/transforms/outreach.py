@@ -27,6 +27,18 @@ NEEDS = {
         "参保人数超过免申即享上限：邀请单位提出稳岗返还申请（autogrant apply 登记）",
         "above the auto-grant headcount cap: invite the unit's application (recorded with autogrant apply)",
     ),
+    "ACCOUNT_SHARED": (
+        "风险信号：该账户登记于多家单位，向单位核实账户归属（核实后 autogrant clear 登记）",
+        "fraud signal: the account is registered for several units; check with the unit whose it is (then autogrant clear)",
+    ),
+    "ACCOUNT_CHANGED": (
+        "风险信号：公示后变更银行账户，向单位核实变更（核实后 autogrant clear 登记）",
+        "fraud signal: the account changed after the notice; confirm the change with the unit (then autogrant clear)",
+    ),
+    "ACCOUNT_NAME_OTHER_UNIT": (
+        "风险信号：账户户名为另一参保单位，向单位核实（核实后 autogrant clear 登记）",
+        "fraud signal: the account is in another unit's name; check with the unit (then autogrant clear)",
+    ),
 }
 HEADER = ("统筹地区", "统一社会信用代码", "单位名称", "暂缓原因", "需补充材料", "账户名称", "应返还金额(元)")
 

@@ -25,13 +25,6 @@ Status = Literal[tuple(ENUMS["status"])]  # type: ignore[valid-type]
 Rate = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 REGION_RATE = "region_registered_unemployment_rate"
-# No seed says which account the refund goes to (人社厅发〔2017〕129号 二(三) names only 资金拨付; the unit's basic
-# account is named only for 以工代训, 内蒙古工作方案 三(五)): an operational rule, assumed.
-ACCOUNT_CITE = (
-    '人社厅发〔2017〕129号 二(三) "资金拨付" (operational rule, assumed: paid only to an account in the unit\'s own name; '
-    'the seeds name the unit\'s basic account only for 以工代训, 内蒙古工作方案 三(五) "支付到企业在银行开立的基本账户"; '
-    "confirm against the region's 经办规程)"
-)
 
 
 class Strict(BaseModel):
@@ -207,38 +200,31 @@ class Policy(Strict):
         return codes
 
     def cites(self) -> dict[str, str]:
-        """The clause behind each reason code, and behind a payment (PAY)."""
+        """The clause behind each reason code (reference/reasons.yaml says where each comes from), and behind a
+        payment (PAY)."""
+        from autogrant.transforms import reasons, signals  # registry and fraud signals: reference data
+
         r = self.rules
         layoff = r.layoff_rate_max.cite
         amount = r.benefit_months.cite if r.benefit_months else r.amount_formula.cite
-        out = {
-            "INVALID_INPUT": "CONTRACT.md INVALID_INPUT: no decision on incomplete data",
-            "UNIT_TYPE_INELIGIBLE": r.eligible_unit_types.cite,
-            "UNIT_INACTIVE": r.inactive_statuses.cite,
-            "REGION_RESERVE_INSUFFICIENT": r.reserve_months_min.cite,
-            "SIZE_CLASS_INELIGIBLE": r.size_classes_covered.cite if r.size_classes_covered else "",
-            "HEADCOUNT_OVER_CAP": r.headcount_cap.cite if r.headcount_cap else "",
-            "LAYOFF_RATE_EXCEEDED": layoff,
+        signal_cites = signals.load().cites()
+
+        def clause(e) -> str:
+            if e.cite is not None:
+                return e.cite
+            if e.signal:
+                return signal_cites[e.code]
+            value = getattr(r, e.cite_rule) if e.cite_rule else None
+            return value.cite if value is not None else ""
+
+        out = {e.code: clause(e) for e in reasons.registry()}
+        return out | {  # those whose clause is composed
             "LAYOFF_RATE_EXCEEDED_SMALL": r.layoff_rate_max_small.cite if r.layoff_rate_max_small else layoff,
-            "ARREARS_OUTSTANDING": r.arrears_paid_up.cite,
-            "NO_PREMIUM_PAID": r.premium_base.cite,
-            "DISHONEST_ENTITY": r.exclude_dishonest.cite,
-            "ZOMBIE_ENTERPRISE": r.exclude_zombie.cite,
-            "DOUBLE_DIP": r.double_dip_subsidy_types.cite,
-            "NOT_IN_DIFFICULTY": r.difficulty_list_required.cite,
             "ALREADY_PAID": amount,
-            "SIZE_CLASS_MISSING": r.size_classification.cite,
-            "BANK_ACCOUNT_MISSING": ACCOUNT_CITE,
-            "ACCOUNT_NAME_MISMATCH": ACCOUNT_CITE,
-            "PAYMENT_RETURNED": '人社厅发〔2017〕129号 二(三) "资金拨付" (a payment the bank returned is not paid; operational rule)',
-            "UNDER_OBJECTION": r.notice_days.cite,
+            "AMOUNT_ZERO": amount,  # the amount the formula gives, floored to the fen, is 0
             "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
-            "APPLICATION_REQUIRED": r.over_cap.cite if r.over_cap else "",
-            "OTHER_SCHEME_CHOSEN": r.alternative_scheme.cite if r.alternative_scheme else "",
-            "PREMIUM_MONTHS_SHORT": r.months_paid_min.cite if r.months_paid_min else "",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }
-        return out
 
 
 def policy_path(policy_id: str, policy_dir: Path = POLICY_DIR) -> Path:

@@ -47,6 +47,7 @@ from autogrant.transforms import (
     notice,
     other_scheme,
     progress,
+    signals,
     sqlsteps,
 )
 from autogrant.transforms.errors import GateFailed, InputError
@@ -323,6 +324,7 @@ def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
     record_night(con, res.out, p.region_code, p.today)  # the night's decisions, kept for `autogrant audit`
     clerk_lists.write_applications(con, res.out, ctx.loaded, p.region_code)  # units above the cap, to invite
     write_outreach(con, res.out, p.region_code)  # the held units and what each must supply, for the clerks who phone
+    signals.write_list(con, res.out, p.region_code)  # the units a fraud signal holds, with what raised it
     if diff is not None:
         res.region_changes[p.region_code] = diff
     checkpoint(f"region {p.region_code} decisions written")

@@ -6,6 +6,8 @@ A column's *kind* names the SQL macros (sql/00_macros.sql) that check and parse 
 
 from dataclasses import dataclass, field
 
+from autogrant.transforms import reasons
+
 
 @dataclass(frozen=True)
 class Column:
@@ -231,13 +233,5 @@ DATA_FILES: tuple[FileSpec, ...] = (
     BANK_RETURNS,
 )
 
-# CONTRACT.md section 3, in the order of listing, and the codes added to it since (AMOUNT_ZERO, OBJECTION_UPHELD;
-# then, appended at the end, APPLICATION_REQUIRED (HOLD) and OTHER_SCHEME_CHOSEN (REJECT): issue 17 items 1 and 4).
-REASON_CODES = (
-    "INVALID_INPUT", "UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RESERVE_INSUFFICIENT", "SIZE_CLASS_INELIGIBLE",
-    "HEADCOUNT_OVER_CAP", "LAYOFF_RATE_EXCEEDED", "ARREARS_OUTSTANDING", "NO_PREMIUM_PAID", "DISHONEST_ENTITY",
-    "ZOMBIE_ENTERPRISE", "DOUBLE_DIP", "NOT_IN_DIFFICULTY", "ALREADY_PAID", "AMOUNT_ZERO", "OBJECTION_UPHELD",
-    "SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "PAYMENT_RETURNED", "UNDER_OBJECTION",
-    "APPLICATION_REQUIRED", "OTHER_SCHEME_CHOSEN",  # appended (issue 17): a HOLD, then a REJECT
-    "PREMIUM_MONTHS_SHORT",  # appended (issue 16): premiums not paid in full for the months the policy requires
-)  # fmt: skip
+# CONTRACT.md section 3, in the order of listing, and the codes appended to it since: reference/reasons.yaml
+REASON_CODES = reasons.codes()
