@@ -92,6 +92,10 @@ class DropBuilder:
             acc_name = "".join(r.sample(NAMES, 3)) + "有限公司"
         elif kind < 0.33:
             acc_name = ""
+        elif kind < 0.36 and self.rows["units"]:  # fraud signal: the account is in the name of another unit of the drop
+            acc_name = r.choice(self.rows["units"])["unit_name"]
+        if account and self.rows["units"] and r.random() < 0.05:  # fraud signal: another unit's account number
+            account = r.choice([u["bank_account"] for u in self.rows["units"] if u["bank_account"]] or [account])
         row = {"uscc": code, "unit_name": name, "region_code": region, "unit_type": c.enum(unit_type),
                "industry_code": industry, "size_class": c.enum(size), "employees": emp, "revenue": rev,
                "total_assets": assets, "status": c.enum(status), "bank_account": account, "bank_code": bank,

@@ -21,6 +21,9 @@ REJECTS = ["INVALID_INPUT", "UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RES
 # README (issue 17): a unit above a cap the policy pays on application is held until it applies (none applies here);
 # a unit eligible under both Inner Mongolia schemes is paid the larger, the other rejects it; listed last
 HOLDS = ["SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "APPLICATION_REQUIRED"]
+# README (issue 12): fraud signals, HOLDs listed after everything else: an account number registered for two or more
+# units of the drop's register; an account (number and bank code given) in the name of another registered unit
+SIGNALS = ["ACCOUNT_SHARED", "ACCOUNT_NAME_OTHER_UNIT"]
 NBS = {
     "industry": {"employees": (1000, 300, 20), "revenue": (40000_0000, 2000_0000, 300_0000)},
     "retail": {"employees": (300, 50, 10), "revenue": (20000_0000, 500_0000, 100_0000)},
@@ -160,6 +163,27 @@ def rate_of(unit: dict, size: str | None, facts: dict, p: Policy) -> Fraction | 
     return None
 
 
+def signals_of(register: list[dict]) -> dict[str, list[str]]:
+    """USCC -> its fraud signals, over every staged register row of the drop (all regions)."""
+    holders: dict[str, set[str]] = {}
+    names: dict[str, set[str]] = {}
+    for u in register:
+        if u["bank_account"]:
+            holders.setdefault(u["bank_account"], set()).add(u["uscc"])
+        names.setdefault(fold(u["unit_name"]), set()).add(u["uscc"])
+    out = {}
+    for u in register:
+        own = fold(u["unit_name"])
+        named = fold(u["account_name"]) if u["account_name"] else None
+        has_account = bool(u["bank_account"] and u["bank_code"])
+        out[u["uscc"]] = [code for code, hit in (
+            ("ACCOUNT_SHARED", bool(u["bank_account"]) and len(holders[u["bank_account"]]) > 1),
+            ("ACCOUNT_NAME_OTHER_UNIT", has_account and named is not None and named != own
+             and bool(names.get(named, set()) - {u["uscc"]})),
+        ) if hit]  # fmt: skip
+    return out
+
+
 def flags_of(unit: dict, rows: dict, facts: dict, fund: dict, size, formula: int | None, p: Policy, bad: bool) -> dict:
     """Every rule of POLICY_RULES.md for one unit (none short-circuits)."""
     cutoff, h_start, h_end = p.cutoff, facts["headcount_start"], facts["headcount_end"]
@@ -219,6 +243,7 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         return not (f is None or (p.layoff_from_region and f["registered_unemployment_rate"] is None)
                     or (p.benefit and f["avg_monthly_benefit"] is None))  # fmt: skip
 
+    signals = signals_of(data["units"])
     out = {}
     for code, unit in [*units.items(), *((k, None) for k in register_bad)]:
         region = unit["region_code"] if unit else register_bad[code]["region_code"]
@@ -246,13 +271,15 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
             flags["OTHER_SCHEME_CHOSEN"] = not rejects and other_scheme_wins(unit, rows, facts, funds[region], size, p, q)
         rejects = [c for c in REJECTS if flags[c]] + (["OTHER_SCHEME_CHOSEN"] if flags.get("OTHER_SCHEME_CHOSEN") else [])
         holds = [c for c in HOLDS if flags[c]]
-        decision = "REJECT" if rejects else "HOLD" if holds else "PAY"
+        flagged = signals.get(code, [])
+        decision = "REJECT" if rejects else "HOLD" if holds or flagged else "PAY"
         formula = formula or 0
         result.update(
             decision=decision,
             reasons=[c for c in rejects if c != "OTHER_SCHEME_CHOSEN"]
             + holds
-            + [c for c in rejects if c == "OTHER_SCHEME_CHOSEN"],
+            + [c for c in rejects if c == "OTHER_SCHEME_CHOSEN"]
+            + flagged,
             formula_fen=formula,
             rate=rate,
             amount_due=0 if rejects and rejects != ["ALREADY_PAID"] else formula,

@@ -16,7 +16,8 @@ CREATE OR REPLACE TEMP TABLE unit_signals AS
 WITH other_names AS (   -- a unit whose account is held in the name of another unit of the register (names folded)
     SELECT f.uscc, min(s.uscc) AS account_name_unit
     FROM unit_facts f JOIN stg_units s ON fold_name(s.unit_name) = fold_name(f.account_name) AND s.uscc <> f.uscc
-    WHERE f.account_name IS NOT NULL AND fold_name(f.account_name) <> coalesce(fold_name(f.unit_name), '')
+    WHERE f.bank_account IS NOT NULL AND f.bank_code IS NOT NULL  -- names are compared where there is an account
+      AND f.account_name IS NOT NULL AND fold_name(f.account_name) <> coalesce(fold_name(f.unit_name), '')
     GROUP BY f.uscc
 ), noticed AS (
     SELECT uscc, bank_account, bank_code FROM ledger_holds WHERE hold = 'NOTICED_ACCOUNT'
