@@ -111,7 +111,8 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         out.append(("other scheme", f"{_yuan(d.get('own_scheme_fen'))} here, {_yuan(d.get('other_scheme_fen'))} under {d['other_scheme']}"
                     + ("" if d.get("other_scheme_open") else " (not open to the unit)"),
                     "the larger scheme", bool(d.get("other_scheme_chosen")), cites["OTHER_SCHEME_CHOSEN"]))  # fmt: skip
-    if d.get("premium_months_alt"):  # 内蒙古工作方案 二(二) "可按…或…": the two standards compared, the larger paid
+    # 内蒙古工作方案 二(二) "可按…或…": the two standards compared, the larger paid (not in an OUT written before them)
+    if d.get("premium_months_alt") and "amount_standard" in d:
         out.append(("amount standard", _standards(d), f"the larger: {d['amount_standard']}", False, cites["PREMIUM_MONTHS_ALT"]))
     out += [
         ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"],
