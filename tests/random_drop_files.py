@@ -34,6 +34,8 @@ HEADERS = {
     "lists/other_subsidies": [("uscc", "统一社会信用代码"), ("subsidy_type", "补贴类型"), ("year", "年度"), ("amount", "金额")],
     "lists/difficulty": [("uscc", "统一社会信用代码"), ("recognised_date", "认定日期")],
     "prior_disbursements": [("uscc", "统一社会信用代码"), ("policy_id", "政策编号"), ("amount", "金额"), ("paid_date", "拨付日期")],
+    "si_premiums_due": [("uscc", "统一社会信用代码"), ("fee_month", "费款所属期"), ("unit_due", "单位应缴社会保险费"),
+                        ("staff_due", "个人应缴社会保险费")],
 }  # fmt: skip
 
 
@@ -178,3 +180,34 @@ def write_control(b, out: Path, modes: dict[str, str], pick: float) -> str:
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(lines)
     return "wrong" if pick >= 0.95 else "right"
+
+
+def add_si_premiums(b, seed: int, modes: dict[str, str]) -> list[str]:
+    """si_premiums_due.csv (issue 17 item 4) for an Inner Mongolia drop, drawn apart from the rest of the drop: rows,
+    header only or no file; units with all 12 months, a few, none, rows of other years, dues small and large against
+    the benefit standard; now and then a month sent twice or a malformed cell (the unit INVALID_INPUT). Returns the
+    USCCs spoiled."""
+    r, c, y = random.Random(seed * 7919 + 3), b.cells, b.year
+    modes["si_premiums_due"] = r.choice(["rows", "rows", "header", "missing"]) if b.policy_id.startswith("IM-") else "missing"
+    if modes["si_premiums_due"] != "rows":
+        return []
+    spoiled = []
+    for unit in b.units[1:]:
+        if r.random() < 0.4:
+            continue
+        heads = sum(1 for s in b.rows["roster"] if s["uscc"] == unit["uscc"])
+        scale = r.choice([50_000, 300_000, 600_000, 1_500_000]) * max(heads, 1)  # fen a month: 3 months near 6 of benefit
+        months = [(y, m) for m in (range(1, 13) if r.random() < 0.6 else sorted(r.sample(range(1, 13), r.randrange(1, 12))))]
+        if r.random() < 0.2:
+            months.append((y + r.choice([-1, 1]), r.randrange(1, 13)))  # another year's month: not counted
+        for year, month in months:
+            due = r.randrange(0, scale + 1)
+            unit_part = due * r.choice([1, 2, 3]) // 4
+            b.rows["si_premiums_due"].append({"uscc": unit["uscc"], "fee_month": c.month(year, month),
+                                              "unit_due": c.money(unit_part), "staff_due": c.money(due - unit_part)})  # fmt: skip
+        if r.random() < 0.05:  # its last month sent twice, a month 13 or three decimals: quarantined
+            row = dict(b.rows["si_premiums_due"][-1])
+            row |= r.choice([{}, {"fee_month": f"{y}-13"}, {"unit_due": "1.005"}])
+            b.rows["si_premiums_due"].append(row)
+            spoiled.append(unit["uscc"])
+    return spoiled

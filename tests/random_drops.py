@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from tests import random_drop_files
 from tests.random_drop_files import HEADERS, Cells, add_priors, person_id, spoil, valid_uscc, write_control, write_csv
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "autogrant" / "policies"
@@ -305,7 +306,8 @@ def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
     modes = {name: b.rng.choice(["rows", "rows", "rows", "header", "missing"]) for name in OPTIONAL}
     if b.p.get("difficulty_list_required") and b.rng.random() < 0.85:
         modes["lists/difficulty"] = "rows"
-    spoiled = spoil(b, modes)
+    # si_premiums_due.csv: Inner Mongolia drops only
+    spoiled = spoil(b, modes) + random_drop_files.add_si_premiums(b, seed, modes)
     # now and then a cut-off other than the policy's (--as-of), drawn apart so that the drop stays the same
     pick = random.Random(seed * 7919 + 1).random()
     as_of = None if pick < 0.75 else b.cutoff + dt.timedelta(days=-1 if pick < 0.83 else -120 if pick < 0.92 else 45)

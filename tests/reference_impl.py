@@ -3,7 +3,8 @@
 Plain Python and the csv module; it shares no code with autogrant (policy values are read from its YAML files).
 ``decide(drop, policy_id)`` gives every unit in scope of a decidable region: decision, reasons, headcounts, size class,
 premium base, amounts in integer fen. Rule changes since POLICY_RULES.md: the premium base counts premiums of Y paid by
-the cut-off (issue 17 item 2, README); AMOUNT_ZERO and the INVALID_INPUT scope are the README's additions.
+the cut-off (issue 17 item 2, README); AMOUNT_ZERO and the INVALID_INPUT scope are the README's additions; the
+difficulty refund's second standard, 3 months of social-insurance premium due, from si_premiums_due.csv (issue 17 item 4).
 """
 
 import datetime as dt
@@ -145,7 +146,27 @@ def unit_facts(rows: dict[str, list], p: Policy) -> dict:
         "arrears_cutoff": arrears(cutoff),
         "paid_up_arrears": arrears(dt.date(y, 12, 31)) > 0 and arrears(cutoff) <= 0,
         "already_paid": sum(b["amount"] for b in rows.get("prior_disbursements", []) if b["policy_id"] == p.id),
+        # what the unit and its staff owed for all social insurance, month by month of Y (si_premiums_due.csv)
+        "si_due_by_month": {
+            r["fee_month"]: r["unit_due"] + r["staff_due"] for r in rows.get("si_premiums_due", []) if r["fee_month"][0] == y
+        },
     }
+
+
+def difficulty_standard(p: Policy, fund: dict, facts: dict) -> int | None:
+    """内蒙古工作方案 二(二): "可按不超过6个月的当地月人均失业保险金和参保职工人数确定，或按不超过3个月的企业及其职工应
+    缴纳社会保险费确定". The first: months x the region's average monthly benefit x the insured; the second, where the
+    policy reads it (README: the average month of the assessed year's premiums due on file, times 3, floored to the
+    fen) and the unit has a month on file: the larger of the two is the refund. None without the benefit figure."""
+    if fund["avg_monthly_benefit"] is None:
+        return None
+    first = int(p["benefit_months"]) * fund["avg_monthly_benefit"] * facts["headcount_ref"]
+    months = facts["si_due_by_month"]
+    if not p.get("premium_months_alt") or not months:
+        return first
+    average = Fraction(sum(months.values()), len(months))
+    second = int(p["premium_months_alt"] * average)  # Fraction -> int truncates; never negative: the floor
+    return max(first, second)
 
 
 def rate_of(unit: dict, size: str | None, facts: dict, p: Policy) -> Fraction | None:
@@ -258,7 +279,7 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         size = result["size_class"] = size_class(unit)
         rate = rate_of(unit, size, facts, p)
         if p.benefit:
-            formula = int(p["benefit_months"]) * funds[region]["avg_monthly_benefit"] * facts["headcount_ref"]
+            formula = difficulty_standard(p, funds[region], facts)
         else:
             formula = None if rate is None else (facts["premium_base"] * rate.numerator) // rate.denominator
         flags = flags_of(unit, rows, facts, funds[region], size, formula, p, code in data["bad_keys"])
@@ -291,7 +312,7 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
 def scheme_amount(unit: dict, size, facts: dict, fund: dict, p: Policy) -> int:
     """A scheme's amount for comparison; without a size class where it matters, the highest rate the unit could get."""
     if p.benefit:
-        return int(p["benefit_months"]) * (fund["avg_monthly_benefit"] or 0) * facts["headcount_ref"]
+        return difficulty_standard(p, fund, facts) or 0
     rate = rate_of(unit, size, facts, p)
     if rate is None:
         rate = max(Fraction(str(a["rate"])) for a in p["rate_arms"])

@@ -22,7 +22,9 @@ ALIASES = {
     "avg_monthly_benefit": "月人均失业保险金", "listed_date": "列入日期", "removed_date": "移出日期", "subsidy_type": "补贴类型",
     "year": "年度", "amount": "金额", "recognised_date": "认定日期", "policy_id": "政策编号",
 }  # fmt: skip
-ALIASED = ("units", "roster", "payments", "region_funds")  # the files whose columns CONTRACT.md gives an alias
+ALIASED = ("units", "roster", "payments", "region_funds", "si_premiums_due")  # the files whose columns have an alias
+# README (issue 17 item 4): si_premiums_due.csv names its two amounts for every social insurance, not the UI premium's
+OWN_ALIASES = {"si_premiums_due": {"unit_due": "单位应缴社会保险费", "staff_due": "个人应缴社会保险费"}}
 ENUMS = {
     "unit_type": {"enterprise": "企业", "social_org": "社会团体", "foundation": "基金会", "social_service_org": "社会服务机构",
                   "law_firm": "律师事务所", "accounting_firm": "会计师事务所", "individual_business": "个体工商户",
@@ -50,6 +52,7 @@ FILES = {
     "lists/other_subsidies": [("uscc", "uscc", 0), ("subsidy_type", "text", 0), ("year", "year", 0), ("amount", "money", 0)],
     "lists/difficulty": [("uscc", "uscc", 0), ("recognised_date", "date", 0)],
     "prior_disbursements": [("uscc", "uscc", 0), ("policy_id", "text", 0), ("amount", "money", 0), ("paid_date", "date", 0)],
+    "si_premiums_due": [("uscc", "uscc", 0), ("fee_month", "month", 0), ("unit_due", "money", 0), ("staff_due", "money", 0)],
 }  # fmt: skip
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -135,7 +138,7 @@ def read(drop: Path, name: str) -> tuple[list[dict], list[dict]]:
     index = {}
     for col, _, _ in FILES[name]:
         for i, h in enumerate(header):
-            if h == col or (h == ALIASES[col] and name in ALIASED):
+            if h == col or (h == OWN_ALIASES.get(name, ALIASES).get(col, ALIASES[col]) and name in ALIASED):
                 index[col] = i
     staged = []
     for rec in records[1:]:
@@ -187,6 +190,12 @@ def row_rules(name: str, rows: list[dict]) -> None:
             count[(r["region_code"], r["fund_year"])] = count.get((r["region_code"], r["fund_year"]), 0) + 1
         for r in rows:
             r["_bad"] |= r["monthly_expenditure"] == 0 or count[(r["region_code"], r["fund_year"])] > 1
+    if name == "si_premiums_due":  # one row per unit and fee month: a repeated one is refused, the first kept
+        months = set()
+        for r in rows:
+            if r["uscc"] and r["fee_month"]:
+                r["_bad"] |= (r["uscc"], r["fee_month"]) in months
+                months.add((r["uscc"], r["fee_month"]))
     if name == "lists/dishonest":
         for r in rows:
             if r["removed_date"] and r["listed_date"] and r["removed_date"] < r["listed_date"]:

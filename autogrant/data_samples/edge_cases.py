@@ -49,6 +49,7 @@ class DropBuilder:
     difficulty: list[dict] = field(default_factory=list)
     prior_disbursements: list[dict] = field(default_factory=list)
     benefit_claims: list[dict] = field(default_factory=list)  # written only when a case adds one (optional file)
+    si_premiums_due: list[dict] = field(default_factory=list)  # likewise (social-insurance premiums due, issue 17)
 
     def fund(self, region: str, months: float = 24, adjustment: bool = False, year: int | None = None,
              unemployment_rate: str | None = "0.042", benefit: str | None = "1550.00") -> None:  # fmt: skip
@@ -121,10 +122,18 @@ class DropBuilder:
             "paid_date": paid_date.isoformat() if paid_date else None, "late_fee": fen_text(late_fee),
         })  # fmt: skip
 
+    def si_due(self, code: str, monthly: list[int]) -> None:
+        """Social-insurance premiums due (fen, unit + staff) for the last len(monthly) fee months of Y, the unit's part
+        two thirds (si_premiums_due.csv)."""
+        for k, fen in enumerate(monthly):
+            unit = fen * 2 // 3
+            self.si_premiums_due.append({"uscc": code, "fee_month": f"{self.y}-{12 - len(monthly) + 1 + k:02d}",
+                                         "unit_due": fen_text(unit), "staff_due": fen_text(fen - unit)})  # fmt: skip
+
     def tables(self) -> dict[str, pa.Table]:
         out = {}
         for name in ("units", "roster", "payments", "region_funds", "dishonest", "zombie", "other_subsidies",
-                     "difficulty", "prior_disbursements", "benefit_claims"):  # fmt: skip
+                     "difficulty", "prior_disbursements", "benefit_claims", "si_premiums_due"):  # fmt: skip
             rows = getattr(self, name)
             if rows:
                 out[name] = pa.Table.from_pylist([{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows])

@@ -9,6 +9,8 @@ A case gives a unit's facts in the words of DropBuilder.unit, plus:
   december: paid_up (the December premium paid after the year, before the cut-off) or unpaid
   claims: n persons who left the unit and claimed unemployment benefit in the assessed year (benefit_claims.csv)
   months_paid: n (the unit insured and paying only for the last n fee months of the year: nothing due before)
+  si_due: social-insurance premiums due (si_premiums_due.csv), yuan per fee month: {monthly: "20000.00", months: 12}
+    (the last n months of the year), or a list of yuan for the last months of the year in order
 ``claims_file: true`` at the top writes benefit_claims.csv even when no case claims (a policy that needs it);
 ``defaults`` at the top are facts every case's unit has unless it says otherwise (null removes one);
 and beside ``unit`` an optional ``fund`` (e.g. {months: 11.99}): the case's region has that fund position,
@@ -17,6 +19,7 @@ and ``expect``: decision, reasons (exactly, ';'-separated, '' for none), and opt
 """
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -93,6 +96,9 @@ def build_drop(spec: dict, indices: list[int], serial: int = 900_000_000) -> tup
             b.benefit_claims.append(
                 {"person_id": make_person_id(b.person), "uscc": code, "claim_date": f"{y}-{k % 12 + 1:02d}-10"}
             )
+        if (si := facts.pop("si_due", None)) is not None:
+            amounts = si if isinstance(si, list) else [si["monthly"]] * int(si["months"])
+            b.si_due(code, [int(Decimal(str(a)) * 100) for a in amounts])
         if facts:
             raise ValueError(f"{case['name']}: unknown facts {sorted(facts)}")
         codes.append(code)

@@ -90,3 +90,9 @@ CREATE OR REPLACE MACRO fold_name(s) AS trim(translate(s, '！＂＃＄％＆＇
 -- The distinct elements of a list, in their first order (list_distinct does not keep order).
 CREATE OR REPLACE MACRO list_distinct_ordered(xs) AS
     list_filter(xs, lambda x, i: x IS NOT NULL AND x <> '' AND list_position(xs, x) = i);
+
+-- 内蒙古工作方案 二(二) "或按不超过3个月的企业及其职工应缴纳社会保险费确定": alt_months × the unit's average monthly
+-- social-insurance premium due (due_total fen over due_months fee months), floored to the fen; NULL where the policy
+-- has no such standard or the unit no premium due on file (sql/23_si_premiums.sql).
+CREATE OR REPLACE MACRO premium_months_fen(alt_months, due_total, due_months) AS
+    CASE WHEN alt_months IS NOT NULL AND due_months > 0 THEN CAST((alt_months * due_total) // due_months AS BIGINT) END;

@@ -1,4 +1,4 @@
--- Reads: unit_facts, unit_size, region_facts, policy_schemes, scheme_rate_arms, stg_prior_disbursements, ledger_other_scheme.
+-- Reads: unit_facts (si_due_* of 23_*.sql), unit_size, region_facts, policy_schemes, scheme_rate_arms, stg_prior_disbursements, ledger_other_scheme.
 -- Makes: unit_schemes, one row per unit in scope: this policy's amount and its alternative scheme's, for the choice of one.
 -- 内蒙古工作方案 二(二) "返还标准可按…或…": a standard in place of 二(一)'s, so one scheme per unit and year, the larger
 -- (sql/30_decisions.sql decides OTHER_SCHEME_CHOSEN). Without an alternative_scheme the alternative columns are NULL.
@@ -19,7 +19,11 @@ WITH arms AS (  -- each scheme's first rate arm that holds; without a size class
     SELECT f.uscc, sc.policy_id, sc.is_self,
            CASE WHEN sc.amount_formula = 'premium_share'
                 THEN CAST(floor(f.premium_base * CASE WHEN a.size_class_used IS NULL THEN a.max_rate ELSE a.arm_rate END) AS BIGINT)
-                -- 内蒙古工作方案 二(二): months × the region's average monthly benefit × insured headcount
+                -- 内蒙古工作方案 二(二): months × the region's average monthly benefit × insured headcount, "或" where the
+                -- scheme has it and the unit's premiums due are on file, months × its average monthly premium due: the larger
+                WHEN sc.benefit_months * r.avg_monthly_benefit * f.headcount_ref
+                     < premium_months_fen(sc.premium_months_alt, f.si_due_total, f.si_due_months)
+                THEN premium_months_fen(sc.premium_months_alt, f.si_due_total, f.si_due_months)
                 ELSE sc.benefit_months * r.avg_monthly_benefit * f.headcount_ref END AS amount_fen,
            -- the scheme's own conditions; the others are the same under both (POLICY_RULES.md IM-2020-DIFFICULTY)
            (NOT sc.difficulty_list_required OR coalesce(f.on_difficulty_list, false))

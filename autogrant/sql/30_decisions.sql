@@ -1,4 +1,5 @@
--- Reads: unit_facts, unit_size, unit_rate_arm, unit_schemes, unit_signals, region_facts, policy, policy_rate_arms, ledger_holds.
+-- Reads: unit_facts (si_due_* of 23_*.sql), unit_size, unit_rate_arm, unit_schemes, unit_signals, region_facts, policy,
+--        policy_rate_arms, ledger_holds.
 -- Makes: decision_details, one row per unit of a region that can be decided: every rule evaluated, reasons, amounts, clauses.
 
 CREATE OR REPLACE TEMP TABLE unit_rules AS
@@ -15,6 +16,12 @@ SELECT f.*, s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, 
             THEN p.layoff_limit_small WHEN p.layoff_limit_from_region THEN r.registered_unemployment_rate
             ELSE p.layoff_limit END AS layoff_limit,
        p.size_class_matters AND f.unit_type = 'enterprise' AND s.size_class_used IS NULL AS size_class_missing,
+       -- 内蒙古工作方案 二(二) "返还标准可按…或…": a benefit_months refund's two standards, in fen (the second NULL where
+       -- the policy has none or the unit no premium due on file: 23_si_premiums.sql)
+       CASE WHEN p.amount_formula = 'benefit_months' THEN p.benefit_months * r.avg_monthly_benefit * f.headcount_ref END
+         AS benefit_standard_fen,
+       CASE WHEN p.amount_formula = 'benefit_months' THEN premium_months_fen(p.premium_months_alt, f.si_due_total, f.si_due_months) END
+         AS premium_standard_fen,
        CASE WHEN p.amount_formula = 'premium_share' AND NOT (p.size_class_matters AND f.unit_type = 'enterprise' AND s.size_class_used IS NULL)
             THEN a.rate END AS rate
 FROM unit_facts f
@@ -28,9 +35,14 @@ JOIN unit_signals sg USING (uscc);
 
 CREATE OR REPLACE TEMP TABLE unit_flags AS
 SELECT u.*,
+       -- the standard paid: the larger where the text allows a choice (a tie: the first the text names, the benefit one)
+       CASE WHEN p.amount_formula = 'premium_share' THEN NULL
+            WHEN u.premium_standard_fen > u.benefit_standard_fen THEN 'premium_months' ELSE 'benefit_months' END AS amount_standard,
        CASE WHEN p.amount_formula = 'premium_share' THEN CAST(floor(u.premium_base * u.rate) AS BIGINT)
-            -- 内蒙古工作方案 二(二): months × the region's average monthly benefit × insured headcount
-            ELSE p.benefit_months * u.avg_monthly_benefit * u.headcount_ref END AS amount_formula_fen,
+            -- 内蒙古工作方案 二(二): months × the region's average monthly benefit × insured headcount, or months × the
+            -- unit's average monthly social-insurance premium due, the larger
+            WHEN u.premium_standard_fen > u.benefit_standard_fen THEN u.premium_standard_fen
+            ELSE u.benefit_standard_fen END AS amount_formula_fen,
        u.register_row_quarantined OR u.quarantined_rows IS NOT NULL AS invalid_input,
        NOT coalesce(list_contains(p.eligible_unit_types, u.unit_type), false) AS unit_type_ineligible,
        coalesce(list_contains(p.inactive_statuses, u.status), false) AS unit_inactive,
@@ -128,9 +140,13 @@ SELECT p.policy_id, d.*,
        -- what the policy grants: nothing on a rejection other than "already paid in full"
        CASE WHEN d.decision = 'REJECT' AND d.reject_codes <> ['ALREADY_PAID'] THEN 0 ELSE d.amount_due_calc END AS amount_due,
        CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc - d.already_paid - d.other_scheme_paid, 0) ELSE 0 END AS amount,
-       CASE WHEN d.decision = 'PAY'
+       -- a unit paid by the premium standard (amount_standard) cites that standard's clause for its amount
+       CASE WHEN d.decision = 'PAY' AND d.amount_standard = 'premium_months' THEN p.cites['PAY_PREMIUM_MONTHS']
+            WHEN d.decision = 'PAY'
             THEN array_to_string(list_distinct_ordered([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])]), '; ')
             ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[
-                     CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_limit_kind = 'small_unit' THEN c || '_SMALL' ELSE c END])), '; ')
+                     CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_limit_kind = 'small_unit' THEN c || '_SMALL'
+                          WHEN c = 'ALREADY_PAID' AND d.amount_standard = 'premium_months' THEN c || '_PREMIUM_MONTHS'
+                          ELSE c END])), '; ')
        END AS citations
 FROM decided d CROSS JOIN policy p;

@@ -14,6 +14,7 @@ from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
 FACT_STEPS = (
     "20_unit_facts.sql",
     "22_claims_and_months.sql",
+    "23_si_premiums.sql",
     "21_size_class.sql",
     "25_region_facts.sql",
     "26_rate_arm.sql",
@@ -66,6 +67,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         "size_classes_covered": r.size_classes_covered.value if r.size_classes_covered else None,
         "amount_formula": r.amount_formula.value,
         "benefit_months": r.benefit_months.value if r.benefit_months else None,
+        "premium_months_alt": r.premium_months_alt.value if r.premium_months_alt else None,
         "reserve_months_min": r.reserve_months_min.value,
         "adjustment_fund_allowed": r.adjustment_fund_allowed.value,
         "arrears_paid_up": r.arrears_paid_up.value,
@@ -93,6 +95,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
                CAST(headcount_cap AS BIGINT) AS headcount_cap,
                CAST(small_unit_max_headcount AS BIGINT) AS small_unit_max_headcount,
                CAST(benefit_months AS BIGINT) AS benefit_months,
+               CAST(premium_months_alt AS BIGINT) AS premium_months_alt,
                CAST(months_paid_min AS BIGINT) AS months_paid_min)
            FROM policy_in"""
     )
@@ -121,7 +124,8 @@ def load_scheme_tables(con, loaded: LoadedPolicy) -> None:
         schemes.append((load(loaded.rules.alternative_scheme.value).policy, False))
     con.execute(
         """CREATE OR REPLACE TABLE policy_schemes (policy_id VARCHAR, is_self BOOLEAN, amount_formula VARCHAR,
-           benefit_months BIGINT, reserve_months_min BIGINT, adjustment_fund_allowed BOOLEAN, difficulty_list_required BOOLEAN)"""
+           benefit_months BIGINT, reserve_months_min BIGINT, adjustment_fund_allowed BOOLEAN, difficulty_list_required BOOLEAN,
+           premium_months_alt BIGINT)"""
     )
     con.execute(
         """CREATE OR REPLACE TABLE scheme_rate_arms (policy_id VARCHAR, arm_no INTEGER, industries VARCHAR[],
@@ -130,9 +134,10 @@ def load_scheme_tables(con, loaded: LoadedPolicy) -> None:
     for pol, is_self in schemes:
         r = pol.rules
         con.execute(
-            "INSERT INTO policy_schemes VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO policy_schemes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [pol.policy_id, is_self, r.amount_formula.value, r.benefit_months.value if r.benefit_months else None,
-             r.reserve_months_min.value, r.adjustment_fund_allowed.value, r.difficulty_list_required.value],
+             r.reserve_months_min.value, r.adjustment_fund_allowed.value, r.difficulty_list_required.value,
+             r.premium_months_alt.value if r.premium_months_alt else None],
         )  # fmt: skip
         arms = [(pol.policy_id, i, a.industries, a.size_classes, a.paid_up_arrears, a.rate) for i, a in enumerate(r.rate_arms)]
         if arms:

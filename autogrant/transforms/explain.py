@@ -111,8 +111,12 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         out.append(("other scheme", f"{_yuan(d.get('own_scheme_fen'))} here, {_yuan(d.get('other_scheme_fen'))} under {d['other_scheme']}"
                     + ("" if d.get("other_scheme_open") else " (not open to the unit)"),
                     "the larger scheme", bool(d.get("other_scheme_chosen")), cites["OTHER_SCHEME_CHOSEN"]))  # fmt: skip
+    # 内蒙古工作方案 二(二) "可按…或…": the two standards compared, the larger paid (not in an OUT written before them)
+    if d.get("premium_months_alt") and "amount_standard" in d:
+        out.append(("amount standard", _standards(d), f"the larger: {d['amount_standard']}", False, cites["PREMIUM_MONTHS_ALT"]))
     out += [
-        ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"], cites["ALREADY_PAID"]),
+        ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"],
+         cites["ALREADY_PAID_PREMIUM_MONTHS" if d.get("amount_standard") == "premium_months" else "ALREADY_PAID"]),
         ("bank account", "given" if not d["bank_account_missing"] else "missing", "account and CNAPS code", d["bank_account_missing"], cites["BANK_ACCOUNT_MISSING"]),
         ("account name", d["account_name"] or "-", d["unit_name"], d["account_name_mismatch"], cites["ACCOUNT_NAME_MISMATCH"]),
         ("bank return", "returned" if d["payment_returned"] else "none", "none open", d["payment_returned"], cites["PAYMENT_RETURNED"]),
@@ -127,6 +131,24 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
     return out
 
 
+def _standards(d: dict) -> str:
+    """benefit_months and premium_months standards with their figures (fen -> yuan), for the amount standard line."""
+    benefit = f"{d['benefit_months']}×{_yuan(d['avg_monthly_benefit'])}×{d['headcount_ref']} = {_yuan(d['benefit_standard_fen'])}"
+    if d.get("premium_standard_fen") is None:
+        return f"{benefit} (benefit_months); premium_months: no premium due of the year in si_premiums_due.csv"
+    premium = f"{d['premium_months_alt']}×{_yuan(d['si_due_total'])}÷{d['si_due_months']} = {_yuan(d['premium_standard_fen'])}"
+    return f"{benefit} (benefit_months) vs {premium} (premium_months)"
+
+
+def _premium_line(d: dict, zh: bool) -> str:
+    if zh:
+        return (f"应发金额：{d['premium_months_alt']} 个月 × 月均应缴社会保险费（{_yuan(d['si_due_total'])} ÷ {d['si_due_months']} 个月）"
+                f" = {_yuan(d['amount_due_calc'])} 元（高于失业保险金标准 {_yuan(d['benefit_standard_fen'])} 元）")  # fmt: skip
+    return (f"amount due: {d['premium_months_alt']} months x the average monthly social-insurance premium due "
+            f"({_yuan(d['si_due_total'])} / {d['si_due_months']} fee months) = {_yuan(d['amount_due_calc'])} yuan "
+            f"(more than the benefit standard {_yuan(d['benefit_standard_fen'])})")  # fmt: skip
+
+
 RULE_NAMES = {
     "input complete": "数据完整", "unit type": "单位类型", "unit status": "单位状态", "region reserve": "统筹地区基金备付",
     "size class": "企业划型", "insured on reference date": "基准日参保人数", "layoff rate": "裁员率",
@@ -134,7 +156,8 @@ RULE_NAMES = {
     "dishonest list": "严重失信名单", "zombie list": "僵尸企业名单", "other subsidies": "其他补贴",
     "difficulty list": "困难企业名单", "already paid": "已发放", "bank account": "银行账户", "account name": "账户名称",
     "bank return": "银行退回", "objection": "公示异议", "units on the account": "同一账户单位数",
-    "account since the notice": "公示后账户变更", "account holder": "账户户名", "other scheme": "另一返还标准", "fee months paid in full": "足额缴费月数",
+    "account since the notice": "公示后账户变更", "account holder": "账户户名", "other scheme": "另一返还标准",
+    "amount standard": "返还标准", "fee months paid in full": "足额缴费月数",
 }  # fmt: skip
 WORDS = {
     "listed": "已列入", "not listed": "未列入", "given": "已提供", "missing": "缺失", "none": "无", "none open": "无未结",
@@ -169,6 +192,8 @@ def render(d: dict, cites: dict) -> str:
         rate = "-" if d["rate"] is None else f"{d['rate']:.2f}"
         lines.append(f"应发金额：floor({_yuan(d['premium_base'])} × {rate}) = {_yuan(d['amount_due_calc'])} 元"
                      + (f"（返还比例 '{d['rate_arm']}'：{d['rate_arm_cite']}）" if d["rate_arm"] else ""))  # fmt: skip
+    elif d.get("amount_standard") == "premium_months":
+        lines.append(_premium_line(d, zh=True))
     else:
         lines.append(f"应发金额：{d['benefit_months']} 个月 × {_yuan(d['avg_monthly_benefit'])} × {d['headcount_ref']} 人 "
                      f"= {_yuan(d['amount_due_calc'])} 元")  # fmt: skip
@@ -190,6 +215,8 @@ def _render_en(d: dict, cites: dict) -> str:
         rate = "-" if d["rate"] is None else f"{d['rate']:.2f}"
         lines.append(f"amount due: floor({_yuan(d['premium_base'])} x {rate}) = {_yuan(d['amount_due_calc'])} yuan"
                      + (f"  (rate arm '{d['rate_arm']}': {d['rate_arm_cite']})" if d["rate_arm"] else ""))  # fmt: skip
+    elif d.get("amount_standard") == "premium_months":
+        lines.append(_premium_line(d, zh=False))
     else:
         lines.append(f"amount due: {d['benefit_months']} months x {_yuan(d['avg_monthly_benefit'])} x {d['headcount_ref']} insured "
                      f"= {_yuan(d['amount_due_calc'])} yuan")  # fmt: skip

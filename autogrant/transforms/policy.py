@@ -119,6 +119,10 @@ class Rules(Strict):
     amount_formula: Cited[Literal["premium_share", "benefit_months"]]
     rate_arms: list[RateArm] = []
     benefit_months: Cited[Annotated[int, Field(ge=1, le=24)]] | None = None
+    # 内蒙古工作方案 二(二) "或按…": the other standard of a benefit_months refund, N months of the unit's social-insurance
+    # premiums due (si_premiums_due.csv), reckoned as premium_months_basis says; the larger standard is paid
+    premium_months_alt: Cited[Annotated[int, Field(ge=1, le=12)]] | None = None
+    premium_months_basis: Cited[Literal["assessed_year_monthly_average"]] | None = None
     arrears_paid_up: Cited[bool]
     # premiums paid in full for at least this many fee months of the assessed year (else PREMIUM_MONTHS_SHORT)
     months_paid_min: Cited[Annotated[int, Field(ge=1, le=12)]] | None = None
@@ -141,6 +145,10 @@ class Rules(Strict):
             raise ValueError("amount_formula premium_share needs rate_arms")
         if self.amount_formula.value == "benefit_months" and self.benefit_months is None:
             raise ValueError("amount_formula benefit_months needs benefit_months")
+        if (self.premium_months_alt is None) != (self.premium_months_basis is None):
+            raise ValueError("premium_months_alt and premium_months_basis go together")
+        if self.premium_months_alt and self.amount_formula.value != "benefit_months":
+            raise ValueError("premium_months_alt is an alternative standard of amount_formula benefit_months")
         last = self.rate_arms[-1] if self.rate_arms else None
         if last and (last.industries is not None or last.size_classes or last.paid_up_arrears is not None):
             raise ValueError("the last rate arm must have no conditions (it is the rate of every other unit)")
@@ -218,13 +226,18 @@ class Policy(Strict):
             return value.cite if value is not None else ""
 
         out = {e.code: clause(e) for e in reasons.registry()}
-        return out | {  # those whose clause is composed
+        out |= {  # those whose clause is composed
             "LAYOFF_RATE_EXCEEDED_SMALL": r.layoff_rate_max_small.cite if r.layoff_rate_max_small else layoff,
             "ALREADY_PAID": amount,
             "AMOUNT_ZERO": amount,  # the amount the formula gives, floored to the fen, is 0
             "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }
+        if r.premium_months_alt:  # the unit paid by the premium standard (sql/30_decisions.sql amount_standard)
+            alt = r.premium_months_alt.cite
+            pay = "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, alt]))
+            out |= {"PREMIUM_MONTHS_ALT": alt, "ALREADY_PAID_PREMIUM_MONTHS": alt, "PAY_PREMIUM_MONTHS": pay}
+        return out
 
 
 def policy_path(policy_id: str, policy_dir: Path = POLICY_DIR) -> Path:

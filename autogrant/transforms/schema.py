@@ -190,6 +190,22 @@ BENEFIT_CLAIMS = FileSpec(
     required=False,
 )
 
+# Optional (issue 17 item 4): the social-insurance premiums due (应缴纳社会保险费: every insurance, not only UI) by
+# the unit and by its staff, per fee month; 内蒙古工作方案 二(二)'s second standard ("或按不超过3个月的企业及其职工
+# 应缴纳社会保险费确定") is computed where a policy has premium_months_alt and the unit has rows of the assessed year.
+SI_PREMIUMS_DUE = FileSpec(
+    "si_premiums_due",
+    "si_premiums_due",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("fee_month", "费款所属期", "month"),
+        _c("unit_due", "单位应缴社会保险费", "money"),
+        _c("staff_due", "个人应缴社会保险费", "money"),
+    ),
+    required=False,
+    amount_columns=("unit_due", "staff_due"),
+)
+
 BANK_RETURNS = FileSpec(
     "bank_returns",
     "bank_returns",
@@ -230,6 +246,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
     DIFFICULTY,
     PRIOR_DISBURSEMENTS,
     BENEFIT_CLAIMS,
+    SI_PREMIUMS_DUE,
     BANK_RETURNS,
 )
 
