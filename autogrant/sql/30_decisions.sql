@@ -122,7 +122,9 @@ SELECT p.policy_id, d.*,
        CASE WHEN d.decision = 'REJECT' AND d.reject_codes <> ['ALREADY_PAID'] THEN 0 ELSE d.amount_due_calc END AS amount_due,
        CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc - d.already_paid - d.other_scheme_paid, 0) ELSE 0 END AS amount,
        CASE WHEN d.decision = 'PAY'
-            THEN array_to_string(list_distinct_ordered([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])]), '; ')
+            THEN array_to_string(list_distinct_ordered(list_concat([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])],
+                     -- paid to the tax bureau's contribution account (23_payee_account.sql): the clause that allows it
+                     CASE WHEN d.payee_account = 'contribution_account' THEN [p.cites['FALLBACK_PAYEE']] ELSE [] END)), '; ')
             ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[
                      CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_limit_kind = 'small_unit' THEN c || '_SMALL' ELSE c END])), '; ')
        END AS citations

@@ -33,6 +33,7 @@ ROW_RULES = {
     "region_funds": "13_stage_region_funds.sql",
     "dishonest": "14_stage_lists.sql",
     "benefit_claims": "15_stage_benefit_claims.sql",
+    "contribution_accounts": "16_stage_contribution_accounts.sql",
 }
 
 

@@ -137,6 +137,9 @@ class Rules(Strict):
     difficulty_list_required: Cited[bool]
     notice_days: Cited[Annotated[int, Field(ge=0, le=60)]]
     pay_by: Cited[PayBy]
+    # a unit whose register has no usable bank account is paid to the account it pays its contributions from, as the
+    # tax bureau holds it (contribution_accounts.csv; sql/23_payee_account.sql)
+    fallback_payee: Cited[Literal["contribution_account"]] | None = None
     # the policy whose refund is an alternative standard to this one: one scheme per unit and year, the larger
     alternative_scheme: Cited[Annotated[str, Field(pattern=r"^[A-Z]{2}-[0-9]{4}(-[A-Z]+)?$")]] | None = None
 
@@ -204,6 +207,7 @@ class Policy(Strict):
         codes += ["APPLICATION_REQUIRED"] if self.over_cap_by_application else []
         codes += ["OTHER_SCHEME_CHOSEN"] if r.alternative_scheme else []
         codes += ["PREMIUM_MONTHS_SHORT"] if r.months_paid_min else []
+        codes += ["BANK_ACCOUNT_MISSING"] if r.fallback_payee else []  # held only where no fallback account exists
         return codes
 
     def cites(self) -> dict[str, str]:
@@ -236,6 +240,7 @@ class Policy(Strict):
             "APPLICATION_REQUIRED": r.over_cap.cite if r.over_cap else "",
             "OTHER_SCHEME_CHOSEN": r.alternative_scheme.cite if r.alternative_scheme else "",
             "PREMIUM_MONTHS_SHORT": r.months_paid_min.cite if r.months_paid_min else "",
+            "FALLBACK_PAYEE": r.fallback_payee.cite if r.fallback_payee else "",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }
         return out

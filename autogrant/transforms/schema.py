@@ -188,6 +188,21 @@ BENEFIT_CLAIMS = FileSpec(
     required=False,
 )
 
+# Optional (issue 16): the account each unit pays its social insurance contributions from, as the tax bureau holds it
+# (社会保险费缴费账户, the account of the unit's debit agreement). A policy with fallback_payee contribution_account pays
+# a unit whose register has no usable bank account to this account (sql/23_payee_account.sql); no policy needs the file.
+CONTRIBUTION_ACCOUNTS = FileSpec(
+    "contribution_accounts",
+    "contribution_accounts",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("bank_account", "缴费账号", "account"),
+        _c("bank_code", "开户行行号", "cnaps"),
+        _c("account_name", "账户名称", "text"),
+    ),
+    required=False,
+)
+
 BANK_RETURNS = FileSpec(
     "bank_returns",
     "bank_returns",
@@ -228,6 +243,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
     DIFFICULTY,
     PRIOR_DISBURSEMENTS,
     BENEFIT_CLAIMS,
+    CONTRIBUTION_ACCOUNTS,
     BANK_RETURNS,
 )
 
