@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from autogrant.data_samples.edge_cases import DropBuilder
+from autogrant.data_samples.edge_cases import DropBuilder, make_person_id
 from autogrant.data_samples.generate import write_drop
 from autogrant.transforms import ledger
 from autogrant.transforms.run import run_policy
@@ -119,3 +119,39 @@ def test_the_ledger_and_the_payment_file_carry_the_account_actually_paid(tmp_pat
     text = (out / "payments" / REGION / f"{batch}.csv").read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if u["fallback"] in line)
     assert f",鞍山恒泰五金商行,{FALLBACK_ACCOUNT},105222000019," in row
+
+
+def test_the_fanned_out_run_pays_the_same_accounts_as_one_process(tmp_path):
+    """The coordinator's halves in this process (as in tests/test_flows.py): contribution_accounts.csv is read whole by
+    each region's worker; decisions.csv (with payee_account) and quarantine.csv equal the single-process run's."""
+    from autogrant.transforms import fanout
+
+    b = DropBuilder(y=2023)
+    regions = ["210300", "210400"]
+    rows = []
+    for region in regions:
+        b.fund(region, months=24)
+        bare = b.unit(region, name="鞍山恒泰五金商行", account=False)
+        rows.append(
+            {"uscc": bare, "bank_account": FALLBACK_ACCOUNT, "bank_code": "105222000019", "account_name": "鞍山恒泰五金商行"}
+        )
+        b.unit(region)
+    rows.append(dict(rows[0], uscc=b.units[1]["uscc"], bank_code="1052"))  # bad: quarantined once, not once per worker
+    b.contribution_accounts = rows
+    b.benefit_claims = [{"person_id": make_person_id(7_100_000), "uscc": b.units[0]["uscc"], "claim_date": "2023-05-02"}]
+    write_drop(b.tables(), tmp_path / "hive", "hive")
+    day = dt.date(2026, 11, 20)
+    ctx = fanout.open_run("CN-2024", tmp_path / "hive", tmp_path / "fanned", regions, today=day, validate=False)
+    answers = [fanout.decide_region("CN-2024", str(tmp_path / "hive"), str(tmp_path / "fanned"), r,
+                                    ctx.result.as_of.isoformat(), day.isoformat(), validate=False) for r in regions]  # fmt: skip
+    fanout.absorb(ctx, answers)
+    for r in regions:
+        fanout.settle_region(ctx, r)
+    fanout.close_run(ctx)
+    run_policy("CN-2024", tmp_path / "hive", tmp_path / "single", regions=regions, today=day, validate=False)
+    for name in ("decisions.csv", "quarantine.csv"):
+        assert (tmp_path / "single" / name).read_bytes() == (tmp_path / "fanned" / name).read_bytes(), name
+    d = read_decisions(tmp_path / "fanned")
+    assert sorted(r["payee_account"] for r in d.values()) == ["contribution_account"] * 2 + ["register"] * 2
+    with (tmp_path / "fanned" / "quarantine.csv").open(encoding="utf-8", newline="") as fh:
+        assert [r["file"] for r in csv.DictReader(fh)] == ["contribution_accounts.parquet"]

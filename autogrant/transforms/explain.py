@@ -113,7 +113,13 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
                     "the larger scheme", bool(d.get("other_scheme_chosen")), cites["OTHER_SCHEME_CHOSEN"]))  # fmt: skip
     # issue 16: where the register has none, the tax bureau's contribution account (fallback_payee, 23_payee_account.sql)
     fallback = d.get("payee_account") == "contribution_account"
-    account = (CONTRIBUTION_ACCOUNT + f" ...{d['bank_account'][-4:]}") if fallback else "given" if not d["bank_account_missing"] else "missing"
+    account = (
+        (CONTRIBUTION_ACCOUNT + f" ...{d['bank_account'][-4:]}")
+        if fallback
+        else "given"
+        if not d["bank_account_missing"]
+        else "missing"
+    )
     out += [
         ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"], cites["ALREADY_PAID"]),
         ("bank account", account, "account and CNAPS code", d["bank_account_missing"],
