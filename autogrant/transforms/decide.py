@@ -16,6 +16,7 @@ FACT_STEPS = (
     "22_claims_and_months.sql",
     "23_payee_account.sql",
     "21_size_class.sql",
+    "24_size_by_avg_insured.sql",
     "25_region_facts.sql",
     "26_rate_arm.sql",
     "27_other_scheme.sql",
@@ -76,6 +77,8 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         "eligible_unit_types": r.eligible_unit_types.value,
         "inactive_statuses": r.inactive_statuses.value,
         "fallback_payee": r.fallback_payee.value if r.fallback_payee else None,
+        "size_classification": r.size_classification.value,
+        "large_min_avg_insured": r.large_min_avg_insured.value if r.large_min_avg_insured else None,
     }
     cites = loaded.policy.cites()
     policy = pa.table(
@@ -92,7 +95,8 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
                CAST(small_unit_max_headcount AS BIGINT) AS small_unit_max_headcount,
                CAST(benefit_months AS BIGINT) AS benefit_months,
                CAST(months_paid_min AS BIGINT) AS months_paid_min,
-               CAST(fallback_payee AS VARCHAR) AS fallback_payee)
+               CAST(fallback_payee AS VARCHAR) AS fallback_payee,
+               CAST(large_min_avg_insured AS BIGINT) AS large_min_avg_insured)
            FROM policy_in"""
     )
     con.unregister("policy_in")

@@ -120,7 +120,10 @@ class Rules(Strict):
     layoff_comparison: Cited[Literal["at_most", "below"]]
     small_unit_max_headcount: Cited[Annotated[int, Field(ge=0)]] | None = None
     layoff_rate_max_small: Cited[Rate] | None = None
-    size_classification: Cited[Literal["nbs_2017"]]
+    # nbs_2017: the registered class, else 国统字〔2017〕213号; avg_insured_headcount: an enterprise is large when its
+    # average monthly insured headcount of the assessed year reaches large_min_avg_insured, else SME (24_*.sql)
+    size_classification: Cited[Literal["nbs_2017", "avg_insured_headcount"]]
+    large_min_avg_insured: Cited[Annotated[int, Field(ge=1)]] | None = None
     size_classes_covered: Cited[list[SizeClass]] | None = None
     premium_base: Cited[Literal["paid_in_assessed_year"]]
     amount_formula: Cited[Literal["premium_share", "benefit_months"]]
@@ -160,6 +163,8 @@ class Rules(Strict):
             and (not self.headcount_cap or self.headcount_cap.value is None)
         ):
             raise ValueError("over_cap route apply needs a headcount_cap")
+        if (self.size_classification.value == "avg_insured_headcount") != (self.large_min_avg_insured is not None):
+            raise ValueError("size_classification avg_insured_headcount and large_min_avg_insured go together")
         if self.reference_date.value.year != self.assessed_year.value:
             raise ValueError("reference_date must lie in the assessed year")
         return self
@@ -203,7 +208,8 @@ class Policy(Strict):
         codes += ["DOUBLE_DIP"] if r.double_dip_subsidy_types.value else []
         codes += ["NOT_IN_DIFFICULTY"] if r.difficulty_list_required.value else []
         codes += ["ALREADY_PAID"]
-        codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters else []
+        by_nbs = r.size_classification.value == "nbs_2017"  # by average insured headcount every enterprise has a class
+        codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters and by_nbs else []
         codes += ["APPLICATION_REQUIRED"] if self.over_cap_by_application else []
         codes += ["OTHER_SCHEME_CHOSEN"] if r.alternative_scheme else []
         codes += ["PREMIUM_MONTHS_SHORT"] if r.months_paid_min else []
