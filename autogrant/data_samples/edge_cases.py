@@ -50,6 +50,7 @@ class DropBuilder:
     prior_disbursements: list[dict] = field(default_factory=list)
     benefit_claims: list[dict] = field(default_factory=list)  # written only when a case adds one (optional file)
     si_premiums_due: list[dict] = field(default_factory=list)  # likewise (social-insurance premiums due, issue 17)
+    contribution_accounts: list[dict] = field(default_factory=list)  # the tax bureau's accounts (optional file)
 
     def fund(self, region: str, months: float = 24, adjustment: bool = False, year: int | None = None,
              unemployment_rate: str | None = "0.042", benefit: str | None = "1550.00") -> None:  # fmt: skip
@@ -133,7 +134,8 @@ class DropBuilder:
     def tables(self) -> dict[str, pa.Table]:
         out = {}
         for name in ("units", "roster", "payments", "region_funds", "dishonest", "zombie", "other_subsidies",
-                     "difficulty", "prior_disbursements", "benefit_claims", "si_premiums_due"):  # fmt: skip
+                     "difficulty", "prior_disbursements", "benefit_claims", "si_premiums_due",
+                     "contribution_accounts"):  # fmt: skip
             rows = getattr(self, name)
             if rows:
                 out[name] = pa.Table.from_pylist([{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows])

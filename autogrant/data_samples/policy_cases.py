@@ -11,6 +11,8 @@ A case gives a unit's facts in the words of DropBuilder.unit, plus:
   months_paid: n (the unit insured and paying only for the last n fee months of the year: nothing due before)
   si_due: social-insurance premiums due (si_premiums_due.csv), yuan per fee month: {monthly: "20000.00", months: 12}
     (the last n months of the year), or a list of yuan for the last months of the year in order
+  contribution_account: true, or {name: ...}: the account the unit pays its contributions from, as the tax bureau
+    holds it (contribution_accounts.csv), in the unit's name unless another is given
 ``claims_file: true`` at the top writes benefit_claims.csv even when no case claims (a policy that needs it);
 ``defaults`` at the top are facts every case's unit has unless it says otherwise (null removes one);
 and beside ``unit`` an optional ``fund`` (e.g. {months: 11.99}): the case's region has that fund position,
@@ -99,6 +101,11 @@ def build_drop(spec: dict, indices: list[int], serial: int = 900_000_000) -> tup
         if (si := facts.pop("si_due", None)) is not None:
             amounts = si if isinstance(si, list) else [si["monthly"]] * int(si["months"])
             b.si_due(code, [int(Decimal(str(a)) * 100) for a in amounts])
+        if ca := facts.pop("contribution_account", None):
+            name = ca.get("name") if isinstance(ca, dict) else None
+            unit_name = next(u["unit_name"] for u in b.units if u["uscc"] == code)
+            b.contribution_accounts.append({"uscc": code, "bank_account": "621700001" + "".join(filter(str.isdigit, code))[-8:],
+                                            "bank_code": "105222000019", "account_name": name or unit_name})  # fmt: skip
         if facts:
             raise ValueError(f"{case['name']}: unknown facts {sorted(facts)}")
         codes.append(code)

@@ -57,7 +57,9 @@ SELECT u.uscc,
        coalesce((SELECT sum(b.amount) FROM stg_prior_disbursements b WHERE b.uscc = u.uscc AND b.policy_id = p.policy_id), 0)
          + coalesce((SELECT sum(l.amount_fen) FROM ledger_paid l WHERE l.uscc = u.uscc), 0) AS already_paid,
        (SELECT string_agg(DISTINCT q.file || ' line ' || q.line, ', ') FROM quarantine q
-        WHERE q.uscc = u.uscc AND q.file NOT LIKE 'bank_returns/%') AS quarantined_rows
+        WHERE q.uscc = u.uscc AND q.file NOT LIKE 'bank_returns/%'
+          -- a bad contribution account row only leaves the unit without a fallback account (23_payee_account.sql)
+          AND q.file NOT LIKE 'contribution_accounts%') AS quarantined_rows
 FROM scope_units u CROSS JOIN policy p;
 
 CREATE OR REPLACE TABLE unit_facts AS

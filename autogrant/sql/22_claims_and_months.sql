@@ -21,7 +21,8 @@ CREATE OR REPLACE TEMP TABLE unit_insured_months AS
 WITH months AS (
     SELECT CAST(m AS DATE) AS month_start, CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end
     FROM policy p, range(CAST(p.year_start AS TIMESTAMP), CAST(p.year_end AS TIMESTAMP), INTERVAL 1 MONTH) t(m)
-    WHERE p.layoff_formula = 'benefit_claims_over_avg_insured'
+    -- also the size rule by average insured headcount (24_size_by_avg_insured.sql)
+    WHERE p.layoff_formula = 'benefit_claims_over_avg_insured' OR p.size_classification = 'avg_insured_headcount'
 ), per_month AS (
     SELECT s.uscc, m.month_start, count(DISTINCT s.person_id) AS insured
     FROM stg_roster s JOIN months m ON s.start_date <= m.month_end AND (s.end_date IS NULL OR s.end_date >= m.month_start)

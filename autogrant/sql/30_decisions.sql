@@ -143,7 +143,9 @@ SELECT p.policy_id, d.*,
        -- a unit paid by the premium standard (amount_standard) cites that standard's clause for its amount
        CASE WHEN d.decision = 'PAY' AND d.amount_standard = 'premium_months' THEN p.cites['PAY_PREMIUM_MONTHS']
             WHEN d.decision = 'PAY'
-            THEN array_to_string(list_distinct_ordered([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])]), '; ')
+            THEN array_to_string(list_distinct_ordered(list_concat([p.cites['PAY'], coalesce(d.rate_arm_cite, p.cites['PAY'])],
+                     -- paid to the tax bureau's contribution account (23_payee_account.sql): the clause that allows it
+                     CASE WHEN d.payee_account = 'contribution_account' THEN [p.cites['FALLBACK_PAYEE']] ELSE [] END)), '; ')
             ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[
                      CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_limit_kind = 'small_unit' THEN c || '_SMALL'
                           WHEN c = 'ALREADY_PAID' AND d.amount_standard = 'premium_months' THEN c || '_PREMIUM_MONTHS'

@@ -15,6 +15,8 @@ SELECT policy_id, region_code, uscc, unit_name, decision, reasons,
        yuan(amount_due) AS amount_due,
        yuan(already_paid) AS already_paid,
        yuan(amount) AS amount,
-       citations
+       citations,
+       -- appended (issue 16): register, contribution_account (the tax bureau's, fallback_payee), or '' (none)
+       coalesce(payee_account, '') AS payee_account
 FROM decision_details
 ORDER BY region_code, uscc;

@@ -15,7 +15,9 @@ FACT_STEPS = (
     "20_unit_facts.sql",
     "22_claims_and_months.sql",
     "23_si_premiums.sql",
+    "23_payee_account.sql",
     "21_size_class.sql",
+    "24_size_by_avg_insured.sql",
     "25_region_facts.sql",
     "26_rate_arm.sql",
     "27_other_scheme.sql",
@@ -77,6 +79,9 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         "difficulty_list_required": r.difficulty_list_required.value,
         "eligible_unit_types": r.eligible_unit_types.value,
         "inactive_statuses": r.inactive_statuses.value,
+        "fallback_payee": r.fallback_payee.value if r.fallback_payee else None,
+        "size_classification": r.size_classification.value,
+        "large_min_avg_insured": r.large_min_avg_insured.value if r.large_min_avg_insured else None,
     }
     cites = loaded.policy.cites()
     policy = pa.table(
@@ -96,7 +101,9 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
                CAST(small_unit_max_headcount AS BIGINT) AS small_unit_max_headcount,
                CAST(benefit_months AS BIGINT) AS benefit_months,
                CAST(premium_months_alt AS BIGINT) AS premium_months_alt,
-               CAST(months_paid_min AS BIGINT) AS months_paid_min)
+               CAST(months_paid_min AS BIGINT) AS months_paid_min,
+               CAST(fallback_payee AS VARCHAR) AS fallback_payee,
+               CAST(large_min_avg_insured AS BIGINT) AS large_min_avg_insured)
            FROM policy_in"""
     )
     con.unregister("policy_in")
@@ -208,3 +215,11 @@ def compute_facts(con) -> list[RegionError]:
 def compute_decisions(con) -> None:
     for step in DECISION_STEPS:
         sqlsteps.run(con, step)
+    trim_decisions_out(con, con.execute("SELECT fallback_payee IS NOT NULL FROM policy").fetchall()[0][0])
+
+
+def trim_decisions_out(con, has_fallback_payee: bool) -> None:
+    """decisions.csv carries the appended payee_account column only under a policy with fallback_payee: under any
+    other policy every unit is paid to its register account and the file stays as CONTRACT.md section 3 has it."""
+    if not has_fallback_payee:
+        con.execute("ALTER TABLE decisions_out DROP COLUMN payee_account")

@@ -114,10 +114,20 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
     # 内蒙古工作方案 二(二) "可按…或…": the two standards compared, the larger paid (not in an OUT written before them)
     if d.get("premium_months_alt") and "amount_standard" in d:
         out.append(("amount standard", _standards(d), f"the larger: {d['amount_standard']}", False, cites["PREMIUM_MONTHS_ALT"]))
+    # issue 16: where the register has none, the tax bureau's contribution account (fallback_payee, 23_payee_account.sql)
+    fallback = d.get("payee_account") == "contribution_account"
+    account = (
+        (CONTRIBUTION_ACCOUNT + f" ...{d['bank_account'][-4:]}")
+        if fallback
+        else "given"
+        if not d["bank_account_missing"]
+        else "missing"
+    )
     out += [
         ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"],
          cites["ALREADY_PAID_PREMIUM_MONTHS" if d.get("amount_standard") == "premium_months" else "ALREADY_PAID"]),
-        ("bank account", "given" if not d["bank_account_missing"] else "missing", "account and CNAPS code", d["bank_account_missing"], cites["BANK_ACCOUNT_MISSING"]),
+        ("bank account", account, "account and CNAPS code", d["bank_account_missing"],
+         cites["FALLBACK_PAYEE"] if fallback else cites["BANK_ACCOUNT_MISSING"]),
         ("account name", d["account_name"] or "-", d["unit_name"], d["account_name_mismatch"], cites["ACCOUNT_NAME_MISMATCH"]),
         ("bank return", "returned" if d["payment_returned"] else "none", "none open", d["payment_returned"], cites["PAYMENT_RETURNED"]),
         ("objection", "open" if d["under_objection"] else "none", "none open", d["under_objection"], cites["UNDER_OBJECTION"]),
@@ -149,6 +159,7 @@ def _premium_line(d: dict, zh: bool) -> str:
             f"(more than the benefit standard {_yuan(d['benefit_standard_fen'])})")  # fmt: skip
 
 
+CONTRIBUTION_ACCOUNT = "none in the register; paid to the contribution account the tax bureau holds"
 RULE_NAMES = {
     "input complete": "数据完整", "unit type": "单位类型", "unit status": "单位状态", "region reserve": "统筹地区基金备付",
     "size class": "企业划型", "insured on reference date": "基准日参保人数", "layoff rate": "裁员率",
@@ -164,7 +175,8 @@ WORDS = {
     "returned": "已退回", "open": "有未结异议", "all rows staged": "全部入库", "no quarantined row of the unit": "无隔离行",
     "account and CNAPS code": "账号及联行号", "<= threshold, or cleared": "不超过阈值，或已核实解除",
     "unchanged, or cleared": "未变更，或已核实解除", "no other unit, or cleared": "非其他单位，或已核实解除", "unchanged": "未变更",
-    "changed from the noticed account": "与公示时账户不同", "no other unit": "非其他单位", "known for an enterprise": "企业须有划型",
+    "changed from the noticed account": "与公示时账户不同", "no other unit": "非其他单位",
+    CONTRIBUTION_ACCOUNT: "登记无账户，返还至税务部门提供的社会保险费缴费账户", "known for an enterprise": "企业须有划型",
 }  # fmt: skip
 
 
@@ -176,6 +188,8 @@ def render(d: dict, cites: dict) -> str:
         return _render_en(d, cites)
 
     def word(v) -> str:
+        if isinstance(v, str) and v.startswith(CONTRIBUTION_ACCOUNT):  # the account's last digits follow
+            return WORDS[CONTRIBUTION_ACCOUNT] + v[len(CONTRIBUTION_ACCOUNT) :]
         return WORDS.get(v, v) if isinstance(v, str) else str(v)
 
     reasons = "；".join(messages.reason(c) for c in d["reasons"].split(";")) if d["reasons"] else ""

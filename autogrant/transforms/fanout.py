@@ -171,6 +171,7 @@ def absorb(ctx: RunContext, answers: list[dict]) -> None:
         parts = sorted(p.as_posix() for p in work.glob(f"*/{table}.parquet"))
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?, union_by_name = true)", [parts])
     sqlsteps.run(con, "40_decisions_out.sql")
+    decide.trim_decisions_out(con, ctx.loaded.rules.fallback_payee is not None)
     ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
 
 

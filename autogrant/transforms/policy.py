@@ -113,7 +113,10 @@ class Rules(Strict):
     layoff_comparison: Cited[Literal["at_most", "below"]]
     small_unit_max_headcount: Cited[Annotated[int, Field(ge=0)]] | None = None
     layoff_rate_max_small: Cited[Rate] | None = None
-    size_classification: Cited[Literal["nbs_2017"]]
+    # nbs_2017: the registered class, else 国统字〔2017〕213号; avg_insured_headcount: an enterprise is large when its
+    # average monthly insured headcount of the assessed year reaches large_min_avg_insured, else SME (24_*.sql)
+    size_classification: Cited[Literal["nbs_2017", "avg_insured_headcount"]]
+    large_min_avg_insured: Cited[Annotated[int, Field(ge=1)]] | None = None
     size_classes_covered: Cited[list[SizeClass]] | None = None
     premium_base: Cited[Literal["paid_in_assessed_year"]]
     amount_formula: Cited[Literal["premium_share", "benefit_months"]]
@@ -134,6 +137,9 @@ class Rules(Strict):
     difficulty_list_required: Cited[bool]
     notice_days: Cited[Annotated[int, Field(ge=0, le=60)]]
     pay_by: Cited[PayBy]
+    # a unit whose register has no usable bank account is paid to the account it pays its contributions from, as the
+    # tax bureau holds it (contribution_accounts.csv; sql/23_payee_account.sql)
+    fallback_payee: Cited[Literal["contribution_account"]] | None = None
     # the policy whose refund is an alternative standard to this one: one scheme per unit and year, the larger
     alternative_scheme: Cited[Annotated[str, Field(pattern=r"^[A-Z]{2}-[0-9]{4}(-[A-Z]+)?$")]] | None = None
 
@@ -158,6 +164,8 @@ class Rules(Strict):
             and (not self.headcount_cap or self.headcount_cap.value is None)
         ):
             raise ValueError("over_cap route apply needs a headcount_cap")
+        if (self.size_classification.value == "avg_insured_headcount") != (self.large_min_avg_insured is not None):
+            raise ValueError("size_classification avg_insured_headcount and large_min_avg_insured go together")
         if self.reference_date.value.year != self.assessed_year.value:
             raise ValueError("reference_date must lie in the assessed year")
         return self
@@ -201,10 +209,12 @@ class Policy(Strict):
         codes += ["DOUBLE_DIP"] if r.double_dip_subsidy_types.value else []
         codes += ["NOT_IN_DIFFICULTY"] if r.difficulty_list_required.value else []
         codes += ["ALREADY_PAID"]
-        codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters else []
+        by_nbs = r.size_classification.value == "nbs_2017"  # by average insured headcount every enterprise has a class
+        codes += ["SIZE_CLASS_MISSING"] if self.size_class_matters and by_nbs else []
         codes += ["APPLICATION_REQUIRED"] if self.over_cap_by_application else []
         codes += ["OTHER_SCHEME_CHOSEN"] if r.alternative_scheme else []
         codes += ["PREMIUM_MONTHS_SHORT"] if r.months_paid_min else []
+        codes += ["BANK_ACCOUNT_MISSING"] if r.fallback_payee else []  # held only where no fallback account exists
         return codes
 
     def cites(self) -> dict[str, str]:
@@ -230,6 +240,7 @@ class Policy(Strict):
             "LAYOFF_RATE_EXCEEDED_SMALL": r.layoff_rate_max_small.cite if r.layoff_rate_max_small else layoff,
             "ALREADY_PAID": amount,
             "AMOUNT_ZERO": amount,  # the amount the formula gives, floored to the fen, is 0
+            "FALLBACK_PAYEE": r.fallback_payee.cite if r.fallback_payee else "",  # not a reason: a PAY's payee
             "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }

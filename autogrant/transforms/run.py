@@ -396,7 +396,9 @@ def assemble_decisions(con, out: Path, policy_id: str) -> None:
         con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE false")
     else:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM read_parquet(?) WHERE policy_id = ? ORDER BY region_code, uscc",
+            # union_by_name: a region decided before payee_account was appended (issue 16) beside one decided after
+            "CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM read_parquet(?, union_by_name = true) WHERE policy_id = ?"
+            " ORDER BY region_code, uscc",
             [[p.as_posix() for p in parts], policy_id],
         )
     files.copy_query(con, "SELECT * FROM all_out ORDER BY region_code, uscc", out / "decisions.csv")

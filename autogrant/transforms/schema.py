@@ -206,6 +206,21 @@ SI_PREMIUMS_DUE = FileSpec(
     amount_columns=("unit_due", "staff_due"),
 )
 
+# Optional (issue 16): the account each unit pays its social insurance contributions from, as the tax bureau holds it
+# (社会保险费缴费账户, the account of the unit's debit agreement). A policy with fallback_payee contribution_account pays
+# a unit whose register has no usable bank account to this account (sql/23_payee_account.sql); no policy needs the file.
+CONTRIBUTION_ACCOUNTS = FileSpec(
+    "contribution_accounts",
+    "contribution_accounts",
+    (
+        _c("uscc", "统一社会信用代码", "uscc"),
+        _c("bank_account", "缴费账号", "account"),
+        _c("bank_code", "开户行行号", "cnaps"),
+        _c("account_name", "账户名称", "text"),
+    ),
+    required=False,
+)
+
 BANK_RETURNS = FileSpec(
     "bank_returns",
     "bank_returns",
@@ -247,6 +262,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
     PRIOR_DISBURSEMENTS,
     BENEFIT_CLAIMS,
     SI_PREMIUMS_DUE,
+    CONTRIBUTION_ACCOUNTS,
     BANK_RETURNS,
 )
 
