@@ -114,7 +114,9 @@ def test_the_ledger_and_the_payment_file_carry_the_account_actually_paid(tmp_pat
     paid = dict(con.execute("SELECT uscc, bank_account FROM payments WHERE kind = 'payment'").fetchall())
     claims = dict(con.execute("SELECT uscc, bank_account FROM claims").fetchall())
     con.close()
-    assert paid == {u["fallback"]: FALLBACK_ACCOUNT, u["own_account"]: "6222020200112233"}
+    register = {r["uscc"]: r["bank_account"] for r in csv.DictReader((data / "units.csv").open(encoding="utf-8"))}
+    assert register[u["own_account"]] and register[u["own_account"]] != FALLBACK_ACCOUNT
+    assert paid == {u["fallback"]: FALLBACK_ACCOUNT, u["own_account"]: register[u["own_account"]]}
     assert claims[u["fallback"]] == FALLBACK_ACCOUNT
     text = (out / "payments" / REGION / f"{batch}.csv").read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if u["fallback"] in line)
