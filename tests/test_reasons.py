@@ -1,5 +1,5 @@
 """The reason registry (reference/reasons.yaml) against what it is derived from and what derives from it: the
-contract's list, the two lists of sql/30_decisions.sql, the clauses of every policy."""
+contract's list, the two lists of sql/40_decisions.sql, the clauses of every policy."""
 
 import re
 from pathlib import Path
@@ -32,7 +32,7 @@ def test_the_registry_keeps_every_contract_code_with_its_decision_in_the_contrac
 
 
 def test_the_sql_raises_each_code_in_the_list_of_its_decision():
-    sql = (SQL_DIR / "30_decisions.sql").read_text(encoding="utf-8")
+    sql = (SQL_DIR / "40_decisions.sql").read_text(encoding="utf-8")
     rejects = sql[sql.index("ELSE list_filter([") : sql.index("AS reject_codes")]
     holds = sql[sql.index("AS reject_codes") : sql.index("AS hold_codes")]
     raised = {c: "REJECT" for c in re.findall(r"THEN '([A-Z_]+)'", rejects)} | {

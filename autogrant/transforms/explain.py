@@ -114,7 +114,7 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
     # 内蒙古工作方案 二(二) "可按…或…": the two standards compared, the larger paid (not in an OUT written before them)
     if d.get("premium_months_alt") and "amount_standard" in d:
         out.append(("amount standard", _standards(d), f"the larger: {d['amount_standard']}", False, cites["PREMIUM_MONTHS_ALT"]))
-    # issue 16: where the register has none, the tax bureau's contribution account (fallback_payee, 23_payee_account.sql)
+    # issue 16: where the register has none, the tax bureau's contribution account (fallback_payee, 33_payee_account.sql)
     fallback = d.get("payee_account") == "contribution_account"
     account = (
         (CONTRIBUTION_ACCOUNT + f" ...{d['bank_account'][-4:]}")

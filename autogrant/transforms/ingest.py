@@ -34,7 +34,7 @@ ROW_RULES = {
     "dishonest": "14_stage_lists.sql",
     "benefit_claims": "15_stage_benefit_claims.sql",
     "si_premiums_due": "16_stage_si_premiums_due.sql",
-    "contribution_accounts": "16_stage_contribution_accounts.sql",
+    "contribution_accounts": "17_stage_contribution_accounts.sql",
 }
 
 
