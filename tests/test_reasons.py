@@ -56,3 +56,17 @@ def test_every_code_a_policy_can_raise_has_its_clause(policy_id):
     operational = [e.code for e in reasons.registry() if e.cite or e.signal or e.code in ("ALREADY_PAID", "AMOUNT_ZERO")]
     for code in p.rule_codes() + operational:
         assert len(cites[code]) > 10, (policy_id, code)
+
+
+def test_the_payment_channel_is_reference_data_at_its_boundary():
+    """reference/payment_channels.yaml: HVPS above the limit, BEPS up to it (one place, cited)."""
+    import duckdb
+
+    from autogrant.transforms import reference
+
+    limit = reference.hvps_above_fen()
+    assert limit.value == 5_000_000 and "大额实时支付系统" in limit.cite and limit.assumed
+    con = duckdb.connect()
+    reference.define_macros(con)
+    got = con.execute("SELECT payment_channel(?), payment_channel(?)", [limit.value, limit.value + 1]).fetchall()[0]
+    assert got == ("BEPS", "HVPS")

@@ -27,7 +27,6 @@ CREATE OR REPLACE TEMP TABLE release_payments AS
 SELECT 'P' || upper(substr(sha256(policy_id || '|' || uscc || '|' || seq), 1, 19)) AS payment_id,
        policy_id, region_code, uscc, batch_id, CAST(seq AS INTEGER) AS seq, amount_fen, paid_before_fen,
        paid_before_fen + amount_fen AS paid_after_fen, amount_due_fen, unit_name, bank_account, bank_code, account_name,
-       -- 人民银行: 大额支付系统 (HVPS) above 50,000.00 yuan, 小额批量支付系统 (BEPS) up to it
-       CASE WHEN amount_fen > 5000000 THEN 'HVPS' ELSE 'BEPS' END AS channel,
+       payment_channel(amount_fen) AS channel,  -- HVPS above the limit, BEPS up to it (reference/payment_channels.yaml)
        headcount_ref, rate, premium_base, decision_amount_fen
 FROM release_rows WHERE payable;

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from stdnum import numdb
 
-from autogrant.transforms import privacy, sqlsteps
+from autogrant.transforms import privacy, reference, sqlsteps
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
@@ -430,6 +430,7 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
         raise InputError(f"data folder {drop} " + ("is a file, not a folder" if drop.exists() else "does not exist"))
     load_enums(con)
     sqlsteps.run(con, "00_macros.sql")
+    reference.define_macros(con)  # payment_channel(amount_fen), from reference/payment_channels.yaml
     report = IngestReport()
     con.execute(QUARANTINE_DDL)
     con.execute("CREATE OR REPLACE TABLE quarantine_amounts (file VARCHAR, amount_fen HUGEINT)")

@@ -55,6 +55,7 @@ MADE_BY_CODE = {
     "quarantine": "ingest.ingest",
     "drop_files": "ingest.ingest",
     "ref_enum": "ingest.load_enums",
+    "payment_channel": "reference.define_macros (a macro: reference/payment_channels.yaml)",
     "policy": "decide.load_policy_tables",
     "policy_regions": "decide.load_policy_tables",
     "policy_rate_arms": "decide.load_policy_tables",
