@@ -40,7 +40,7 @@ from autogrant.transforms.run import (
 )
 
 # what sql/40_decisions.sql reads of a region
-FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "region_facts")
+FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "unit_signals", "region_facts")
 WORK = ".work"  # OUT/.work/: what workers and coordinator hand over (ledger state in; decisions, quarantine, warnings out)
 
 
