@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from autogrant.transforms import files
+from autogrant.transforms import files, xlsx_rows
 from autogrant.transforms.money import yuan as _yuan
 
 HEADER = ("单位名称", "统一社会信用代码", "返还金额(元)", "公示开始", "公示结束")
@@ -88,12 +88,11 @@ def _write_xlsx(path: Path, region: str, claims: list[tuple]) -> None:
         first = 3
         for c, h in enumerate(HEADER):
             ws.write_string(first, c, h, bold)
+        xlsx_rows.fast_rows(ws)  # the same bytes, a province's rows in seconds less (transforms/xlsx_rows.py)
         for r, (name, uscc, fen, n_start, n_end, _) in enumerate(claims, start=first + 1):
-            ws.write_string(r, 0, name, text)  # a string cell: never a formula, whatever it starts with
-            ws.write_string(r, 1, uscc, text)
-            ws.write_number(r, 2, Decimal(int(fen)) / 100, money)  # yuan, a number the clerk can sum
-            ws.write_string(r, 3, str(n_start), text)
-            ws.write_string(r, 4, str(n_end), text)
+            # string cells: never a formula, whatever they start with; the amount in yuan, a number the clerk can sum
+            xlsx_rows.put_row(ws, r, ((0, name, text), (1, uscc, text), (2, Decimal(int(fen)) / 100, money),
+                                      (3, str(n_start), text), (4, str(n_end), text)))  # fmt: skip
         total_row = first + 1 + len(claims)
         ws.write_string(total_row, 0, f"合计（{len(claims)}家单位）", bold)
         ws.write_string(total_row, 1, "", bold)
