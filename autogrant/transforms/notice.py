@@ -30,10 +30,10 @@ def _claims(con, notice_id: str) -> list[tuple]:
     ).fetchall()
 
 
-def notice_rows(con, notice_id: str) -> list[tuple[str, ...]]:
+def notice_rows(con, notice_id: str, claims: list[tuple] | None = None) -> list[tuple[str, ...]]:
     """The CSV's rows: text, each cell neutralised."""
     return [tuple(neutralise(str(v)) for v in (name, uscc, _yuan(fen), start, end))
-            for name, uscc, fen, start, end, _ in _claims(con, notice_id)]  # fmt: skip
+            for name, uscc, fen, start, end, _ in (_claims(con, notice_id) if claims is None else claims)]  # fmt: skip
 
 
 def write_notice(con, out: Path, region: str, notice_id: str) -> list[Path]:
@@ -41,7 +41,7 @@ def write_notice(con, out: Path, region: str, notice_id: str) -> list[Path]:
     claims = _claims(con, notice_id)
     if not claims:
         return []
-    rows = notice_rows(con, notice_id)
+    rows = notice_rows(con, notice_id, claims)
     folder = Path(out) / "notices" / region
     csv_path, xlsx_path = folder / f"{notice_id}.csv", folder / f"{notice_id}.xlsx"
     lines = [",".join(_cell(v) for v in r) for r in (HEADER, *rows)]
