@@ -1,15 +1,16 @@
--- The floor: LN-2021 decisions as one plain DuckDB query, straight from a Parquet drop. No row validation, no
+-- The floor: LN-2021 decisions as one plain DuckDB query, straight from the drop (Parquet or CSV). No row validation, no
 -- ledger, no explanations beyond the reason codes, the policy's values written in (辽人社发〔2021〕7号 一(一)):
 -- what the fastest hand-written query on one machine can do. bench/ times it against autogrant's facts and
--- decisions stages and checks that the two agree unit by unit. {drop}, {reference} and the optional lists
--- ({dishonest}, {zombie}, {prior}) are filled in by bench/floor.py.
+-- decisions stages and checks that the two agree unit by unit. The sources (units, roster, payments, region_funds,
+-- the optional lists dishonest, zombie, prior: each a name in braces) and the reference folder are filled in by bench/floor.py:
+-- read_parquet of a Parquet drop, or read_csv of a CSV drop (GB18030 transcoded first, Chinese names renamed).
 WITH
 units AS (
     SELECT uscc, unit_name, region_code, unit_type, size_class, industry_code, status, bank_account, bank_code, account_name,
            CAST(employees AS BIGINT) AS employees,
            CAST(CAST(revenue AS DECIMAL(18, 2)) * 100 AS BIGINT) AS revenue,
            CAST(CAST(total_assets AS DECIMAL(18, 2)) * 100 AS BIGINT) AS total_assets
-    FROM read_parquet('{drop}/units.parquet')
+    FROM {units}
     WHERE region_code IN ('210100', '210200', '210300', '210400', '210500', '210600', '210700',
                           '210800', '210900', '211000', '211100', '211200', '211300', '211400')
 ),
@@ -18,7 +19,7 @@ heads AS (  -- distinct persons insured on 2019-12-31 (start of 2020) and on 202
            count(DISTINCT person_id) FILTER (WHERE s <= DATE '2019-12-31' AND (e IS NULL OR e >= DATE '2019-12-31')) AS hs,
            count(DISTINCT person_id) FILTER (WHERE s <= DATE '2020-12-31' AND (e IS NULL OR e >= DATE '2020-12-31')) AS he
     FROM (SELECT uscc, person_id, CAST(start_date AS DATE) AS s, CAST(end_date AS DATE) AS e
-          FROM read_parquet('{drop}/roster.parquet'))
+          FROM {roster})
     GROUP BY uscc
 ),
 premiums AS (  -- premiums of 2020 paid by the cut-off 2021-12-31 (issue 17 item 2); arrears of fee months up to 2020-12 at the cut-off 2021-12-31
@@ -28,7 +29,7 @@ premiums AS (  -- premiums of 2020 paid by the cut-off 2021-12-31 (issue 17 item
     FROM (SELECT uscc, strptime(replace(fee_month, '-', '') || '01', '%Y%m%d')::DATE AS fm, CAST(paid_date AS DATE) AS pd,
                  CAST((CAST(unit_due AS DECIMAL(18, 2)) + CAST(staff_due AS DECIMAL(18, 2))) * 100 AS BIGINT) AS due,
                  CAST((CAST(unit_paid AS DECIMAL(18, 2)) + CAST(staff_paid AS DECIMAL(18, 2))) * 100 AS BIGINT) AS paid
-          FROM read_parquet('{drop}/payments.parquet'))
+          FROM {payments})
     WHERE fm <= DATE '2020-12-31'
     GROUP BY uscc
 ),
@@ -36,7 +37,7 @@ funds AS (
     SELECT region_code,
            CAST(balance AS DECIMAL(18, 2)) >= 12 * CAST(monthly_expenditure AS DECIMAL(18, 2))
                OR lower(adjustment_approved) IN ('true', '1') AS reserve_ok
-    FROM read_parquet('{drop}/region_funds.parquet') WHERE CAST(fund_year AS INTEGER) = 2020
+    FROM {region_funds} WHERE CAST(fund_year AS INTEGER) = 2020
 ),
 dishonest AS (
     SELECT DISTINCT uscc FROM {dishonest}

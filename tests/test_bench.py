@@ -41,3 +41,16 @@ def test_one_fen_of_difference_fails_the_check(decided, capsys):
     assert exc.value.code == 1
     err = capsys.readouterr().err
     assert "pandas disagrees with autogrant on 1 units" in err and "floor" not in err.split("failed")[1]
+
+
+def test_the_floor_reads_the_gb18030_csv_drop_as_autogrant_does(tmp_path):
+    """What the agencies send (GB18030, Chinese column names and values): the floor transcodes and renames, and
+    decides every unit as autogrant does on the same files."""
+    drop = tmp_path / "drop"
+    write_drop(generate_tables(600, 5, 2020, LIAONING), drop, "csv", chinese=True, gb18030=True)
+    assert not floor.is_utf8(drop / "units.csv")
+    run_policy("LN-2021", drop, tmp_path / "out", validate=False)
+    con = duckdb.connect()
+    con.execute(f"COPY ({floor.query(drop, tmp_path)}) TO '{(tmp_path / 'floor.parquet').as_posix()}' (FORMAT parquet)")
+    assert check_agreement(tmp_path / "out", {"floor": tmp_path / "floor.parquet"}) == {"floor": 600, "autogrant": 600}
+    assert floor.is_utf8(tmp_path / "drop_units.csv")  # the floor read the transcoded copy

@@ -6,6 +6,7 @@ so an 8-million-row roster is checked set-based, never row by row in Python.
 """
 
 import codecs
+import contextvars
 import csv
 import io
 import tempfile
@@ -16,6 +17,7 @@ import duckdb
 from stdnum import numdb
 
 from autogrant.transforms import privacy, reference, sqlsteps
+from autogrant.transforms.csv_prefetch import Prefetch
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
@@ -111,6 +113,15 @@ def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     return target
 
 
+def csv_ready(path: Path, workdir: Path) -> tuple[str, Path]:
+    """(encoding, the UTF-8 file DuckDB reads: the file itself, or its transcoded copy in workdir)."""
+    encoding = detect_encoding(path)
+    return encoding, transcode_to_utf8(path, encoding, workdir) if encoding == "gb18030" else path
+
+
+_PREFETCH: contextvars.ContextVar = contextvars.ContextVar("autogrant_csv_prefetch", default=None)
+
+
 def read_header(path: Path) -> list[str]:
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:  # a damaged name: a missing column
         first = fh.readline()
@@ -190,9 +201,8 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
         )
         return select, rows
 
-    encoding = detect_encoding(path)
-    if encoding == "gb18030":
-        path = transcode_to_utf8(path, encoding, workdir)
+    prefetch = _PREFETCH.get()
+    _, path = prefetch.get(path, lambda p: csv_ready(p, workdir)) if prefetch else csv_ready(path, workdir)
     names = map_header(spec, read_header(path), label)
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
@@ -434,9 +444,17 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
     report = IngestReport()
     con.execute(QUARANTINE_DDL)
     con.execute("CREATE OR REPLACE TABLE quarantine_amounts (file VARCHAR, amount_fen HUGEINT)")
-    with tempfile.TemporaryDirectory(prefix="autogrant-ingest-") as tmp:
-        for spec in DATA_FILES:
-            stage_file(con, drop, spec, Path(tmp), report, regions)
+    csvs = [p for spec in DATA_FILES for p in find_files(drop, spec, regions) if p.suffix.lower() == ".csv"]
+    with (
+        tempfile.TemporaryDirectory(prefix="autogrant-ingest-") as tmp,
+        Prefetch(csvs, lambda p: csv_ready(p, Path(tmp))) as ahead,
+    ):
+        token = _PREFETCH.set(ahead)  # encodings found and GB18030 transcoded ahead (csv_prefetch.py)
+        try:
+            for spec in DATA_FILES:
+                stage_file(con, drop, spec, Path(tmp), report, regions)
+        finally:
+            _PREFETCH.reset(token)
         con.execute("CREATE OR REPLACE TABLE drop_files AS SELECT unnest(?::VARCHAR[]) AS file", [list(report.counts)])
         report.warnings = check_birthplaces(con)
         check_control(con, drop, report, Path(tmp))

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from autogrant.transforms import files
+from autogrant.transforms import files, xlsx_rows
 from autogrant.transforms.files import neutralise
 from autogrant.transforms.money import yuan as _yuan
 
@@ -26,10 +26,10 @@ def _claims(con, notice_id: str) -> list[tuple]:
     ).fetchall()
 
 
-def notice_rows(con, notice_id: str) -> list[tuple[str, ...]]:
+def notice_rows(con, notice_id: str, claims: list[tuple] | None = None) -> list[tuple[str, ...]]:
     """The CSV's rows: text, each cell neutralised."""
     return [tuple(neutralise(str(v)) for v in (name, uscc, _yuan(fen), start, end))
-            for name, uscc, fen, start, end, _ in _claims(con, notice_id)]  # fmt: skip
+            for name, uscc, fen, start, end, _ in (_claims(con, notice_id) if claims is None else claims)]  # fmt: skip
 
 
 def write_notice(con, out: Path, region: str, notice_id: str) -> list[Path]:
@@ -37,7 +37,7 @@ def write_notice(con, out: Path, region: str, notice_id: str) -> list[Path]:
     claims = _claims(con, notice_id)
     if not claims:
         return []
-    rows = notice_rows(con, notice_id)
+    rows = notice_rows(con, notice_id, claims)
     folder = Path(out) / "notices" / region
     csv_path, xlsx_path = folder / f"{notice_id}.csv", folder / f"{notice_id}.xlsx"
     lines = [",".join(_cell(v) for v in r) for r in (HEADER, *rows)]
@@ -84,12 +84,11 @@ def _write_xlsx(path: Path, region: str, claims: list[tuple]) -> None:
         first = 3
         for c, h in enumerate(HEADER):
             ws.write_string(first, c, h, bold)
+        xlsx_rows.fast_rows(ws)  # the same bytes, a province's rows in seconds less (transforms/xlsx_rows.py)
         for r, (name, uscc, fen, n_start, n_end, _) in enumerate(claims, start=first + 1):
-            ws.write_string(r, 0, name, text)  # a string cell: never a formula, whatever it starts with
-            ws.write_string(r, 1, uscc, text)
-            ws.write_number(r, 2, Decimal(int(fen)) / 100, money)  # yuan, a number the clerk can sum
-            ws.write_string(r, 3, str(n_start), text)
-            ws.write_string(r, 4, str(n_end), text)
+            # string cells: never a formula, whatever they start with; the amount in yuan, a number the clerk can sum
+            xlsx_rows.put_row(ws, r, ((0, name, text), (1, uscc, text), (2, Decimal(int(fen)) / 100, money),
+                                      (3, str(n_start), text), (4, str(n_end), text)))  # fmt: skip
         total_row = first + 1 + len(claims)
         ws.write_string(total_row, 0, f"合计（{len(claims)}家单位）", bold)
         ws.write_string(total_row, 1, "", bold)

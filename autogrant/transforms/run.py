@@ -47,6 +47,7 @@ from autogrant.transforms import (
     notice,
     other_scheme,
     progress,
+    resources,
     signals,
     sqlsteps,
 )
@@ -147,6 +148,7 @@ class RunContext:
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET preserve_insertion_order = true")
+    resources.limit(con)  # memory limit and spill folder (issue 13)
     return con
 
 
@@ -194,6 +196,8 @@ def start_run(
     preparers = identities.load()  # the operator prepares tonight's batches: a preparer of every region in scope
     for region in scope:
         preparers.require(operator, "prepare", region)
+    if validate:
+        resources.warm_gate()  # Great Expectations imported beside the ingest
     timer, con = Timer(), open_night(out, ledger_path)
     try:
         home.record_home(out, loaded.id, ledger_path)

@@ -1,0 +1,54 @@
+"""What a run's process may hold, and start-up work done beside the rest (issue 13).
+
+Memory: the run's DuckDB connection gets a memory limit and a folder to spill to (DuckDB's own default is 80 % of
+the machine and, for an in-memory database, a .tmp folder in the working directory). A province's joins and sorts
+then spill to disk rather than grow the process:
+
+    AUTOGRANT_DUCKDB_MEMORY   DuckDB's memory_limit (default 1GB); "" leaves DuckDB's default
+    AUTOGRANT_SPILL_DIR       where DuckDB spills (default: <system temp>/autogrant-spill-<pid>, removed on exit)
+
+Start-up: Great Expectations takes seconds to import. A run that validates imports it on a thread started before
+the ingest, while DuckDB (which releases the GIL) reads the drop; the gate's own import then finds it loaded.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+DEFAULT_MEMORY = "1GB"
+
+
+def limit(con) -> None:
+    """The connection's memory limit and spill folder (see the module's doc)."""
+    memory = os.environ.get("AUTOGRANT_DUCKDB_MEMORY", DEFAULT_MEMORY).strip()
+    if memory:
+        con.execute("SET memory_limit = ?", [memory])
+    spill = os.environ.get("AUTOGRANT_SPILL_DIR", "").strip()
+    if spill:
+        folder = Path(spill)
+    else:
+        folder = Path(tempfile.gettempdir()) / f"autogrant-spill-{os.getpid()}"
+        atexit.register(shutil.rmtree, folder, True)
+    con.execute("SET temp_directory = ?", [str(folder)])
+
+
+_warming: threading.Thread | None = None
+
+
+def _import_gate() -> None:
+    try:
+        import autogrant.transforms.gate  # noqa: F401  (great_expectations with it)
+    except Exception:  # noqa: BLE001  the gate's own import, later, raises whatever this one met
+        pass
+
+
+def warm_gate() -> None:
+    """Import the validation gate (Great Expectations) on a background thread, once a process."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=_import_gate, name="autogrant-import-gx", daemon=True)
+        _warming.start()
+        atexit.register(_warming.join, 60)  # never end the interpreter in the middle of an import
