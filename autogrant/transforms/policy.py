@@ -1,6 +1,6 @@
 """Policy files (policies/<ID>.yaml): find one, read it, check it against the models of transforms/policy_model.py,
 list the files, and name the values that are assumed. A file that does not load gives one line naming the file and
-the key. Policy values reach SQL only as data, never pasted into SQL text.
+the key. Policy values reach SQL only as data (transforms/decide.py writes the tables), never pasted into SQL text.
 """
 
 import datetime as dt
