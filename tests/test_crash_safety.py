@@ -107,7 +107,7 @@ def money_points(points: list[str]) -> list[str]:
     first = next(i for i, n in enumerate(names) if n.startswith("payment file written"))
     region = next(n for n in reversed(names[:first]) if n.startswith("region ")).split()[1]  # the region writing it
     start, end = names.index(f"region {region} validated"), names.index(f"region {region} done")
-    bank = [i for i, n in enumerate(names) if "53_bank_returns_commit" in n]
+    bank = [i for i, n in enumerate(names) if "21_bank_returns_commit" in n]
     return [points[i] for i in (*bank, *range(start, end + 1), len(points) - 1)]
 
 

@@ -1,5 +1,5 @@
 """The reason registry (reference/reasons.yaml) against what it is derived from and what derives from it: the
-contract's list, the two lists of sql/30_decisions.sql, the clauses of every policy."""
+contract's list, the two lists of sql/40_decisions.sql, the clauses of every policy."""
 
 import re
 from pathlib import Path
@@ -32,7 +32,7 @@ def test_the_registry_keeps_every_contract_code_with_its_decision_in_the_contrac
 
 
 def test_the_sql_raises_each_code_in_the_list_of_its_decision():
-    sql = (SQL_DIR / "30_decisions.sql").read_text(encoding="utf-8")
+    sql = (SQL_DIR / "40_decisions.sql").read_text(encoding="utf-8")
     rejects = sql[sql.index("ELSE list_filter([") : sql.index("AS reject_codes")]
     holds = sql[sql.index("AS reject_codes") : sql.index("AS hold_codes")]
     raised = {c: "REJECT" for c in re.findall(r"THEN '([A-Z_]+)'", rejects)} | {
@@ -56,3 +56,17 @@ def test_every_code_a_policy_can_raise_has_its_clause(policy_id):
     operational = [e.code for e in reasons.registry() if e.cite or e.signal or e.code in ("ALREADY_PAID", "AMOUNT_ZERO")]
     for code in p.rule_codes() + operational:
         assert len(cites[code]) > 10, (policy_id, code)
+
+
+def test_the_payment_channel_is_reference_data_at_its_boundary():
+    """reference/payment_channels.yaml: HVPS above the limit, BEPS up to it (one place, cited)."""
+    import duckdb
+
+    from autogrant.transforms import reference
+
+    limit = reference.hvps_above_fen()
+    assert limit.value == 5_000_000 and "大额实时支付系统" in limit.cite and limit.assumed
+    con = duckdb.connect()
+    reference.define_macros(con)
+    got = con.execute("SELECT payment_channel(?), payment_channel(?)", [limit.value, limit.value + 1]).fetchall()[0]
+    assert got == ("BEPS", "HVPS")

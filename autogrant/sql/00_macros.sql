@@ -1,4 +1,10 @@
--- Reads: nothing. Makes: the macros every staging step uses to check (ok_<kind>) and parse (to_<kind>)
+-- Reads: ref_enum
+-- Makes: date_digits, fold_name, list_distinct_ordered, month_digits, ok_account, ok_bool, ok_cnaps, ok_count,
+--        ok_date, ok_enum, ok_industry, ok_money, ok_month, ok_person_id, ok_person_id_n, ok_ratio, ok_region,
+--        ok_signed_money, ok_text, ok_uscc, ok_year, person_id_check, person_id_sum, premium_months_fen, to_account,
+--        to_bool, to_cnaps, to_count, to_date, to_enum, to_industry, to_money, to_month, to_person_id, to_ratio,
+--        to_region, to_signed_money, to_text, to_uscc, to_year, uscc_digit, yuan
+-- the macros every staging step uses to check (ok_<kind>) and parse (to_<kind>)
 -- one CSV cell; a cell arrives trimmed and non-empty (empty cells are NULL and checked for presence apart).
 
 -- GB 32100-2015 统一社会信用代码: 18 characters, the first 8 digits, check digit = (31 - Σ cᵢ·wᵢ mod 31) mod 31.
@@ -93,6 +99,6 @@ CREATE OR REPLACE MACRO list_distinct_ordered(xs) AS
 
 -- 内蒙古工作方案 二(二) "或按不超过3个月的企业及其职工应缴纳社会保险费确定": alt_months × the unit's average monthly
 -- social-insurance premium due (due_total fen over due_months fee months), floored to the fen; NULL where the policy
--- has no such standard or the unit no premium due on file (sql/23_si_premiums.sql).
+-- has no such standard or the unit no premium due on file (sql/32_si_premiums.sql).
 CREATE OR REPLACE MACRO premium_months_fen(alt_months, due_total, due_months) AS
     CASE WHEN alt_months IS NOT NULL AND due_months > 0 THEN CAST((alt_months * due_total) // due_months AS BIGINT) END;

@@ -1,4 +1,6 @@
--- Reads: chk_units (typed register rows with their cell errors). Makes: chk_units with the row rules added.
+-- Reads: chk_units
+-- Makes: chk_units, units_quarantined
+-- chk_units with the row rules added.
 -- The register key is the USCC: a USCC on two lines is ambiguous, so every such line is quarantined.
 
 UPDATE chk_units SET errors = list_append(errors, {

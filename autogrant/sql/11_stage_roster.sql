@@ -1,4 +1,6 @@
--- Reads: chk_roster (typed insured spells with their cell errors). Makes: chk_roster with the row rules added.
+-- Reads: chk_roster
+-- Makes: chk_roster
+-- chk_roster with the row rules added.
 -- A spell ends on or after it starts; the same spell (person, unit, start) sent twice is quarantined after its first line.
 
 UPDATE chk_roster SET errors = list_append(errors, {

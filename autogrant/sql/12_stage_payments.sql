@@ -1,4 +1,6 @@
--- Reads: chk_payments (typed premium records with their cell errors). Makes: chk_payments with the row rules added.
+-- Reads: chk_payments
+-- Makes: chk_payments
+-- chk_payments with the row rules added.
 -- An amount paid needs the day it was paid: it decides the assessed year and the arrears at the cut-off.
 
 UPDATE chk_payments SET errors = list_append(errors, {

@@ -1,4 +1,6 @@
--- Reads: chk_region_funds (typed fund positions). Makes: chk_region_funds with the row rules added.
+-- Reads: chk_region_funds
+-- Makes: chk_region_funds
+-- chk_region_funds with the row rules added.
 -- One position per region and year; reserve months divide by the monthly expenditure, which must be > 0.
 
 UPDATE chk_region_funds SET errors = list_append(errors, {

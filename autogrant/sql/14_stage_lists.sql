@@ -1,4 +1,6 @@
--- Reads: chk_dishonest (typed dishonest-entity list). Makes: chk_dishonest with the row rules added.
+-- Reads: chk_dishonest
+-- Makes: chk_dishonest
+-- chk_dishonest with the row rules added.
 -- A listing cannot be removed before it was made.
 
 UPDATE chk_dishonest SET errors = list_append(errors, {

@@ -1,6 +1,7 @@
--- Reads: chk_benefit_claims (typed benefit claims: person, the unit they left, claim date). Makes: chk_benefit_claims
--- with the row rules added. The same claim (person, unit, claim_date) sent twice is quarantined after its first line;
--- a person who claims twice in a year counts once anyway (sql/22_claims_and_months.sql counts distinct persons).
+-- Reads: chk_benefit_claims
+-- Makes: chk_benefit_claims
+-- chk_benefit_claims with the row rules added. The same claim (person, unit, claim_date) sent twice is quarantined after its first line;
+-- a person who claims twice in a year counts once anyway (sql/31_claims_and_months.sql counts distinct persons).
 
 UPDATE chk_benefit_claims SET errors = list_append(errors, {
         'column': 'person_id', 'value': chk_benefit_claims.person_id,

@@ -1,4 +1,5 @@
--- Reads: chk_si_premiums_due (typed social-insurance premiums due: unit, fee month, unit's and staff's part). Makes:
+-- Reads: chk_si_premiums_due
+-- Makes: chk_si_premiums_due
 -- chk_si_premiums_due with the row rules added. One row per unit and fee month: a second row for the same (uscc,
 -- fee_month) is quarantined after its first line (which of the two is right cannot be known; the unit is INVALID_INPUT).
 

@@ -45,7 +45,7 @@ TABLES = {"claim": "claims", "withdrawal": "claims", "batch": "batches", "object
 
 def define(con) -> None:
     """The macros ledger_entries and journal_breaks on this connection (from the code, not from the ledger file)."""
-    sqlsteps.run(con, "59_ledger_entries.sql")
+    sqlsteps.run(con, "02_ledger_entries.sql")
 
 
 def entry_hash(prev: str, seq: int, kind: str, ref: str, content: str) -> str:

@@ -4,7 +4,7 @@ OUT/applications/<region>.csv   units above the auto-grant cap that the policy p
                                 (APPLICATION_REQUIRED), with what each would get: the clerks invite them to apply
                                 (辽人社发〔2021〕7号 一(一) "可在2021年12月31日前申请"); `autogrant apply` records one.
 OUT/unregistered_payers.csv     USCCs with premium records (payments.csv) but no row in the unit register: decided
-                                nowhere until registered (两个全覆盖, 辽人社发〔2017〕14号 一). sql/28_unregistered_payers.sql.
+                                nowhere until registered (两个全覆盖, 辽人社发〔2017〕14号 一). sql/60_unregistered_payers.sql.
 """
 
 from pathlib import Path
@@ -35,7 +35,7 @@ def write_applications(con, out: Path, loaded, region: str) -> int:
 
 def write_unregistered(con, out: Path) -> dict:
     """OUT/unregistered_payers.csv (uscc, payment_rows, premium_paid in yuan, first/last fee month); the totals."""
-    sqlsteps.run(con, "28_unregistered_payers.sql")
+    sqlsteps.run(con, "60_unregistered_payers.sql")
     files.copy_query(
         con,
         """SELECT uscc, payment_rows, yuan(premium_paid_fen) AS premium_paid, first_fee_month, last_fee_month

@@ -1,4 +1,4 @@
-"""Facts and decisions: the policy as tables, then the SQL steps 20-40 over every unit in scope at once."""
+"""Facts and decisions: the policy as tables, then the SQL steps 30-41 over every unit in scope at once."""
 
 import csv
 import datetime as dt
@@ -11,19 +11,8 @@ from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import REFERENCE_DIR
 from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
 
-FACT_STEPS = (
-    "20_unit_facts.sql",
-    "22_claims_and_months.sql",
-    "23_si_premiums.sql",
-    "23_payee_account.sql",
-    "21_size_class.sql",
-    "24_size_by_avg_insured.sql",
-    "25_region_facts.sql",
-    "26_rate_arm.sql",
-    "27_other_scheme.sql",
-    "29_account_signals.sql",
-)
-DECISION_STEPS = ("30_decisions.sql", "40_decisions_out.sql")
+FACT_STEPS = sqlsteps.phase("facts")
+DECISION_STEPS = sqlsteps.phase("decisions")
 
 
 @dataclass
@@ -123,7 +112,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
 
 def load_scheme_tables(con, loaded: LoadedPolicy) -> None:
     """policy_schemes and scheme_rate_arms: this policy's amount formula and, where it names one, its alternative's
-    (alternative_scheme, e.g. 内蒙古工作方案 二(二)), so that sql/27_other_scheme.sql can compare the two amounts."""
+    (alternative_scheme, e.g. 内蒙古工作方案 二(二)), so that sql/38_other_scheme.sql can compare the two amounts."""
     from autogrant.transforms.policy import load
 
     schemes = [(loaded.policy, True)]

@@ -114,7 +114,7 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
     # 内蒙古工作方案 二(二) "可按…或…": the two standards compared, the larger paid (not in an OUT written before them)
     if d.get("premium_months_alt") and "amount_standard" in d:
         out.append(("amount standard", _standards(d), f"the larger: {d['amount_standard']}", False, cites["PREMIUM_MONTHS_ALT"]))
-    # issue 16: where the register has none, the tax bureau's contribution account (fallback_payee, 23_payee_account.sql)
+    # issue 16: where the register has none, the tax bureau's contribution account (fallback_payee, 33_payee_account.sql)
     fallback = d.get("payee_account") == "contribution_account"
     account = (
         (CONTRIBUTION_ACCOUNT + f" ...{d['bank_account'][-4:]}")
@@ -131,13 +131,16 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         ("account name", d["account_name"] or "-", d["unit_name"], d["account_name_mismatch"], cites["ACCOUNT_NAME_MISMATCH"]),
         ("bank return", "returned" if d["payment_returned"] else "none", "none open", d["payment_returned"], cites["PAYMENT_RETURNED"]),
         ("objection", "open" if d["under_objection"] else "none", "none open", d["under_objection"], cites["UNDER_OBJECTION"]),
-        ("units on the account", f"{d['account_shared_units']}" + (f" (with {', '.join(d['account_shared_with'])})" if d["account_shared_with"] else ""),
-         "<= threshold, or cleared", d["account_shared"], cites["ACCOUNT_SHARED"]),
-        ("account since the notice", "changed from the noticed account" if d["noticed_account"] and d["noticed_account"] != d["bank_account"] else "unchanged",
-         "unchanged, or cleared", d["account_changed"], cites["ACCOUNT_CHANGED"]),
-        ("account holder", f"unit {d['account_name_unit']}" if d["account_name_unit"] else "no other unit", "no other unit, or cleared",
-         d["account_name_other_unit"], cites["ACCOUNT_NAME_OTHER_UNIT"]),
     ]  # fmt: skip
+    if "account_shared_units" in d:  # the fraud signals (not in an OUT written before them)
+        out += [
+            ("units on the account", f"{d['account_shared_units']}" + (f" (with {', '.join(d['account_shared_with'])})" if d["account_shared_with"] else ""),
+             "<= threshold, or cleared", d["account_shared"], cites["ACCOUNT_SHARED"]),
+            ("account since the notice", "changed from the noticed account" if d["noticed_account"] and d["noticed_account"] != d["bank_account"] else "unchanged",
+             "unchanged, or cleared", d["account_changed"], cites["ACCOUNT_CHANGED"]),
+            ("account holder", d["account_name_unit"] if d["account_name_unit"] else "no other unit", "no other unit, or cleared",
+             d["account_name_other_unit"], cites["ACCOUNT_NAME_OTHER_UNIT"]),
+        ]  # fmt: skip
     return out
 
 
@@ -180,62 +183,74 @@ WORDS = {
 }  # fmt: skip
 
 
+# the explanation's lines in each language: {name} fields come from the unit's details and the rule rows
+LINES = {
+    "zh": {
+        "head": "{unit_name}  {uscc}  统筹地区 {region}  政策 {policy_id}",
+        "decision": "决定：{decision_label} {decision}{reasons}",
+        "reasons": "（{}）",
+        "rule": "  [{mark}] {name}：{value}  | 标准：{limit}  | {cite}",
+        "share": "应发金额：floor({base} × {rate}) = {due} 元",
+        "arm": "（返还比例 '{arm}'：{arm_cite}）",
+        "benefit": "应发金额：{months} 个月 × {benefit} × {headcount} 人 = {due} 元",
+        "paid": "已发放：{paid}  本次可发：{amount} 元",
+        "clauses": "依据：{citations}",
+    },
+    "en": {
+        "head": "{unit_name}  {uscc}  region {region}  policy {policy_id}",
+        "decision": "decision: {decision}{reasons}",
+        "reasons": "  ({})",
+        "rule": "  [{mark}] {name}: {value}  | limit: {limit}  | {cite}",
+        "share": "amount due: floor({base} x {rate}) = {due} yuan",
+        "arm": "  (rate arm '{arm}': {arm_cite})",
+        "benefit": "amount due: {months} months x {benefit} x {headcount} insured = {due} yuan",
+        "paid": "already paid: {paid}  payable now: {amount} yuan",
+        "clauses": "clauses: {citations}",
+    },
+}
+
+
 def render(d: dict, cites: dict) -> str:
     """The explanation in the clerk's language (messages.current(): Chinese unless --lang en)."""
     from autogrant.transforms import messages
 
-    if messages.current() == "en":
-        return _render_en(d, cites)
+    zh = messages.current() != "en"
+    t = LINES["zh" if zh else "en"]
 
     def word(v) -> str:
+        if not zh:
+            return str(v)
         if isinstance(v, str) and v.startswith(CONTRIBUTION_ACCOUNT):  # the account's last digits follow
             return WORDS[CONTRIBUTION_ACCOUNT] + v[len(CONTRIBUTION_ACCOUNT) :]
         return WORDS.get(v, v) if isinstance(v, str) else str(v)
 
-    reasons = "；".join(messages.reason(c) for c in d["reasons"].split(";")) if d["reasons"] else ""
+    codes = d["reasons"].split(";") if d["reasons"] else []
+    reasons = "；".join(messages.reason(c) for c in codes) if zh else d["reasons"]
     lines = [
-        f"{d['unit_name']}  {d['uscc']}  统筹地区 {messages.region(d['region_code'])}  政策 {d['policy_id']}",
-        f"决定：{messages.decision(d['decision'])} {d['decision']}" + (f"（{reasons}）" if reasons else ""),
+        t["head"].format(unit_name=d["unit_name"], uscc=d["uscc"], policy_id=d["policy_id"],
+                         region=messages.region(d["region_code"]) if zh else d["region_code"]),
+        t["decision"].format(decision_label=messages.decision(d["decision"]), decision=d["decision"],
+                             reasons=t["reasons"].format(reasons) if reasons else ""),
         "",
-    ]
+    ]  # fmt: skip
     for rule, value, limit, failed, cite in rules_of(d, cites):
-        name = RULE_NAMES.get(rule, rule)
-        lines.append(f"  [{'FAIL' if failed else 'pass'}] {name}：{word(value)}  | 标准：{word(limit)}  | {cite}")
+        name = RULE_NAMES.get(rule, rule) if zh else rule
+        lines.append(
+            t["rule"].format(mark="FAIL" if failed else "pass", name=name, value=word(value), limit=word(limit), cite=cite)
+        )
     lines.append("")
+    due = _yuan(d["amount_due_calc"])
     if d["amount_formula"] == "premium_share":
         rate = "-" if d["rate"] is None else f"{d['rate']:.2f}"
-        lines.append(f"应发金额：floor({_yuan(d['premium_base'])} × {rate}) = {_yuan(d['amount_due_calc'])} 元"
-                     + (f"（返还比例 '{d['rate_arm']}'：{d['rate_arm_cite']}）" if d["rate_arm"] else ""))  # fmt: skip
+        arm = t["arm"].format(arm=d["rate_arm"], arm_cite=d["rate_arm_cite"]) if d["rate_arm"] else ""
+        lines.append(t["share"].format(base=_yuan(d["premium_base"]), rate=rate, due=due) + arm)
     elif d.get("amount_standard") == "premium_months":
-        lines.append(_premium_line(d, zh=True))
+        lines.append(_premium_line(d, zh=zh))
     else:
-        lines.append(f"应发金额：{d['benefit_months']} 个月 × {_yuan(d['avg_monthly_benefit'])} × {d['headcount_ref']} 人 "
-                     f"= {_yuan(d['amount_due_calc'])} 元")  # fmt: skip
-    lines.append(f"已发放：{_yuan(d['already_paid'])}  本次可发：{_yuan(d['amount'])} 元")
-    lines.append(f"依据：{d['citations']}")
-    return "\n".join(lines)
-
-
-def _render_en(d: dict, cites: dict) -> str:
-    lines = [
-        f"{d['unit_name']}  {d['uscc']}  region {d['region_code']}  policy {d['policy_id']}",
-        f"decision: {d['decision']}" + (f"  ({d['reasons']})" if d["reasons"] else ""),
-        "",
-    ]
-    for rule, value, limit, failed, cite in rules_of(d, cites):
-        lines.append(f"  [{'FAIL' if failed else 'pass'}] {rule}: {value}  | limit: {limit}  | {cite}")
-    lines.append("")
-    if d["amount_formula"] == "premium_share":
-        rate = "-" if d["rate"] is None else f"{d['rate']:.2f}"
-        lines.append(f"amount due: floor({_yuan(d['premium_base'])} x {rate}) = {_yuan(d['amount_due_calc'])} yuan"
-                     + (f"  (rate arm '{d['rate_arm']}': {d['rate_arm_cite']})" if d["rate_arm"] else ""))  # fmt: skip
-    elif d.get("amount_standard") == "premium_months":
-        lines.append(_premium_line(d, zh=False))
-    else:
-        lines.append(f"amount due: {d['benefit_months']} months x {_yuan(d['avg_monthly_benefit'])} x {d['headcount_ref']} insured "
-                     f"= {_yuan(d['amount_due_calc'])} yuan")  # fmt: skip
-    lines.append(f"already paid: {_yuan(d['already_paid'])}  payable now: {_yuan(d['amount'])} yuan")
-    lines.append(f"clauses: {d['citations']}")
+        lines.append(t["benefit"].format(months=d["benefit_months"], benefit=_yuan(d["avg_monthly_benefit"]),
+                                         headcount=d["headcount_ref"], due=due))  # fmt: skip
+    lines.append(t["paid"].format(paid=_yuan(d["already_paid"]), amount=_yuan(d["amount"])))
+    lines.append(t["clauses"].format(citations=d["citations"]))
     return "\n".join(lines)
 
 

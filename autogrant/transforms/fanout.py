@@ -39,8 +39,8 @@ from autogrant.transforms.run import (
     settle_returns,
 )
 
-# what sql/30_decisions.sql reads of a region
-FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "region_facts")
+# what sql/40_decisions.sql reads of a region
+FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "unit_signals", "region_facts")
 WORK = ".work"  # OUT/.work/: what workers and coordinator hand over (ledger state in; decisions, quarantine, warnings out)
 
 
@@ -170,7 +170,7 @@ def absorb(ctx: RunContext, answers: list[dict]) -> None:
     for table in FACT_TABLES:
         parts = sorted(p.as_posix() for p in work.glob(f"*/{table}.parquet"))
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?, union_by_name = true)", [parts])
-    sqlsteps.run(con, "40_decisions_out.sql")
+    sqlsteps.run(con, "41_decisions_out.sql")
     decide.trim_decisions_out(con, ctx.loaded.rules.fallback_payee is not None)
     ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
 

@@ -36,7 +36,7 @@ ORDER BY d.uscc
 
 BATCH_FRAME = """
 SELECT payment_id, uscc, bank_account, bank_code, channel,
-       CASE WHEN amount_fen > 5000000 THEN 'HVPS' ELSE 'BEPS' END AS channel_expected,
+       payment_channel(amount_fen) AS channel_expected,
        CAST(amount_fen AS BIGINT) AS amount_fen, CAST(decision_amount_fen AS BIGINT) AS decision_amount_fen,
        CAST(paid_after_fen AS BIGINT) AS paid_after_fen, CAST(amount_due_fen AS BIGINT) AS amount_due_fen
 FROM release_payments ORDER BY payment_id

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from stdnum import numdb
 
-from autogrant.transforms import privacy, sqlsteps
+from autogrant.transforms import privacy, reference, sqlsteps
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
@@ -34,7 +34,7 @@ ROW_RULES = {
     "dishonest": "14_stage_lists.sql",
     "benefit_claims": "15_stage_benefit_claims.sql",
     "si_premiums_due": "16_stage_si_premiums_due.sql",
-    "contribution_accounts": "16_stage_contribution_accounts.sql",
+    "contribution_accounts": "17_stage_contribution_accounts.sql",
 }
 
 
@@ -430,6 +430,7 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
         raise InputError(f"data folder {drop} " + ("is a file, not a folder" if drop.exists() else "does not exist"))
     load_enums(con)
     sqlsteps.run(con, "00_macros.sql")
+    reference.define_macros(con)  # payment_channel(amount_fen), from reference/payment_channels.yaml
     report = IngestReport()
     con.execute(QUARANTINE_DDL)
     con.execute("CREATE OR REPLACE TABLE quarantine_amounts (file VARCHAR, amount_fen HUGEINT)")

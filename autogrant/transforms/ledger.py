@@ -49,7 +49,7 @@ def attach(con, path: Path) -> None:
         con.execute("ATTACH ? AS ledger", [str(path)])
     except duckdb.Error as exc:
         raise InputError(_unusable(path, str(exc))) from None
-    sqlsteps.run(con, "50_ledger_schema.sql")
+    sqlsteps.run(con, "01_ledger_schema.sql")
 
 
 def check_readable(path: Path) -> None:
@@ -145,20 +145,20 @@ def _transaction(con, step: str) -> None:
 
 def load_state(con) -> None:
     """ledger_paid and ledger_holds for the policy in the ``policy`` table: what the decisions read."""
-    sqlsteps.run(con, "51_ledger_state.sql")
+    sqlsteps.run(con, "22_ledger_state.sql")
 
 
 def reconcile_returns(con, policy_id: str, today: dt.date, operator: str) -> None:
     """The drop's bank_returns against the ledger; matched returned payments are reversed."""
     set_params(con, RunParams(policy_id, "", today, operator, 0, today))
-    sqlsteps.run(con, "52_bank_returns.sql")
-    _transaction(con, "53_bank_returns_commit.sql")
+    sqlsteps.run(con, "20_bank_returns.sql")
+    _transaction(con, "21_bank_returns_commit.sql")
 
 
 def release_candidates(con, p: RunParams) -> None:
     """release_rows / release_payments: what the region's approved batches would pay tonight (for the gate)."""
     set_params(con, p)
-    sqlsteps.run(con, "54_release.sql")
+    sqlsteps.run(con, "50_release.sql")
     from autogrant.transforms import approval
 
     approval.check_release(con, p.policy_id, p.region_code)  # GateFailed: an approval that does not stand
@@ -167,15 +167,15 @@ def release_candidates(con, p: RunParams) -> None:
 def release(con, p: RunParams, out: Path) -> list[str]:
     """Commit the region's approved batches to the ledger, then write their files; returns the batch ids."""
     set_params(con, p)
-    _transaction(con, "55_release_commit.sql")
+    _transaction(con, "51_release_commit.sql")
     return write_pending_files(con, out, p.policy_id, p.region_code)
 
 
 def advance(con, p: RunParams) -> None:
     """New payable units into notice; ended notices into a batch awaiting approval."""
     set_params(con, p)
-    sqlsteps.run(con, "56_notice.sql")
-    _transaction(con, "57_notice_commit.sql")
+    sqlsteps.run(con, "53_notice.sql")
+    _transaction(con, "54_notice_commit.sql")
 
 
 # ---- the clerks' commands -------------------------------------------------------------------------------------

@@ -12,14 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from autogrant.transforms import files
+from autogrant.transforms.files import neutralise
 from autogrant.transforms.money import yuan as _yuan
 
 HEADER = ("单位名称", "统一社会信用代码", "返还金额(元)", "公示开始", "公示结束")
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(DANGEROUS) else value
 
 
 def _claims(con, notice_id: str) -> list[tuple]:

@@ -3,7 +3,7 @@
 Each policy has its own OUT and ledger; the nightly lays them out side by side (OUT_ROOT/<policy>/). A policy that
 names an ``alternative_scheme`` reads the ledger of that policy's OUT beside its own (the ledger its .autogrant.json
 records), read-only, as the table ``ledger_other_scheme`` (uscc, amount_fen net of reversals) that
-sql/27_other_scheme.sql adds to what prior_disbursements.csv shows paid under the other scheme. No such folder or
+sql/38_other_scheme.sql adds to what prior_disbursements.csv shows paid under the other scheme. No such folder or
 ledger: nothing was paid there by autogrant.
 """
 

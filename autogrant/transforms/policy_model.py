@@ -108,7 +108,7 @@ class Rules(Strict):
     small_unit_max_headcount: Cited[Annotated[int, Field(ge=0)]] | None = None
     layoff_rate_max_small: Cited[Rate] | None = None
     # nbs_2017: the registered class, else 国统字〔2017〕213号; avg_insured_headcount: an enterprise is large when its
-    # average monthly insured headcount of the assessed year reaches large_min_avg_insured, else SME (24_*.sql)
+    # average monthly insured headcount of the assessed year reaches large_min_avg_insured, else SME (35_size_by_avg_insured.sql)
     size_classification: Cited[Literal["nbs_2017", "avg_insured_headcount"]]
     large_min_avg_insured: Cited[Annotated[int, Field(ge=1)]] | None = None
     size_classes_covered: Cited[list[SizeClass]] | None = None
@@ -132,7 +132,7 @@ class Rules(Strict):
     notice_days: Cited[Annotated[int, Field(ge=0, le=60)]]
     pay_by: Cited[PayBy]
     # a unit whose register has no usable bank account is paid to the account it pays its contributions from, as the
-    # tax bureau holds it (contribution_accounts.csv; sql/23_payee_account.sql)
+    # tax bureau holds it (contribution_accounts.csv; sql/33_payee_account.sql)
     fallback_payee: Cited[Literal["contribution_account"]] | None = None
     # the policy whose refund is an alternative standard to this one: one scheme per unit and year, the larger
     alternative_scheme: Cited[Annotated[str, Field(pattern=r"^[A-Z]{2}-[0-9]{4}(-[A-Z]+)?$")]] | None = None
@@ -238,7 +238,7 @@ class Policy(Strict):
             "OBJECTION_UPHELD": r.notice_days.cite + " (objection upheld after the public notice)",
             "PAY": "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, amount])),
         }
-        if r.premium_months_alt:  # the unit paid by the premium standard (sql/30_decisions.sql amount_standard)
+        if r.premium_months_alt:  # the unit paid by the premium standard (sql/40_decisions.sql amount_standard)
             alt = r.premium_months_alt.cite
             pay = "; ".join(dict.fromkeys([r.eligible_unit_types.cite, layoff, alt]))
             out |= {"PREMIUM_MONTHS_ALT": alt, "ALREADY_PAID_PREMIUM_MONTHS": alt, "PAY_PREMIUM_MONTHS": pay}

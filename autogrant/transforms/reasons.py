@@ -1,6 +1,6 @@
 """The reason registry (reference/reasons.yaml): every reason code of decisions.csv with its decision, its place in
 the order, its labels and where its clause comes from. The code list, the labels, the clauses (Policy.cites) and
-the order sql/30_decisions.sql lists a unit's reasons in are derived from it, never written out again."""
+the order sql/40_decisions.sql lists a unit's reasons in are derived from it, never written out again."""
 
 from functools import cache
 from typing import Literal
@@ -50,5 +50,5 @@ def by_code() -> dict[str, Reason]:
 
 
 def position() -> dict[str, int]:
-    """code -> its place in the order (1-based), what sql/30_decisions.sql sorts a unit's reasons by."""
+    """code -> its place in the order (1-based), what sql/40_decisions.sql sorts a unit's reasons by."""
     return {e.code: i for i, e in enumerate(registry(), start=1)}

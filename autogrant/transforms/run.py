@@ -340,7 +340,7 @@ def refresh_after_release(con) -> None:
     A unit paid in full tonight is then ALREADY_PAID (amount 0), as the next night would decide it."""
     if not con.execute("SELECT count(*) FROM release_payments").fetchall()[0][0]:
         return
-    sqlsteps.run(con, "58_after_release.sql")
+    sqlsteps.run(con, "52_after_release.sql")
     ledger.load_state(con)
     decide.compute_decisions(con)
 

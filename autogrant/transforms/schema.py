@@ -208,7 +208,7 @@ SI_PREMIUMS_DUE = FileSpec(
 
 # Optional (issue 16): the account each unit pays its social insurance contributions from, as the tax bureau holds it
 # (社会保险费缴费账户, the account of the unit's debit agreement). A policy with fallback_payee contribution_account pays
-# a unit whose register has no usable bank account to this account (sql/23_payee_account.sql); no policy needs the file.
+# a unit whose register has no usable bank account to this account (sql/33_payee_account.sql); no policy needs the file.
 CONTRIBUTION_ACCOUNTS = FileSpec(
     "contribution_accounts",
     "contribution_accounts",

@@ -1,11 +1,11 @@
 """Fraud signals before release (issue 12 item 5): reference/account_signals.yaml read and checked, its thresholds
-as a table for sql/29_account_signals.sql, a clerk's clearance recorded in the ledger, and the clerks' list.
+as a table for sql/39_account_signals.sql, a clerk's clearance recorded in the ledger, and the clerks' list.
 
 ACCOUNT_SHARED           one bank account registered (or noticed or paid) for more units than the threshold
 ACCOUNT_CHANGED          the account differs from the one the unit's public notice was prepared with
 ACCOUNT_NAME_OTHER_UNIT  the account is held in the name of another unit of the register
 
-Each is a HOLD (decided in sql/30_decisions.sql) until `autogrant clear` records, for that unit, signal and account,
+Each is a HOLD (decided in sql/40_decisions.sql) until `autogrant clear` records, for that unit, signal and account,
 that a clerk checked it with the unit; the clearance is a ledger entry sealed in the hash chain.
 """
 
@@ -64,7 +64,7 @@ def load(path: Path = SIGNALS_FILE) -> Signals:
 
 
 def load_table(con) -> None:
-    """signal_rules, one row: the thresholds sql/29_account_signals.sql reads."""
+    """signal_rules, one row: the thresholds sql/39_account_signals.sql reads."""
     s = load()
     con.execute(
         """CREATE OR REPLACE TABLE signal_rules AS SELECT ?::BIGINT AS max_units_per_account,

@@ -1,0 +1,86 @@
+-- Reads: ledger_paid, policy, policy_regions, quarantine, stg_difficulty, stg_dishonest, stg_other_subsidies,
+--        stg_payments, stg_prior_disbursements, stg_roster, stg_units, stg_zombie, units_quarantined
+-- Makes: scope_units, unit_facts, unit_headcounts, unit_lists, unit_premiums
+-- unit_facts, one row per unit in scope: headcounts, layoff figures, premium base, arrears, list hits, paid so far.
+
+CREATE OR REPLACE TEMP TABLE scope_units AS
+SELECT u.uscc, u.unit_name, u.region_code, u.unit_type, u.industry_code, u.size_class AS size_class_registered,
+       u.employees, u.revenue, u.total_assets, u.status, u.bank_account, u.bank_code, u.account_name,
+       false AS register_row_quarantined
+FROM stg_units u JOIN policy_regions r USING (region_code)
+UNION ALL
+SELECT q.uscc, q.unit_name, q.region_code, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true
+FROM units_quarantined q JOIN policy_regions r USING (region_code)
+WHERE q.uscc NOT IN (SELECT uscc FROM stg_units);
+
+-- H(D): distinct persons insured on day D (start_date <= D and end_date empty or >= D). A person counts once
+-- however many of their spells with the unit cover D: one row per (unit, person) first, then counts per unit.
+CREATE OR REPLACE TEMP TABLE unit_headcounts AS
+SELECT uscc,
+       count(*) FILTER (WHERE on_start) AS headcount_start,
+       count(*) FILTER (WHERE on_end) AS headcount_end,
+       count(*) FILTER (WHERE on_ref) AS headcount_ref,
+       CAST(sum(natural_exits) AS BIGINT) AS natural_exits
+FROM (
+    SELECT s.uscc, s.person_id,
+           bool_or(s.start_date <= p.year_start - 1 AND (s.end_date IS NULL OR s.end_date >= p.year_start - 1)) AS on_start,
+           bool_or(s.start_date <= p.year_end AND (s.end_date IS NULL OR s.end_date >= p.year_end)) AS on_end,
+           bool_or(s.start_date <= p.reference_date AND (s.end_date IS NULL OR s.end_date >= p.reference_date)) AS on_ref,
+           -- spells ending in Y by retirement or death: natural decline, left out by formula net_decline_excl_natural
+           count(*) FILTER (WHERE s.end_date BETWEEN p.year_start AND p.year_end AND s.end_reason IN ('retirement', 'death')) AS natural_exits
+    FROM stg_roster s CROSS JOIN policy p
+    WHERE s.uscc IN (SELECT uscc FROM scope_units)
+    GROUP BY s.uscc, s.person_id
+)
+GROUP BY uscc;
+
+-- 上年度实际缴纳失业保险费: unit + staff paid for fee months of Y, paid by the cut-off; late fees never count.
+-- Arrears of Y settled after the year still count (辽人社发〔2017〕14号 二, 人社厅发〔2017〕129号 二(二): 补缴后…要发放).
+-- Arrears at D: what was due for fee months up to December of Y less what was paid by D.
+CREATE OR REPLACE TEMP TABLE unit_premiums AS
+SELECT m.uscc,
+       coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE year(m.fee_month) = p.assessed_year AND m.paid_date <= p.as_of), 0) AS premium_base,
+       coalesce(sum(m.unit_due + m.staff_due), 0)
+         - coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE m.paid_date <= p.year_end), 0) AS arrears_year_end,
+       coalesce(sum(m.unit_due + m.staff_due), 0)
+         - coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE m.paid_date <= p.as_of), 0) AS arrears_as_of
+FROM stg_payments m CROSS JOIN policy p
+WHERE m.fee_month <= p.year_end AND m.uscc IN (SELECT uscc FROM scope_units)
+GROUP BY m.uscc;
+
+CREATE OR REPLACE TEMP TABLE unit_lists AS
+SELECT u.uscc,
+       EXISTS (SELECT 1 FROM stg_dishonest d WHERE d.uscc = u.uscc AND d.listed_date <= p.as_of
+               AND (d.removed_date IS NULL OR d.removed_date > p.as_of)) AS on_dishonest_list,
+       EXISTS (SELECT 1 FROM stg_zombie z WHERE z.uscc = u.uscc AND z.listed_date <= p.as_of) AS on_zombie_list,
+       (SELECT string_agg(DISTINCT o.subsidy_type, ',' ORDER BY o.subsidy_type) FROM stg_other_subsidies o
+        WHERE o.uscc = u.uscc AND o.year = p.assessed_year AND list_contains(p.double_dip_subsidy_types, o.subsidy_type)) AS double_dip_subsidies,
+       EXISTS (SELECT 1 FROM stg_difficulty f WHERE f.uscc = u.uscc AND f.recognised_date <= p.as_of) AS on_difficulty_list,
+       coalesce((SELECT sum(b.amount) FROM stg_prior_disbursements b WHERE b.uscc = u.uscc AND b.policy_id = p.policy_id), 0)
+         + coalesce((SELECT sum(l.amount_fen) FROM ledger_paid l WHERE l.uscc = u.uscc), 0) AS already_paid,
+       (SELECT string_agg(DISTINCT q.file || ' line ' || q.line, ', ') FROM quarantine q
+        WHERE q.uscc = u.uscc AND q.file NOT LIKE 'bank_returns/%'
+          -- a bad contribution account row only leaves the unit without a fallback account (33_payee_account.sql)
+          AND q.file NOT LIKE 'contribution_accounts%') AS quarantined_rows
+FROM scope_units u CROSS JOIN policy p;
+
+CREATE OR REPLACE TABLE unit_facts AS
+SELECT u.*,
+       coalesce(h.headcount_start, 0) AS headcount_start,
+       coalesce(h.headcount_end, 0) AS headcount_end,
+       coalesce(h.headcount_ref, 0) AS headcount_ref,
+       coalesce(h.natural_exits, 0) AS natural_exits,
+       -- 净减员: the year's net decline in insured persons, less natural exits under net_decline_excl_natural
+       greatest(coalesce(h.headcount_start, 0) - coalesce(h.headcount_end, 0)
+                - CASE WHEN p.layoff_formula = 'net_decline_excl_natural' THEN coalesce(h.natural_exits, 0) ELSE 0 END, 0) AS layoff_count,
+       CAST(coalesce(m.premium_base, 0) AS BIGINT) AS premium_base,  -- fen as BIGINT, never HUGEINT (Parquet: DOUBLE)
+       CAST(greatest(coalesce(m.arrears_year_end, 0), 0) AS BIGINT) AS arrears_year_end,
+       CAST(greatest(coalesce(m.arrears_as_of, 0), 0) AS BIGINT) AS arrears_as_of,
+       coalesce(m.arrears_year_end, 0) > 0 AND coalesce(m.arrears_as_of, 0) <= 0 AS paid_up_arrears,
+       l.on_dishonest_list, l.on_zombie_list, l.double_dip_subsidies, l.on_difficulty_list, CAST(l.already_paid AS BIGINT) AS already_paid,
+       l.quarantined_rows
+FROM scope_units u
+CROSS JOIN policy p
+LEFT JOIN unit_headcounts h USING (uscc)
+LEFT JOIN unit_premiums m USING (uscc)
+LEFT JOIN unit_lists l USING (uscc);

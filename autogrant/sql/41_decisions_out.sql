@@ -1,0 +1,24 @@
+-- Reads: decision_details
+-- Makes: decisions_out
+-- decisions_out, decisions.csv as CONTRACT.md section 3 defines it
+-- (yuan with 2 decimals, layoff_rate with 4 for reading only), sorted by region_code, uscc.
+
+CREATE OR REPLACE TABLE decisions_out AS  -- a table: formatted once, then cut by region
+SELECT policy_id, region_code, uscc, unit_name, decision, reasons,
+       headcount_ref, headcount_start, headcount_end,
+       CASE WHEN headcount_start = 0 THEN '0.0000'
+            ELSE printf('%d.%04d', ((layoff_count * 20000 + headcount_start) // (2 * headcount_start)) // 10000,
+                                   ((layoff_count * 20000 + headcount_start) // (2 * headcount_start)) % 10000) END AS layoff_rate,
+       coalesce(size_class_used, '') AS size_class,
+       yuan(premium_base) AS premium_base,
+       CASE WHEN rate IS NULL THEN ''
+            WHEN rate * 100 = floor(rate * 100) THEN printf('%.2f', rate)
+            ELSE printf('%.4f', rate) END AS rate,
+       yuan(amount_due) AS amount_due,
+       yuan(already_paid) AS already_paid,
+       yuan(amount) AS amount,
+       citations,
+       -- appended (issue 16): register, contribution_account (the tax bureau's, fallback_payee), or '' (none)
+       coalesce(payee_account, '') AS payee_account
+FROM decision_details
+ORDER BY region_code, uscc;

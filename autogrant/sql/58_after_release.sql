@@ -1,8 +1,0 @@
--- Reads: release_payments (the payments just committed to the ledger), unit_facts.
--- Makes: unit_facts.already_paid raised by what each unit was paid tonight, so that the decisions taken again
--- after a release (30, 40) agree with the ledger at the end of the night: published decisions, notices and
--- report never show as payable what the ledger has just paid.
-
-UPDATE unit_facts SET already_paid = unit_facts.already_paid + r.paid_tonight
-FROM (SELECT uscc, CAST(sum(amount_fen) AS BIGINT) AS paid_tonight FROM release_payments GROUP BY uscc) r
-WHERE unit_facts.uscc = r.uscc;
