@@ -9,8 +9,8 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+from autogrant.data_samples.drop_files import write_drop  # noqa: E402
 from autogrant.data_samples.edge_cases import DropBuilder  # noqa: E402
-from autogrant.data_samples.generate import write_drop  # noqa: E402
 from autogrant.transforms.run import run_policy  # noqa: E402
 
 REGION = "210300"

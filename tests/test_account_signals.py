@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from tests.conftest import read_decisions
 
 pytestmark = pytest.mark.slow  # whole nights through the CLI: CI runs it (pytest -m slow)

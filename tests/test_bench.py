@@ -4,7 +4,8 @@ generated drop exactly as autogrant does, and a single changed fen makes the che
 import duckdb
 import pytest
 
-from autogrant.data_samples.generate import LIAONING, generate_tables, write_drop
+from autogrant.data_samples.drop_files import write_drop
+from autogrant.data_samples.generate import LIAONING, generate_tables
 from autogrant.transforms.run import run_policy
 from bench import floor, pandas_impl
 from bench.__main__ import check_agreement

@@ -16,7 +16,8 @@ import opencc
 import pytest
 
 from autogrant.transforms import lint
-from autogrant.transforms.policy import Cited, Rules, available, load
+from autogrant.transforms.policy import available, load
+from autogrant.transforms.policy_model import Cited, Rules
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 pytestmark = pytest.mark.skipif(

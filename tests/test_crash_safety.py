@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms import chain, ledger
 from autogrant.transforms.run import run_policy
 

@@ -80,7 +80,8 @@ def test_the_night_fanned_out_on_a_real_cluster_equals_the_single_process_night(
     from prefect.testing.utilities import prefect_test_harness
 
     from autogrant.data_samples import edge_cases
-    from autogrant.data_samples.generate import LIAONING, generate_tables, write_drop
+    from autogrant.data_samples.drop_files import write_drop
+    from autogrant.data_samples.generate import LIAONING, generate_tables
     from autogrant.flows.nightly import nightly_flow
     from autogrant.transforms.run import run_policy
 

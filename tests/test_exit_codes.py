@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms.paths import POLICY_DIR, SAMPLES_DIR
 
 pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)

@@ -4,8 +4,8 @@ import shutil
 
 import yaml
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms import policy
 from autogrant.transforms.paths import POLICY_DIR
 from autogrant.transforms.run import run_policy

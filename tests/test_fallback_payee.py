@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder, make_person_id
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms import ledger
 from autogrant.transforms.run import run_policy
 from tests.conftest import REGION, read_decisions

@@ -62,8 +62,8 @@ def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
 
 
 def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
+    from autogrant.data_samples.drop_files import write_drop
     from autogrant.data_samples.edge_cases import DropBuilder
-    from autogrant.data_samples.generate import write_drop
     from autogrant.flows.nightly import policy_flow
 
     b = DropBuilder(y=2020)
@@ -106,7 +106,8 @@ def test_the_nightly_flow_fanned_out_on_dask_equals_the_single_process_run(harne
     from prefect.settings import PREFECT_API_URL
 
     from autogrant.data_samples import edge_cases
-    from autogrant.data_samples.generate import LIAONING, generate_tables, write_drop
+    from autogrant.data_samples.drop_files import write_drop
+    from autogrant.data_samples.generate import LIAONING, generate_tables
     from autogrant.flows.nightly import nightly_flow
     from autogrant.transforms.run import run_policy
 
@@ -179,8 +180,8 @@ def test_the_dask_cluster_comes_from_configuration(monkeypatch):
 def test_a_region_that_cannot_be_decided_is_reported_by_the_fanned_out_run_as_by_one_process(tmp_path):
     """The coordinator's halves called in this process (what the Dask task runs, without a cluster): a region with
     no fund position stops alone, with the same failure and manifest totals as the single-process run."""
+    from autogrant.data_samples.drop_files import write_drop
     from autogrant.data_samples.edge_cases import DropBuilder
-    from autogrant.data_samples.generate import write_drop
     from autogrant.transforms import fanout
     from autogrant.transforms.run import run_policy
 

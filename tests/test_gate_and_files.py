@@ -68,7 +68,7 @@ def test_verify_catches_a_one_byte_change(drop, tmp_path):  # noqa: F811
 def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
     drop.units[1]["unit_name"] = drop.units[1]["account_name"] = "大连远洋重工集团有限公司"
     big = drop.unit(REGION, name="大连港湾建设有限公司", start=150, monthly_premium=3_500_000)  # 60% of 840,000.00
-    from autogrant.data_samples.generate import write_drop
+    from autogrant.data_samples.drop_files import write_drop
 
     write_drop(drop.tables(), drop.path)
     out = tmp_path / "out"
@@ -87,7 +87,7 @@ def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
 
 def test_notice_list_neutralises_formulas_in_csv_and_xlsx(drop, tmp_path):  # noqa: F811
     drop.units[0]["unit_name"] = drop.units[0]["account_name"] = '=HYPERLINK("http://x","点击")'
-    from autogrant.data_samples.generate import write_drop
+    from autogrant.data_samples.drop_files import write_drop
 
     write_drop(drop.tables(), drop.path)
     out = tmp_path / "out"
@@ -146,8 +146,8 @@ def test_the_reasons_pattern_rejects_codes_outside_the_contract(bad):
 
 
 def test_a_region_rerun_replaces_only_that_region(tmp_path):
+    from autogrant.data_samples.drop_files import write_drop
     from autogrant.data_samples.edge_cases import DropBuilder
-    from autogrant.data_samples.generate import write_drop
 
     b = DropBuilder(y=2020)
     b.fund("210300")

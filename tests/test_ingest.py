@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder, boundary_units
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.run import run_policy
 from tests.conftest import REGION, read_decisions

@@ -6,8 +6,8 @@ import datetime as dt
 import duckdb
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms import ledger
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.run import run_policy

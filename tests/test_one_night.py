@@ -11,8 +11,8 @@ import sys
 import duckdb
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms.policy import load
 
 pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)

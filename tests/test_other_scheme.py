@@ -6,8 +6,8 @@ import json
 
 import duckdb
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms import ledger
 from autogrant.transforms.run import run_policy
 from tests.conftest import read_decisions

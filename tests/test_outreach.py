@@ -43,8 +43,8 @@ def test_a_night_writes_the_outreach_list_and_counts_the_units_that_left_hold(tm
     import subprocess
     import sys
 
+    from autogrant.data_samples.drop_files import write_drop
     from autogrant.data_samples.edge_cases import DropBuilder
-    from autogrant.data_samples.generate import write_drop
 
     b = DropBuilder(y=2020)
     b.fund(REGION)

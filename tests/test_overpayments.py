@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 
 REGION = "210300"
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from stdnum.cn import ric
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms.privacy import mask_id, mask_text
 from tests.conftest import REGION
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder, make_person_id
-from autogrant.data_samples.generate import write_drop
 from autogrant.flows.nightly import policies_in_force
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.policy import available, load

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from autogrant.data_samples.generate import write_drop
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.policy_cases import build_drop, drops, load_cases
 from autogrant.transforms.policy import available, load
 from autogrant.transforms.run import run_policy

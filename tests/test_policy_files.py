@@ -6,7 +6,7 @@ import shutil
 import pytest
 import yaml
 
-from autogrant.transforms import policy
+from autogrant.transforms import policy, policy_model
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import POLICY_DIR
 
@@ -27,9 +27,9 @@ def edit(policy_dir, change):
 def test_every_policy_file_loads_and_cites_every_value():
     for pid in policy.available():
         p = policy.load(pid).policy
-        for name in policy.Rules.model_fields:
+        for name in policy_model.Rules.model_fields:
             value = getattr(p.rules, name)
-            if isinstance(value, policy.Cited):
+            if isinstance(value, policy_model.Cited):
                 assert value.cite.strip(), f"{pid} {name}"
         assert all(arm.cite for arm in p.rules.rate_arms)
 

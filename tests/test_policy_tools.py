@@ -95,7 +95,7 @@ def test_simulate_refuses_unknown_names_and_wrong_types_before_reading_data():
 
 
 def test_simulate_cap_300_gains_the_units_between_201_and_300(tmp_path, builder):
-    from autogrant.data_samples.generate import write_drop
+    from autogrant.data_samples.drop_files import write_drop
     from tests.conftest import REGION
 
     b = builder

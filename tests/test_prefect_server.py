@@ -18,8 +18,8 @@ import duckdb
 import httpx
 import pytest
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 
 pytestmark = pytest.mark.slow
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 
 CLI = Path(sys.executable).with_name("autogrant")
 REGION = "150100"

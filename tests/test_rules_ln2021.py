@@ -147,7 +147,7 @@ def test_region_without_fund_position_stops_alone(tmp_path):
     b = DropBuilder(y=2020)
     b.fund("210300")
     ok, missing = b.unit("210300"), b.unit("210400")
-    from autogrant.data_samples.generate import write_drop
+    from autogrant.data_samples.drop_files import write_drop
 
     write_drop(b.tables(), tmp_path / "d")
     result = run_policy("LN-2021", tmp_path / "d", tmp_path / "o")

@@ -5,8 +5,8 @@ as large by its average monthly insured headcount of the year (a local page on t
 import pytest
 import yaml
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
-from autogrant.data_samples.generate import write_drop
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import POLICY_DIR
 from autogrant.transforms.policy import load

@@ -11,6 +11,8 @@ natural exits, monthly premiums with late, partial and unpaid months, list hits,
 bank accounts, and a fund position per region and year. Vectorised with numpy/pyarrow: 300,000 units,
 ~8 million roster spells and ~3.6 million payment rows take about a minute.
 ``--edge-cases`` adds hand-made units that hit every rule at its boundary (the bundled samples use it).
+The value columns (USCC codes, ID numbers, dates, yuan) come from value_columns.py; the files are written by
+drop_files.py.
 """
 
 import argparse
@@ -20,22 +22,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from autogrant.data_samples import edge_cases
-from autogrant.transforms.schema import DATA_FILES, ENUMS, FileSpec
+from autogrant.data_samples.drop_files import write_drop
+from autogrant.data_samples.value_columns import datestr, person_ids, uscc_codes, yuan
 
 LIAONING = ["210100", "210200", "210300", "210400", "210500", "210600", "210700",
             "210800", "210900", "211000", "211100", "211200", "211300", "211400"]  # fmt: skip
 INNER_MONGOLIA = ["150100", "150200", "150300", "150400", "150500", "150600", "150700",
                   "150800", "150900", "152200", "152500", "152900"]  # fmt: skip
-# Districts for the birthplace part of ID numbers (real codes python-stdnum knows).
-DISTRICTS = np.array([210102, 210103, 210104, 210202, 210203, 210204, 210302, 210402, 210502, 210602, 210711, 210802,
-                      210902, 211002, 211102, 211202, 211302, 211402, 150102, 150202, 152201, 130102, 370102, 220102])  # fmt: skip
-USCC_ALPHABET = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
-USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 INDUSTRIES = np.array(["C3110", "C3011", "B0610", "D4411", "C3216", "C3041", "C3731", "C2211", "C3511", "E4710", "F5123",
                        "F5211", "G5430", "G5920", "H6110", "H6210", "I6510", "K7020", "L7212", "M7320", "O8010", "A0111"])  # fmt: skip
 UNIT_TYPES = np.array(["enterprise", "social_org", "foundation", "social_service_org", "law_firm", "accounting_firm",
@@ -43,60 +38,6 @@ UNIT_TYPES = np.array(["enterprise", "social_org", "foundation", "social_service
 UNIT_TYPE_P = np.array([0.86, 0.02, 0.005, 0.02, 0.01, 0.01, 0.04, 0.03, 0.005])
 SURNAMES = np.array(list("华兴宏鑫盛达恒泰隆昌瑞丰永安金源广和东方新光明辉宇晨"))
 SUFFIX = np.array(["有限公司", "有限责任公司", "股份有限公司", "（集团）有限公司", "商贸有限公司", "科技有限公司"])
-
-
-def uscc_codes(region: np.ndarray, serial: np.ndarray) -> pa.Array:
-    """Valid GB 32100-2015 codes: '91' + region + a 9-digit organisation code + the check character."""
-    body = np.zeros((len(region), 17), dtype=np.int64)
-    body[:, 0], body[:, 1] = 9, 1
-    for i in range(6):
-        body[:, 2 + i] = region // 10 ** (5 - i) % 10
-    for i in range(9):
-        body[:, 8 + i] = serial // 10 ** (8 - i) % 10
-    check = (31 - (body * USCC_WEIGHTS).sum(axis=1) % 31) % 31
-    chars = np.concatenate([body.astype("U1"), USCC_ALPHABET[check][:, None]], axis=1)
-    return pa.array(chars.view(f"<U{chars.shape[1]}").ravel())
-
-
-def person_ids(k: np.ndarray) -> pa.Array:
-    """Unique valid GB 11643-1999 numbers from an index: district, birth date, sequence, check character."""
-    nd = len(DISTRICTS)
-    district = DISTRICTS[k % nd]
-    birth = np.datetime64("1958-01-01") + (k // nd // 1000 % 15000).astype("timedelta64[D]")
-    ymd_num = ymd_numbers(birth)
-    seq = k // nd % 1000
-    body = np.zeros((len(k), 17), dtype=np.int64)
-    for i in range(6):
-        body[:, i] = district // 10 ** (5 - i) % 10
-    for i in range(8):
-        body[:, 6 + i] = ymd_num // 10 ** (7 - i) % 10
-    for i in range(3):
-        body[:, 14 + i] = seq // 10 ** (2 - i) % 10
-    check = np.array(list("10X98765432"))[(body * ID_WEIGHTS).sum(axis=1) % 11]
-    chars = np.concatenate([body.astype("U1"), check[:, None]], axis=1)
-    return pa.array(chars.view("<U18").ravel())
-
-
-def ymd_numbers(days: np.ndarray) -> np.ndarray:
-    """datetime64[D] -> YYYYMMDD integers."""
-    years = days.astype("datetime64[Y]")
-    months = days.astype("datetime64[M]")
-    year = years.astype(np.int64) + 1970
-    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
-    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
-    return year * 10000 + month * 100 + day
-
-
-def datestr(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    arr = pa.array(days.astype("datetime64[D]"), mask=mask)
-    return pc.strftime(arr, format="%Y-%m-%d")
-
-
-def yuan(fen: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    ints = pc.cast(pa.array(fen // 100), pa.string())
-    cents = pc.utf8_lpad(pc.cast(pa.array(fen % 100), pa.string()), width=2, padding="0")
-    out = pc.binary_join_element_wise(ints, cents, ".")
-    return out if mask is None else pc.if_else(pa.array(mask), pa.nulls(len(fen), pa.string()), out)
 
 
 def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[str]) -> dict[str, pa.Table]:
@@ -276,60 +217,6 @@ def generate_tables(n_units: int, seed: int, assessed_year: int, regions: list[s
         "units": units, "roster": roster, "payments": payments, "region_funds": region_funds,
         "dishonest": dishonest, "zombie": zombie, "other_subsidies": subsidies, "difficulty": difficulty,
     }  # fmt: skip
-
-
-SPECS = {s.name: s for s in DATA_FILES}
-
-
-def write_drop(tables: dict[str, pa.Table], out: Path, fmt: str = "csv", chinese: bool = False, gb18030: bool = False) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    regions = _unit_regions(tables) if fmt == "hive" else None
-    for name, table in tables.items():
-        spec: FileSpec = SPECS[name]
-        if chinese:  # Chinese column names and Chinese enum values (单位类型 企业, 单位状态 正常, ...)
-            for col in spec.columns:
-                if col.enum and col.name in table.column_names:
-                    zh = ENUMS[col.enum]
-                    values = [None if v is None else zh.get(v, v) for v in table[col.name].to_pylist()]
-                    table = table.set_column(table.column_names.index(col.name), col.name, pa.array(values, pa.string()))
-            table = table.rename_columns([spec.column(c).alias for c in table.column_names])
-        if regions is not None and name in PARTITIONED:
-            _write_partitions(table, _region_of(tables[name], regions), out / spec.path)
-            continue
-        ext = "csv" if fmt == "csv" else "parquet"
-        path = out / f"{spec.path}.{ext}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if ext == "parquet":
-            pq.write_table(table, path)
-            continue
-        pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
-        if gb18030:
-            path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
-
-
-PARTITIONED = ("units", "roster", "payments")  # the big files; lists and fund positions are small and read whole
-UNKNOWN_REGION = "none"  # rows whose USCC is in no unit's register row
-
-
-def _unit_regions(tables: dict[str, pa.Table]) -> pa.Table:
-    units = tables["units"]
-    return pa.table({"uscc": units["uscc"], "region": pc.fill_null(units["region_code"], UNKNOWN_REGION)})
-
-
-def _region_of(table: pa.Table, regions: pa.Table) -> pa.Array:
-    """The region of each row: the region of the unit its USCC names (units: its own region_code)."""
-    keyed = table.select(["uscc"]).append_column("_row", pa.array(np.arange(table.num_rows)))
-    joined = keyed.join(regions.group_by("uscc").aggregate([("region", "min")]), "uscc", join_type="left outer")
-    joined = joined.sort_by("_row")
-    return pc.fill_null(joined["region_min"], UNKNOWN_REGION).combine_chunks()
-
-
-def _write_partitions(table: pa.Table, region: pa.Array, folder: Path) -> None:
-    """folder/region_code=<code>/part-0.parquet per region, rows in their original order."""
-    for code in sorted(pc.unique(region).to_pylist()):
-        part = folder / f"region_code={code}"
-        part.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.filter(pc.equal(region, code)), part / "part-0.parquet")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -76,7 +76,7 @@ def apply_command(
     approvers: Annotated[Path | None, typer.Option("--approvers", help="the identities file")] = None,
 ) -> None:
     """Record the application of a unit above the auto-grant cap (APPLICATION_REQUIRED): the next night decides it."""
-    from autogrant.flows.cli import _date, _use_approvers, business_date, out_console
+    from autogrant.flows.cli_common import _date, _use_approvers, business_date, out_console
     from autogrant.transforms import messages
     from autogrant.transforms.policy import load
 

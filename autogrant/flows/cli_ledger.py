@@ -20,7 +20,7 @@ def _ledger_of(out: Path, ledger: Path | None) -> Path:
 
 
 def _say(text: str) -> None:
-    from autogrant.flows.cli import out_console
+    from autogrant.flows.cli_common import out_console
 
     out_console.print(text, markup=False, highlight=False, soft_wrap=True)
 

@@ -20,7 +20,7 @@ def clear_command(
     approvers: Annotated[Path | None, typer.Option("--approvers", help="the identities file")] = None,
 ) -> None:
     """Clear a fraud signal of a held unit for its present account, after checking it with the unit."""
-    from autogrant.flows.cli import _date, _use_approvers, business_date, out_console
+    from autogrant.flows.cli_common import _date, _use_approvers, business_date, out_console
     from autogrant.transforms import messages, signals
 
     _use_approvers(approvers)

@@ -18,7 +18,8 @@ import yaml
 
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import POLICY_DIR, REFERENCE_DIR
-from autogrant.transforms.policy import Cited, Policy, RateArm, Rules, available, load
+from autogrant.transforms.policy import available, load
+from autogrant.transforms.policy_model import Cited, Policy, RateArm, Rules
 
 PLACEHOLDERS = {"todo", "tbd", "xxx", "?", "..."}
 # The documents in shared/seeds (their index, seeds/README.md; tests/test_citations.py checks the two agree)

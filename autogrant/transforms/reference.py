@@ -6,7 +6,7 @@ from functools import cache
 import yaml
 
 from autogrant.transforms.paths import REFERENCE_DIR
-from autogrant.transforms.policy import Cited
+from autogrant.transforms.policy_model import Cited
 
 
 @cache

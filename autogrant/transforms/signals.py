@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from autogrant.transforms import files
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import REFERENCE_DIR
-from autogrant.transforms.policy import Cited
+from autogrant.transforms.policy_model import Cited
 
 SIGNALS_FILE = REFERENCE_DIR / "account_signals.yaml"
 CODES = ("ACCOUNT_SHARED", "ACCOUNT_CHANGED", "ACCOUNT_NAME_OTHER_UNIT")

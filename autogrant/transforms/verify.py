@@ -102,7 +102,7 @@ def ledger_file_problems(con, out: Path, policy_id: str | None = None, limit: in
     account, amount; count and control sum); every payment of the ledger in a released batch; every payment file
     under OUT/payments a batch the ledger released."""
     from autogrant.transforms import chain, signing
-    from autogrant.transforms.ledger import batch_paths
+    from autogrant.transforms.payment_files import batch_paths
 
     out, problems, known = Path(out), [], set()
     batches = con.execute(
