@@ -10,7 +10,8 @@ from autogrant.data_samples.edge_cases import DropBuilder
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import POLICY_DIR
 from autogrant.transforms.policy import load
-from autogrant.transforms.run import Timer, connect, decide_drop
+from autogrant.transforms.run import decide_drop
+from autogrant.transforms.run_state import Timer, connect
 from tests.conftest import REGION
 
 RULE = {"value": "avg_insured_headcount", "cite": "a province's implementing notice (test copy)", "assumed": True,

@@ -10,7 +10,8 @@ from autogrant.transforms import decide
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.money import yuan
 from autogrant.transforms.policy import load
-from autogrant.transforms.run import Timer, connect, decide_drop
+from autogrant.transforms.run import decide_drop
+from autogrant.transforms.run_state import Timer, connect
 
 
 def _yuan(fen) -> str:

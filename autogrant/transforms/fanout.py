@@ -24,13 +24,7 @@ from autogrant.transforms import decide, files, home, ingest, ledger, sqlsteps
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.policy import load
 from autogrant.transforms.run import (
-    DEFAULT_OPERATOR,
-    RegionFailure,
-    RunContext,
-    RunResult,
-    Timer,
     _check_balanced,
-    connect,
     finish_run,
     move_money,
     open_night,
@@ -38,6 +32,7 @@ from autogrant.transforms.run import (
     run_context,
     settle_returns,
 )
+from autogrant.transforms.run_state import DEFAULT_OPERATOR, RegionFailure, RunContext, RunResult, Timer, connect
 
 # what sql/40_decisions.sql reads of a region
 FACT_TABLES = ("unit_facts", "unit_size", "unit_rate_arm", "unit_schemes", "unit_signals", "region_facts")

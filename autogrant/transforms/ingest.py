@@ -5,21 +5,17 @@ Row rules run in SQL (sql/00_macros.sql for cells, sql/1x_stage_*.sql for rules 
 so an 8-million-row roster is checked set-based, never row by row in Python.
 """
 
-import codecs
-import contextvars
-import csv
-import io
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 from stdnum import numdb
 
 from autogrant.transforms import privacy, reference, sqlsteps
 from autogrant.transforms.csv_prefetch import Prefetch
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.ingest_read import _PREFETCH, PARTITION_KEY, _load_physical, csv_ready, find_files
 from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
 
 QUARANTINE_DDL = """
@@ -76,176 +72,6 @@ class IngestReport:
 
     def balanced(self) -> bool:
         return all(c.rows_read == c.rows_staged + c.rows_quarantined for c in self.counts.values())
-
-
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the file decodes as UTF-8, or when its well-formed multi-byte characters
-    outweigh its broken sequences (a UTF-8 file with a few damaged bytes: DuckDB quarantines those records, where
-    reading it as GB18030 would garble every Chinese name in it, silently); else GB18030 (a superset of GBK)."""
-    with path.open("rb") as fh:
-        if fh.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        extra = broken = 0
-        while chunk := fh.read(1 << 24):
-            text = decoder.decode(chunk)
-            extra += len(chunk) - len(text)  # the bytes beyond the first of each multi-byte character (2 per 汉字)
-            broken += text.count("\ufffd")
-        broken += decoder.decode(b"", final=True).count("\ufffd")
-    return "utf-8" if broken == 0 or extra >= 2 * broken else "gb18030"
-
-
-def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
-    """DuckDB reads UTF-8 only (its encodings extension does not load): transcode in streaming chunks. A byte that is
-    not GB18030 is carried over as it is (invalid UTF-8): DuckDB quarantines its record alone (INVALID ENCODING)."""
-    target = workdir / f"{path.parent.name}_{path.name}.utf8.csv"
-    escape = "surrogateescape"
-    try:
-        with (
-            path.open("r", encoding=encoding, errors=escape, newline="") as src,
-            target.open("w", encoding="utf-8", errors=escape, newline="") as dst,
-        ):
-            while chunk := src.read(1 << 22):
-                dst.write(chunk)
-    except (UnicodeDecodeError, UnicodeEncodeError) as exc:
-        raise InputError(f"{path.name}: neither UTF-8 nor GB18030 text (byte {exc.start})") from None
-    return target
-
-
-def csv_ready(path: Path, workdir: Path) -> tuple[str, Path]:
-    """(encoding, the UTF-8 file DuckDB reads: the file itself, or its transcoded copy in workdir)."""
-    encoding = detect_encoding(path)
-    return encoding, transcode_to_utf8(path, encoding, workdir) if encoding == "gb18030" else path
-
-
-_PREFETCH: contextvars.ContextVar = contextvars.ContextVar("autogrant_csv_prefetch", default=None)
-
-
-def read_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:  # a damaged name: a missing column
-        first = fh.readline()
-    if not first.strip():
-        raise InputError(f"{path.name}: the file is empty (a header row is required)")
-    return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
-
-
-def map_header(spec: FileSpec, header: list[str], label: str) -> list[str]:
-    """Canonical names for a header given in English or in the Chinese aliases; extra columns are kept aside."""
-    by_name = {c.name: c.name for c in spec.columns} | {c.alias: c.name for c in spec.columns}
-    names, seen = [], set()
-    for i, raw in enumerate(header):
-        name = by_name.get(raw) or by_name.get(raw.lower()) or f"_extra_{i}"
-        if name in seen:
-            raise InputError(f"{label}: column '{name}' is given twice in the header")
-        seen.add(name)
-        names.append(name)
-    for col in spec.columns:
-        if col.required and col.name not in seen:
-            raise InputError(f"{label}: required column '{col.name}' ({col.alias}) is missing")
-    return names
-
-
-PARTITION_KEY = "region_code"
-
-
-def find_files(drop: Path, spec: FileSpec, regions: list[str] | None = None) -> list[Path]:
-    """The physical files of one logical file: ``<path>.csv|.parquet``, the files of a folder (bank_returns/), or a
-    folder partitioned by region, hive-style (``roster/region_code=210100/*.parquet``): then only the named regions'."""
-
-    def data_files(folder: Path) -> list[Path]:
-        return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
-
-    if spec.glob:
-        folder = drop / spec.path
-        return data_files(folder) if folder.is_dir() else []
-    for ext in (".csv", ".parquet"):
-        if (drop / f"{spec.path}{ext}").is_file():
-            return [drop / f"{spec.path}{ext}"]
-    folder = drop / spec.path
-    if folder.is_dir():
-        parts = sorted(p for p in folder.glob(f"{PARTITION_KEY}=*") if p.is_dir())
-        if regions is not None:
-            parts = [p for p in parts if p.name.split("=", 1)[1] in regions]
-        return [f for part in parts for f in data_files(part)]
-    return []
-
-
-def _select_list(spec: FileSpec, present: set[str]) -> str:
-    cols = []
-    for c in spec.columns:
-        if c.name in present:
-            cols.append(f'NULLIF(trim(CAST("{c.name}" AS VARCHAR)), \'\') AS "{c.name}"')
-        else:
-            cols.append(f'CAST(NULL AS VARCHAR) AS "{c.name}"')
-    return ", ".join(cols)
-
-
-def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, part: str) -> tuple[str, int]:
-    """One physical file as a SELECT of (_file, line, the spec's columns as trimmed text); (select, rows read).
-
-    Parquet is read where it lies (its row number gives the line); CSV is parsed once into the temp table ``part``,
-    its structurally broken records going to quarantine."""
-    if path.suffix.lower() == ".parquet":
-        try:
-            present = duckdb.sql("SELECT * FROM read_parquet(?) LIMIT 0", params=[str(path)]).columns
-            rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()[0][0]
-        except duckdb.Error as exc:
-            raise InputError(f"{label}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-        renamed = map_header(spec, sorted(present), label)
-        inner = ", ".join(f'"{src}" AS "{dst}"' for src, dst in zip(sorted(present), renamed, strict=True))
-        source = f"read_parquet('{_quote(path)}', file_row_number = true)"
-        select = (
-            f"SELECT '{_quote(label)}' AS _file, CAST(file_row_number + 2 AS BIGINT) AS line, "
-            f"{_select_list(spec, set(renamed))} FROM (SELECT file_row_number, {inner} FROM {source})"
-        )
-        return select, rows
-
-    prefetch = _PREFETCH.get()
-    _, path = prefetch.get(path, lambda p: csv_ready(p, workdir)) if prefetch else csv_ready(path, workdir)
-    names = map_header(spec, read_header(path), label)
-    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-    con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE csv_in AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
-            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
-            f"rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')",
-            [str(path)],
-        )
-    except duckdb.InvalidInputException as exc:  # a file DuckDB's parser cannot walk at all (no record to hold)
-        reason = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
-        raise InputError(f"{label}: not a readable CSV file ({reason}); check its quotes and line breaks") from None
-    good = con.execute("SELECT count(*) FROM csv_in").fetchall()[0][0]
-    rejected = con.execute("SELECT count(DISTINCT line) FROM csv_rejects").fetchall()[0][0]
-    if rejected:
-        # Line numbers: record k sits on line k + 1 (one line per record); rejected records skip their line.
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE csv_lines AS
-               SELECT CAST(row_number() OVER (ORDER BY n) - 1 AS BIGINT) AS rid, n AS line
-               FROM range(2, ? + 2) t(n) WHERE n NOT IN (SELECT line FROM csv_rejects)""",
-            [good + rejected],
-        )
-        lines = "(SELECT rowid AS rid, * FROM csv_in) c JOIN csv_lines l USING (rid)"
-    else:
-        lines = "(SELECT CAST(rowid + 2 AS BIGINT) AS line, * FROM csv_in)"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {part} AS SELECT ? AS _file, line, {_select_list(spec, set(names))} FROM {lines}",
-        [label],
-    )
-    con.execute(
-        """INSERT INTO quarantine
-           SELECT ?, line, coalesce(any_value(column_name), '*'), any_value(csv_line),
-                  'malformed CSV record: ' || string_agg(DISTINCT error_message, '; '), NULL
-           FROM csv_rejects GROUP BY line""",
-        [label],
-    )
-    con.execute("DROP TABLE csv_in; DROP TABLE IF EXISTS csv_lines")
-    return f"SELECT * FROM {part}", good + rejected
-
-
-def _quote(value) -> str:
-    return str(value).replace("'", "''")
 
 
 # Kinds whose values repeat (a few thousand dates, 300,000 USCCs over 8 million roster rows): each distinct value is

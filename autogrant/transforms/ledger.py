@@ -3,7 +3,7 @@
 Workflow per unit and policy (seeds 000, 001; Dalian practice): claim in public notice (公示) for notice_days
 working days -> batch awaiting approval -> approved by someone other than its preparer -> released (ledger rows,
 then the payment file) -> reconciled with the bank's results. Every write is one transaction; the SQL is in
-sql/5x_*.sql. Files are written only from committed ledger rows (transforms/payment_files.py), so a crash between
+sql/50_release.sql … 54_notice_commit.sql. Files are written only from committed ledger rows (transforms/payment_files.py), so a crash between
 the commit and the file is repaired by the next run (``recover``), which writes the same bytes.
 """
 

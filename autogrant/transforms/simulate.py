@@ -65,7 +65,7 @@ def _decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None
 
 def simulate(scenario: Scenario, data: Path, csv_out: Path, regions: list[str] | None = None, as_of: dt.date | None = None):
     """Rows per region (dicts) and a TOTAL row; the same written to ``csv_out``."""
-    from autogrant.transforms.run import connect
+    from autogrant.transforms.run_state import connect
 
     con = connect()
     try:

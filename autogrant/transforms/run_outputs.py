@@ -1,0 +1,194 @@
+"""What a run publishes beside the ledger steps: a region's decisions files, and at the end of the run the
+decisions assembled from every region folder, each region's record (run.json), the night's evidence, the quarantine,
+and the manifest's figures (totals per region, reasons, ledger status, input hashes)."""
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from autogrant.transforms import changes, files
+from autogrant.transforms.policy import LoadedPolicy
+from autogrant.transforms.run_state import RunResult
+from autogrant.transforms.version import code_version
+
+
+def write_region_decisions(con, out: Path, region: str) -> dict | None:
+    folder = out / "regions" / region
+    con.execute("CREATE OR REPLACE TEMP TABLE region_out AS SELECT * FROM decisions_out WHERE region_code = ?", [region])
+    diff = changes.region_changes(con, folder)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE region_details AS SELECT * FROM decision_details WHERE region_code = ? ORDER BY uscc",
+        [region],
+    )
+    files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.csv")
+    files.copy_query(con, "SELECT * FROM region_out", folder / "decisions.parquet", fmt="parquet")
+    files.copy_query(con, "SELECT * FROM region_details", folder / "decision_details.parquet", fmt="parquet")
+    return diff
+
+
+def assemble_decisions(con, out: Path, policy_id: str) -> None:
+    """OUT/decisions.csv and .parquet: every region folder of this policy, sorted by region_code, uscc."""
+    parts = sorted((out / "regions").glob("*/decisions.parquet"))
+    if not parts:
+        con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE false")
+    else:
+        con.execute(
+            # union_by_name: a region decided before payee_account was appended (issue 16) beside one decided after
+            "CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM read_parquet(?, union_by_name = true) WHERE policy_id = ?"
+            " ORDER BY region_code, uscc",
+            [[p.as_posix() for p in parts], policy_id],
+        )
+    files.copy_query(con, "SELECT * FROM all_out ORDER BY region_code, uscc", out / "decisions.csv")
+    files.copy_query(con, "SELECT * FROM all_out ORDER BY region_code, uscc", out / "decisions.parquet", fmt="parquet")
+
+
+RUN_RECORD = "run.json"
+
+
+def read_region_records(out: Path, loaded: LoadedPolicy) -> dict[str, dict]:
+    """regions/<code>/run.json of every region of the policy that has one (the region's last run), by code."""
+    records = {}
+    for code in loaded.rules.regions.value:
+        path = Path(out) / "regions" / code / RUN_RECORD
+        try:
+            rec = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if rec.get("policy_id") == loaded.id:
+            records[code] = rec
+    return records
+
+
+def write_region_records(res: RunResult, operator: str) -> None:
+    """regions/<code>/run.json for each region of tonight's scope: this run (decided, or stopped and why) and the
+    last run whose decisions the folder holds (tonight's, or an earlier one where tonight's stopped)."""
+    failed = {f.region_code: f for f in res.failures}
+    for code in res.regions:
+        folder = res.out / "regions" / code
+        try:
+            before = json.loads((folder / RUN_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = {}
+        run_ = {"today": res.today.isoformat(), "as_of": res.as_of.isoformat(), "operator": operator}
+        if code in failed:
+            run_ |= {"status": "stopped", "kind": failed[code].kind, "message": failed[code].message}
+            decided = before.get("decided") if before.get("policy_id") == res.policy_id else None
+        elif code in res.decided_regions:
+            run_ |= {"status": "decided"}
+            decided = {"today": run_["today"], "as_of": run_["as_of"], "changes": res.region_changes.get(code)}
+        else:
+            continue
+        record = {"policy_id": res.policy_id, "region_code": code, "last_run": run_, "decided": decided}
+        files.write_text(folder / RUN_RECORD, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+
+
+def night_evidence(con, out: Path, loaded: LoadedPolicy) -> None:
+    """decision_details becomes every region's last decided run (regions/<code>/decision_details.parquet), so that
+    the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does."""
+    parts = sorted(
+        p.as_posix()
+        for code in loaded.rules.regions.value
+        if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()
+    )
+    if not parts:
+        return
+    con.execute(
+        """CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?, union_by_name = true)
+           WHERE policy_id = ? ORDER BY region_code, uscc""",
+        [parts, loaded.id],
+    )
+
+
+def write_quarantine(con, out: Path) -> None:
+    files.copy_query(
+        con, 'SELECT file, line, "column", value, reason FROM quarantine ORDER BY file, line, "column"', out / "quarantine.csv"
+    )
+    files.copy_query(con, "SELECT * FROM ingest_warnings ORDER BY file, line", out / "warnings.csv")
+
+
+def region_totals(con) -> dict[str, dict]:
+    rows = con.execute(
+        """SELECT region_code, decision, count(*), sum(amount), sum(amount_due)
+           FROM decision_details GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for region, decision, n, amount, due in rows:
+        r = out.setdefault(region, {"units": {}, "amount_fen": {}, "amount_due_fen": {}})
+        r["units"][decision] = n
+        r["amount_fen"][decision] = int(amount)
+        r["amount_due_fen"][decision] = int(due)
+    return out
+
+
+def reason_counts(con) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT code, count(*) FROM (SELECT unnest(codes) AS code FROM decision_details) GROUP BY code ORDER BY code"
+    ).fetchall()
+    return dict(rows) | {d: n for d, n in con.execute("SELECT decision, count(*) FROM decision_details GROUP BY ALL").fetchall()}
+
+
+def ledger_status(con, policy_id: str) -> dict[str, dict]:
+    """Per region: paid (released, net of returns), returned, pending (in notice or in a batch), in fen and units."""
+    rows = con.execute(
+        """SELECT region_code, 'paid' AS what, count(DISTINCT uscc) FILTER (WHERE kind = 'payment'), coalesce(sum(amount_fen), 0)
+           FROM ledger.payments WHERE policy_id = ? GROUP BY ALL
+           UNION ALL
+           SELECT region_code, 'returned', count(*), coalesce(-sum(amount_fen), 0)
+           FROM ledger.payments WHERE policy_id = ? AND kind = 'reversal' GROUP BY ALL
+           UNION ALL
+           SELECT region_code, 'pending_' || state, count(*), sum(amount_fen)
+           FROM ledger.claims WHERE policy_id = ? AND state IN ('in_notice', 'batched') GROUP BY ALL
+           ORDER BY ALL""",
+        [policy_id, policy_id, policy_id],
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for region, what, n, fen in rows:
+        out.setdefault(region, {})[what] = {"units": int(n), "amount_fen": int(fen)}
+    return out
+
+
+def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> dict:
+    """The night's evidence: this run's arguments, inputs and rows; decisions, reasons, changes, failures and
+    ledger of every region of the policy, each with its last run (region_runs: regions/<code>/run.json)."""
+    counts = {k: asdict(v) for k, v in sorted(result.ingest.counts.items())}
+    records = read_region_records(result.out, loaded)
+    failures = {f.region_code: asdict(f) | {"today": result.today.isoformat()} for f in result.failures}
+    for code, rec in records.items():
+        last = rec.get("last_run") or {}
+        if code not in failures and last.get("status") == "stopped":
+            failures[code] = {
+                "region_code": code,
+                "kind": last.get("kind"),
+                "message": last.get("message"),
+                "today": last.get("today"),
+            }
+    region_changes = {code: (rec.get("decided") or {}).get("changes") for code, rec in records.items()}
+    region_changes = {k: v for k, v in region_changes.items() if v} | result.region_changes
+    from autogrant.transforms import chain
+
+    return {
+        "policy_id": loaded.id,
+        "policy_file": loaded.label,
+        "policy_sha256": loaded.sha256,
+        "code_version": code_version(),
+        "arguments": args,
+        "as_of": result.as_of.isoformat(),
+        "today": result.today.isoformat(),
+        "pay_by": loaded.pay_by(result.as_of).isoformat(),
+        "regions": result.regions,
+        "inputs": {p.name if p.parent.name == "" else str(p): files.sha256_file(p) for p in sorted(result.ingest.input_files)},
+        "rows": counts,
+        "rows_balanced": result.ingest.balanced(),
+        "ingest_warnings": result.ingest.warnings,
+        "region_failures": [failures[k] for k in sorted(failures)],
+        "region_runs": records,
+        "regions_covered": sorted(records),
+        "decisions": region_totals(con),
+        "reasons": reason_counts(con),
+        "changes": dict(sorted(region_changes.items())),
+        "ledger": ledger_status(con, loaded.id),
+        "ledger_chain": chain.head_dict(con),  # the hash chain's head: verify finds it again
+        "released_batches": result.released_batches,
+        "overpayments": result.overpayments,  # per region: units paid earlier beyond what is due now (overpayments.csv)
+        "stages": [asdict(s) for s in result.stages],
+    }

@@ -1,0 +1,105 @@
+"""What a run carries: its result (per region failures, stages, money), the stage timer, the context passed from
+start_run through the regions to finish_run, and the DuckDB connection a run opens (memory limit and spill)."""
+
+import datetime as dt
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from autogrant.transforms import ingest, progress, resources
+from autogrant.transforms.policy import LoadedPolicy
+
+DEFAULT_OPERATOR = "autogrant-nightly"
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    peak_rss_mib: float
+
+
+@dataclass
+class RegionFailure:
+    region_code: str
+    kind: str  # "region" (cannot be decided) or "gate" (validation failed)
+    message: str
+
+
+@dataclass
+class RunResult:
+    policy_id: str
+    out: Path
+    as_of: dt.date
+    today: dt.date
+    regions: list[str]
+    ingest: ingest.IngestReport
+    failures: list[RegionFailure] = field(default_factory=list)
+    decided_regions: list[str] = field(default_factory=list)
+    released_batches: list[str] = field(default_factory=list)
+    region_changes: dict[str, dict] = field(default_factory=dict)
+    overpayments: dict[str, dict] = field(default_factory=dict)  # region -> units, excess_fen (overpayments.csv)
+    stages: list[Stage] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def region_errors(self) -> list[RegionFailure]:
+        return [f for f in self.failures if f.kind == "region"]
+
+    @property
+    def gate_failures(self) -> list[RegionFailure]:
+        return [f for f in self.failures if f.kind == "gate"]
+
+
+class Timer:
+    """Wall time per stage (summed over regions) and the process's peak resident memory at its end."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.peak: dict[str, float] = {}
+
+    def stage(self, name: str):
+        timer = self
+
+        class _Ctx:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.seconds[name] = timer.seconds.get(name, 0.0) + time.perf_counter() - self.t0
+                timer.peak[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                if exc[0] is None and name in progress.RUN_STAGES:  # the per-region stages report per region
+                    progress.stage_done(name, time.perf_counter() - self.t0)
+
+        return _Ctx()
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [Stage(n, round(s, 3), round(self.peak[n], 1)) for n, s in self.seconds.items()]
+
+
+@dataclass
+class RunContext:
+    """What a run carries from start_run through its regions to finish_run (one DuckDB connection)."""
+
+    con: duckdb.DuckDBPyConnection
+    loaded: LoadedPolicy
+    result: RunResult
+    timer: Timer
+    operator: str
+    args: dict
+    gate: object | None = None
+    units_by_region: dict[str, int] = field(default_factory=dict)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET preserve_insertion_order = true")
+    resources.limit(con)  # memory limit and spill folder (issue 13)
+    return con
