@@ -41,6 +41,8 @@ def expected_rows(drop: Path, policy_id: str, as_of=None) -> dict[str, dict[str,
             "premium_base": yuan(d["premium_base"]), "amount_due": yuan(d["amount_due"]),
             "already_paid": yuan(d["already_paid"]), "amount": yuan(d["amount"]),
         }  # fmt: skip
+        if d.get("payee_account") is not None:  # README (issue 16): under fallback_payee, the account paid
+            out[code]["payee_account"] = d["payee_account"]
     return out
 
 
@@ -52,7 +54,8 @@ def compare(actual: dict[str, dict[str, str]], expected: dict[str, dict[str, str
         if a is None or e is None:
             problems.append(f"{code}: only in {'the reference' if a is None else 'autogrant'} ({(a or e)['decision']})")
             continue
-        diff = [f"{f}: autogrant {a[f]!r} reference {e[f]!r}" for f in FIELDS if a[f] != e[f]]
+        fields = FIELDS + (("payee_account",) if "payee_account" in e else ())
+        diff = [f"{f}: autogrant {a.get(f)!r} reference {e[f]!r}" for f in fields if a.get(f) != e[f]]
         if diff:
             problems.append(f"{code} ({e['decision']} {e['reasons'] or '-'}): " + "; ".join(diff))
     return problems
@@ -77,8 +80,9 @@ def check_seed(tmp_path: Path, policy_id: str, seed: int) -> int:
     proc = run_cli(drop, tmp_path / f"out-{policy_id}-{seed}", policy_id, meta["as_of"])
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == meta["exit"], f"seed {seed}: exit {proc.returncode}, expected {meta['exit']}\n{proc.stderr}"
-    if meta["control"] == "wrong":  # an incomplete extract: one line naming control.csv, nothing decided
-        assert "control.csv" in proc.stderr.strip().splitlines()[-1]
+    if meta["exit"] == 2:  # an incomplete extract or a file the policy needs missing: one line naming it, nothing decided
+        named = [n for n in ("control.csv" if meta["control"] == "wrong" else None, meta["missing_file"]) if n]
+        assert any(n in proc.stderr.strip().splitlines()[-1] for n in named), proc.stderr
         assert not (tmp_path / f"out-{policy_id}-{seed}" / "decisions.csv").exists()
         return 0
     assert reference_impl.undecidable_regions(drop, policy_id) == ({meta["missing_region"]} - {None})
