@@ -45,7 +45,7 @@ def add_claims(b, seed: int, modes: dict[str, str]) -> list[str]:
         persons = list(dict.fromkeys(s["person_id"] for s in spells))
         leavers = list(dict.fromkeys(s["person_id"] for s in spells if s["end_date"]))
         n = len(persons)
-        count = r.choice([0, 0, 0, 1, 1, 2, 3, n * 55 // 1000, n * 55 // 1000 + 1, n // 5, n // 5 + 1, r.randrange(0, n + 2)])
+        count = r.choice([0] * 8 + [1, 1, 2, 3, n * 55 // 1000, n * 55 // 1000 + 1, n // 5, n // 5 + 1, r.randrange(0, n + 2)])
         pool = leavers + [p for p in persons if p not in leavers]
         for k in range(count):
             if k < len(pool) and r.random() < 0.9:

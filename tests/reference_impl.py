@@ -81,8 +81,8 @@ def headcount(spells: list[dict], day: dt.date) -> int:
 class Policy:
     """The policy's values (autogrant/policies/<ID>.yaml) as POLICY_RULES.md names them."""
 
-    def __init__(self, policy_id: str, as_of: dt.date | None):
-        rules = yaml.safe_load((POLICY_DIR / f"{policy_id}.yaml").read_text(encoding="utf-8"))["rules"]
+    def __init__(self, policy_id: str, as_of: dt.date | None, policy_dir: Path = POLICY_DIR):
+        rules = yaml.safe_load((policy_dir / f"{policy_id}.yaml").read_text(encoding="utf-8"))["rules"]
         self.v = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in rules.items()}
         self.id = policy_id
         self.year = int(self.v["assessed_year"])
@@ -231,9 +231,9 @@ def flags_of(unit: dict, rows: dict, facts: dict, fund: dict, size, formula: int
     }  # fmt: skip
 
 
-def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str, dict]:
+def decide(drop: Path, policy_id: str, as_of: dt.date | None = None, policy_dir: Path = POLICY_DIR) -> dict[str, dict]:
     """Every unit in scope of a decidable region -> its decision (amounts in fen)."""
-    p = Policy(policy_id, as_of)
+    p = Policy(policy_id, as_of, policy_dir)
     data = load(drop)
     units = {u["uscc"]: u for u in data["units"] if u["region_code"] in p.regions}
     staged_codes = {u["uscc"] for u in data["units"]}
@@ -258,7 +258,8 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         facts = unit_facts(rows, p)
         result = out[code] = {"region_code": region, "size_class": None, **facts}
         if unit is None:
-            result.update(decision="REJECT", reasons=["INVALID_INPUT"], amount_due=0, amount=0, formula_fen=0)
+            result.update(decision="REJECT", reasons=["INVALID_INPUT"], amount_due=0, amount=0, formula_fen=0,
+                          payee_account="" if p.fallback else None)  # fmt: skip
             continue
         size = result["size_class"] = later.size_by_avg_insured(unit, facts, p) if p.size_by_avg else size_class(unit)
         result["payee_account"] = later.payee(unit, rows, p)["kind"] if p.fallback else None
@@ -270,7 +271,7 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         flags = flags_of(unit, rows, facts, funds[region], size, formula, p, code in data["bad_keys"])
         other_paid = 0
         if p.get("alternative_scheme"):
-            q = Policy(p["alternative_scheme"], as_of)
+            q = Policy(p["alternative_scheme"], as_of, policy_dir)
             other_paid = sum(b["amount"] for b in rows.get("prior_disbursements", []) if b["policy_id"] == q.id)
             flags["ALREADY_PAID"] = bool(formula) and facts["already_paid"] + other_paid >= formula
             rejects = [c for c in REJECTS if flags[c] and c not in ("ALREADY_PAID", "AMOUNT_ZERO")]
