@@ -10,7 +10,8 @@ arrears, overpayment; no roster, no payments; size class empty with or without w
 differ only by full-width brackets or outer spaces; missing bank data; prior disbursements of any size (more, equal,
 less than due, for another policy); list rows for unknown units and for known ones on both sides of the cut-off;
 optional files header-only or missing; a few invalid rows (bad check digit, end before start, paid without a date,
-three decimals, removal before listing, a duplicated register row) that make their unit INVALID_INPUT.
+three decimals, removal before listing, a duplicated register row) that make their unit INVALID_INPUT. Under the
+policies after 2021, benefit_claims.csv and contribution_accounts.csv (tests/random_drop_later.py).
 ``generate`` returns what the drop should produce: the policy, the exit code and the regions that cannot be decided.
 """
 
