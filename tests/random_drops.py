@@ -43,7 +43,8 @@ def policy_values(policy_id: str) -> dict:
 
 class DropBuilder:
     def __init__(self, seed: int, policy_id: str):
-        self.rng = random.Random(seed)
+        # the policies after 2021 share their regions: each draws its own drops from the seed (the older ones as before)
+        self.rng = random.Random(seed if policy_id in POLICIES[:5] else f"{policy_id}:{seed}")
         self.cells = Cells(self.rng)
         self.policy_id = policy_id
         self.p = policy_values(policy_id)
