@@ -36,6 +36,9 @@ HEADERS = {
     "prior_disbursements": [("uscc", "统一社会信用代码"), ("policy_id", "政策编号"), ("amount", "金额"), ("paid_date", "拨付日期")],
     "si_premiums_due": [("uscc", "统一社会信用代码"), ("fee_month", "费款所属期"), ("unit_due", "单位应缴社会保险费"),
                         ("staff_due", "个人应缴社会保险费")],
+    "benefit_claims": [("person_id", "公民身份号码"), ("uscc", "统一社会信用代码"), ("claim_date", "申领日期")],
+    "contribution_accounts": [("uscc", "统一社会信用代码"), ("bank_account", "缴费账号"), ("bank_code", "开户行行号"),
+                              ("account_name", "账户名称")],
 }  # fmt: skip
 
 

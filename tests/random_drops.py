@@ -10,7 +10,8 @@ arrears, overpayment; no roster, no payments; size class empty with or without w
 differ only by full-width brackets or outer spaces; missing bank data; prior disbursements of any size (more, equal,
 less than due, for another policy); list rows for unknown units and for known ones on both sides of the cut-off;
 optional files header-only or missing; a few invalid rows (bad check digit, end before start, paid without a date,
-three decimals, removal before listing, a duplicated register row) that make their unit INVALID_INPUT.
+three decimals, removal before listing, a duplicated register row) that make their unit INVALID_INPUT. Under the
+policies after 2021, benefit_claims.csv and contribution_accounts.csv (tests/random_drop_later.py).
 ``generate`` returns what the drop should produce: the policy, the exit code and the regions that cannot be decided.
 """
 
@@ -21,12 +22,12 @@ from pathlib import Path
 
 import yaml
 
-from tests import random_drop_files
+from tests import random_drop_files, random_drop_later
 from tests.random_drop_files import HEADERS, Cells, add_priors, person_id, spoil, valid_uscc, write_control, write_csv
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "autogrant" / "policies"
 OPTIONAL = ("lists/dishonest", "lists/zombie", "lists/other_subsidies", "lists/difficulty", "prior_disbursements")
-POLICIES = ("LN-2021", "DL-2020", "DL-2018", "IM-2020", "IM-2020-DIFFICULTY")
+POLICIES = ("LN-2021", "DL-2020", "DL-2018", "IM-2020", "IM-2020-DIFFICULTY", "LN-2022", "CN-2023", "CN-2024", "CN-2025")
 # Industries whose 国统字〔2017〕213号 sector the reference knows: industry, retail, software, other (employees only).
 INDUSTRIES = ["C3110", "C2211", "B0610", "D4411", "C3011", "C3216", "C3041", "C3731", "F5211", "I6510", "M7320", "O8010"]
 SUBSIDY_TYPES = ["si_subsidy_hard_to_employ", "si_subsidy_graduates", "public_welfare_post", "startup_leader", "training"]
@@ -42,7 +43,8 @@ def policy_values(policy_id: str) -> dict:
 
 class DropBuilder:
     def __init__(self, seed: int, policy_id: str):
-        self.rng = random.Random(seed)
+        # the policies after 2021 share their regions: each draws its own drops from the seed (the older ones as before)
+        self.rng = random.Random(seed if policy_id in POLICIES[:5] else f"{policy_id}:{seed}")
         self.cells = Cells(self.rng)
         self.policy_id = policy_id
         self.p = policy_values(policy_id)
@@ -306,8 +308,12 @@ def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
     modes = {name: b.rng.choice(["rows", "rows", "rows", "header", "missing"]) for name in OPTIONAL}
     if b.p.get("difficulty_list_required") and b.rng.random() < 0.85:
         modes["lists/difficulty"] = "rows"
-    # si_premiums_due.csv: Inner Mongolia drops only
+    # si_premiums_due.csv: Inner Mongolia drops only; benefit claims and contribution accounts: the policies after 2021
     spoiled = spoil(b, modes) + random_drop_files.add_si_premiums(b, seed, modes)
+    spoiled += random_drop_later.add_claims(b, seed, modes)
+    random_drop_later.add_contribution_accounts(b, seed, modes)
+    # a policy measuring layoffs by benefit claims cannot run without the file: exit 2 before any decision
+    no_claims = b.p.get("layoff_formula") == "benefit_claims_over_avg_insured" and modes["benefit_claims"] == "missing"
     # now and then a cut-off other than the policy's (--as-of), drawn apart so that the drop stays the same
     pick = random.Random(seed * 7919 + 1).random()
     as_of = None if pick < 0.75 else b.cutoff + dt.timedelta(days=-1 if pick < 0.83 else -120 if pick < 0.92 else 45)
@@ -318,8 +324,10 @@ def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
         add_priors(b, formula, POLICIES)
     write(b, out, modes)
     control = write_control(b, out, modes, random.Random(seed * 7919 + 2).random())
-    return {"policy": policy_id, "seed": seed, "exit": 2 if control == "wrong" else 4 if b.missing_region else 0, "missing_region": b.missing_region,
-            "as_of": as_of, "control": control, "spoiled": spoiled, "optional": modes}  # fmt: skip
+    exit_code = 2 if control == "wrong" or no_claims else 4 if b.missing_region else 0
+    return {"policy": policy_id, "seed": seed, "exit": exit_code, "missing_region": b.missing_region, "as_of": as_of,
+            "control": control, "missing_file": "benefit_claims.csv" if no_claims else None, "spoiled": spoiled,
+            "optional": modes}  # fmt: skip
 
 
 def main() -> None:

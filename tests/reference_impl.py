@@ -4,7 +4,8 @@ Plain Python and the csv module; it shares no code with autogrant (policy values
 ``decide(drop, policy_id)`` gives every unit in scope of a decidable region: decision, reasons, headcounts, size class,
 premium base, amounts in integer fen. Rule changes since POLICY_RULES.md: the premium base counts premiums of Y paid by
 the cut-off (issue 17 item 2, README); AMOUNT_ZERO and the INVALID_INPUT scope are the README's additions; the
-difficulty refund's second standard, 3 months of social-insurance premium due, from si_premiums_due.csv (issue 17 item 4).
+difficulty refund's second standard, 3 months of social-insurance premium due, from si_premiums_due.csv (issue 17 item 4);
+the rules of the notices after 2021 (issue 16: tests/reference_after_2021.py).
 """
 
 import datetime as dt
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from tests import reference_after_2021 as later
+from tests.reference_after_2021 import fold, signals_of
 from tests.reference_read import FILES, read
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "autogrant" / "policies"
@@ -22,6 +25,8 @@ REJECTS = ["INVALID_INPUT", "UNIT_TYPE_INELIGIBLE", "UNIT_INACTIVE", "REGION_RES
 # README (issue 17): a unit above a cap the policy pays on application is held until it applies (none applies here);
 # a unit eligible under both Inner Mongolia schemes is paid the larger, the other rejects it; listed last
 HOLDS = ["SIZE_CLASS_MISSING", "BANK_ACCOUNT_MISSING", "ACCOUNT_NAME_MISMATCH", "APPLICATION_REQUIRED"]
+# README (issue 16): PREMIUM_MONTHS_SHORT (REJECT) appended after OTHER_SCHEME_CHOSEN; the signals after it
+LAST_REJECTS = ["OTHER_SCHEME_CHOSEN", "PREMIUM_MONTHS_SHORT"]
 # README (issue 12): fraud signals, HOLDs listed after everything else: an account number registered for two or more
 # units of the drop's register; an account (number and bank code given) in the name of another registered unit
 SIGNALS = ["ACCOUNT_SHARED", "ACCOUNT_NAME_OTHER_UNIT"]
@@ -43,15 +48,6 @@ def sector(industry: str) -> str:
     if industry[0] in "AEGHKL" or industry.startswith(("F51", "I63", "I64")):
         raise ValueError(f"the reference does not know the sector of {industry}")
     return "other"
-
-
-def fold(name: str | None) -> str:
-    """Trim, and fold full-width forms (U+FF01..U+FF5E, the ideographic space) to half-width."""
-    out = []
-    for ch in name or "":
-        o = ord(ch)
-        out.append(chr(o - 0xFEE0) if 0xFF01 <= o <= 0xFF5E else " " if ch == "\u3000" else ch)
-    return "".join(out).strip(" ")
 
 
 def size_class(unit: dict) -> str | None:
@@ -85,8 +81,8 @@ def headcount(spells: list[dict], day: dt.date) -> int:
 class Policy:
     """The policy's values (autogrant/policies/<ID>.yaml) as POLICY_RULES.md names them."""
 
-    def __init__(self, policy_id: str, as_of: dt.date | None):
-        rules = yaml.safe_load((POLICY_DIR / f"{policy_id}.yaml").read_text(encoding="utf-8"))["rules"]
+    def __init__(self, policy_id: str, as_of: dt.date | None, policy_dir: Path = POLICY_DIR):
+        rules = yaml.safe_load((policy_dir / f"{policy_id}.yaml").read_text(encoding="utf-8"))["rules"]
         self.v = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in rules.items()}
         self.id = policy_id
         self.year = int(self.v["assessed_year"])
@@ -96,9 +92,14 @@ class Policy:
         self.layoff_from_region = self.v["layoff_rate_max"] == "region_registered_unemployment_rate"
         self.benefit = self.v["amount_formula"] == "benefit_months"
         self.by_application = (self.v.get("over_cap") or {}).get("route") == "apply"  # above the cap: on application
-        # rules of later policies this reference does not implement: refuse them rather than decide them wrongly
-        if self.v.get("layoff_formula", "net_decline") != "net_decline" or self.v.get("months_paid_min") is not None:
-            raise NotImplementedError(f"the reference does not implement {policy_id}'s layoff formula or months paid")
+        # README, additions of issue 16 (tests/reference_after_2021.py); an unknown rule is refused, not guessed
+        self.layoff_formula = self.v.get("layoff_formula", "net_decline")
+        self.fallback = self.v.get("fallback_payee") == "contribution_account"
+        self.size_by_avg = self.v.get("size_classification") == "avg_insured_headcount"
+        if self.layoff_formula not in ("net_decline", "net_decline_excl_natural", "benefit_claims_over_avg_insured"):
+            raise NotImplementedError(f"the reference does not implement {policy_id}'s layoff formula")
+        if self.v.get("fallback_payee") not in (None, "contribution_account"):
+            raise NotImplementedError(f"the reference does not implement {policy_id}'s fallback payee")
         # the size class matters where the rate or the eligibility depends on it (LN-2021, DL-2020, IM-2020)
         self.size_matters = bool(self.v.get("size_classes_covered")) or any(
             a.get("size_classes") for a in self.v.get("rate_arms") or []
@@ -116,7 +117,8 @@ def load(drop: Path) -> dict:
     data, bad_keys, by_uscc = {}, set(), {}
     for name in FILES:
         data[name], data[name + "!"] = read(Path(drop), name)
-        bad_keys |= {r["_key"] for r in data[name + "!"] if r["_key"]}
+        if name != "contribution_accounts":  # README: a refused contribution account only loses the unit its fallback
+            bad_keys |= {r["_key"] for r in data[name + "!"] if r["_key"]}
         for r in data[name]:
             if "uscc" in r:
                 by_uscc.setdefault(r["uscc"], {}).setdefault(name, []).append(r)
@@ -150,6 +152,7 @@ def unit_facts(rows: dict[str, list], p: Policy) -> dict:
         "si_due_by_month": {
             r["fee_month"]: r["unit_due"] + r["staff_due"] for r in rows.get("si_premiums_due", []) if r["fee_month"][0] == y
         },
+        **later.after_2021_facts(rows, p),
     }
 
 
@@ -184,42 +187,22 @@ def rate_of(unit: dict, size: str | None, facts: dict, p: Policy) -> Fraction | 
     return None
 
 
-def signals_of(register: list[dict]) -> dict[str, list[str]]:
-    """USCC -> its fraud signals, over every staged register row of the drop (all regions)."""
-    holders: dict[str, set[str]] = {}
-    names: dict[str, set[str]] = {}
-    for u in register:
-        if u["bank_account"]:
-            holders.setdefault(u["bank_account"], set()).add(u["uscc"])
-        names.setdefault(fold(u["unit_name"]), set()).add(u["uscc"])
-    out = {}
-    for u in register:
-        own = fold(u["unit_name"])
-        named = fold(u["account_name"]) if u["account_name"] else None
-        has_account = bool(u["bank_account"] and u["bank_code"])
-        out[u["uscc"]] = [code for code, hit in (
-            ("ACCOUNT_SHARED", bool(u["bank_account"]) and len(holders[u["bank_account"]]) > 1),
-            ("ACCOUNT_NAME_OTHER_UNIT", has_account and named is not None and named != own
-             and bool(names.get(named, set()) - {u["uscc"]})),
-        ) if hit]  # fmt: skip
-    return out
-
-
 def flags_of(unit: dict, rows: dict, facts: dict, fund: dict, size, formula: int | None, p: Policy, bad: bool) -> dict:
     """Every rule of POLICY_RULES.md for one unit (none short-circuits)."""
-    cutoff, h_start, h_end = p.cutoff, facts["headcount_start"], facts["headcount_end"]
+    cutoff, h_end = p.cutoff, facts["headcount_end"]
     small = p.get("small_unit_max_headcount") is not None and h_end <= int(p["small_unit_max_headcount"])
     if small:
         limit = Fraction(str(p["layoff_rate_max_small"]))
     else:
         limit = fund["registered_unemployment_rate"] if p.layoff_from_region else Fraction(str(p["layoff_rate_max"]))
-    layoff = Fraction(max(0, h_start - h_end), h_start) if h_start else Fraction(0)
     cap, covered = p.get("headcount_cap"), p.get("size_classes_covered")
 
     def listed(name, test) -> bool:
         return any(test(r) for r in rows.get(name, []))
 
-    has_account = bool(unit["bank_account"] and unit["bank_code"])
+    account = later.payee(unit, rows, p)
+    has_account = bool(account["account"] and account["code"])
+    months_min = p.get("months_paid_min")
     return {
         "INVALID_INPUT": bad,
         "UNIT_TYPE_INELIGIBLE": unit["unit_type"] not in p["eligible_unit_types"],
@@ -229,7 +212,7 @@ def flags_of(unit: dict, rows: dict, facts: dict, fund: dict, size, formula: int
         "SIZE_CLASS_INELIGIBLE": bool(covered) and size is not None and size not in covered,
         "HEADCOUNT_OVER_CAP": cap is not None and facts["headcount_ref"] > int(cap) and not p.by_application,
         "APPLICATION_REQUIRED": cap is not None and facts["headcount_ref"] > int(cap) and p.by_application,
-        "LAYOFF_RATE_EXCEEDED": layoff >= limit if p["layoff_comparison"] == "below" else layoff > limit,
+        "LAYOFF_RATE_EXCEEDED": later.layoff_exceeded(rows, facts, limit, p),
         "ARREARS_OUTSTANDING": bool(p["arrears_paid_up"]) and facts["arrears_cutoff"] > 0,
         "NO_PREMIUM_PAID": facts["premium_base"] == 0,
         "DISHONEST_ENTITY": bool(p["exclude_dishonest"]) and listed(
@@ -243,13 +226,14 @@ def flags_of(unit: dict, rows: dict, facts: dict, fund: dict, size, formula: int
         "SIZE_CLASS_MISSING": p.size_matters and unit["unit_type"] == "enterprise" and size is None,
         "BANK_ACCOUNT_MISSING": not has_account,
         # a name is compared where there is an account to compare it with
-        "ACCOUNT_NAME_MISMATCH": has_account and fold(unit["account_name"]) != fold(unit["unit_name"]),
+        "ACCOUNT_NAME_MISMATCH": has_account and fold(account["name"]) != fold(unit["unit_name"]),
+        "PREMIUM_MONTHS_SHORT": months_min is not None and facts["months_paid"] < int(months_min),
     }  # fmt: skip
 
 
-def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str, dict]:
+def decide(drop: Path, policy_id: str, as_of: dt.date | None = None, policy_dir: Path = POLICY_DIR) -> dict[str, dict]:
     """Every unit in scope of a decidable region -> its decision (amounts in fen)."""
-    p = Policy(policy_id, as_of)
+    p = Policy(policy_id, as_of, policy_dir)
     data = load(drop)
     units = {u["uscc"]: u for u in data["units"] if u["region_code"] in p.regions}
     staged_codes = {u["uscc"] for u in data["units"]}
@@ -264,7 +248,7 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         return not (f is None or (p.layoff_from_region and f["registered_unemployment_rate"] is None)
                     or (p.benefit and f["avg_monthly_benefit"] is None))  # fmt: skip
 
-    signals = signals_of(data["units"])
+    signals = signals_of(data["units"], data["by_uscc"], p)
     out = {}
     for code, unit in [*units.items(), *((k, None) for k in register_bad)]:
         region = unit["region_code"] if unit else register_bad[code]["region_code"]
@@ -274,9 +258,11 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         facts = unit_facts(rows, p)
         result = out[code] = {"region_code": region, "size_class": None, **facts}
         if unit is None:
-            result.update(decision="REJECT", reasons=["INVALID_INPUT"], amount_due=0, amount=0, formula_fen=0)
+            result.update(decision="REJECT", reasons=["INVALID_INPUT"], amount_due=0, amount=0, formula_fen=0,
+                          payee_account="" if p.fallback else None)  # fmt: skip
             continue
-        size = result["size_class"] = size_class(unit)
+        size = result["size_class"] = later.size_by_avg_insured(unit, facts, p) if p.size_by_avg else size_class(unit)
+        result["payee_account"] = later.payee(unit, rows, p)["kind"] if p.fallback else None
         rate = rate_of(unit, size, facts, p)
         if p.benefit:
             formula = difficulty_standard(p, funds[region], facts)
@@ -285,22 +271,19 @@ def decide(drop: Path, policy_id: str, as_of: dt.date | None = None) -> dict[str
         flags = flags_of(unit, rows, facts, funds[region], size, formula, p, code in data["bad_keys"])
         other_paid = 0
         if p.get("alternative_scheme"):
-            q = Policy(p["alternative_scheme"], as_of)
+            q = Policy(p["alternative_scheme"], as_of, policy_dir)
             other_paid = sum(b["amount"] for b in rows.get("prior_disbursements", []) if b["policy_id"] == q.id)
             flags["ALREADY_PAID"] = bool(formula) and facts["already_paid"] + other_paid >= formula
             rejects = [c for c in REJECTS if flags[c] and c not in ("ALREADY_PAID", "AMOUNT_ZERO")]
             flags["OTHER_SCHEME_CHOSEN"] = not rejects and other_scheme_wins(unit, rows, facts, funds[region], size, p, q)
-        rejects = [c for c in REJECTS if flags[c]] + (["OTHER_SCHEME_CHOSEN"] if flags.get("OTHER_SCHEME_CHOSEN") else [])
+        rejects = [c for c in REJECTS + LAST_REJECTS if flags.get(c)]
         holds = [c for c in HOLDS if flags[c]]
         flagged = signals.get(code, [])
         decision = "REJECT" if rejects else "HOLD" if holds or flagged else "PAY"
         formula = formula or 0
         result.update(
             decision=decision,
-            reasons=[c for c in rejects if c != "OTHER_SCHEME_CHOSEN"]
-            + holds
-            + [c for c in rejects if c == "OTHER_SCHEME_CHOSEN"]
-            + flagged,
+            reasons=[c for c in rejects if c not in LAST_REJECTS] + holds + [c for c in rejects if c in LAST_REJECTS] + flagged,
             formula_fen=formula,
             rate=rate,
             amount_due=0 if rejects and rejects != ["ALREADY_PAID"] else formula,

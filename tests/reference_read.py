@@ -20,11 +20,16 @@ ALIASES = {
     "staff_paid": "个人实缴", "paid_date": "缴费日期", "late_fee": "滞纳金", "fund_year": "年度", "balance": "滚存结余",
     "monthly_expenditure": "月均支出", "adjustment_approved": "省级调剂金", "registered_unemployment_rate": "城镇登记失业率",
     "avg_monthly_benefit": "月人均失业保险金", "listed_date": "列入日期", "removed_date": "移出日期", "subsidy_type": "补贴类型",
-    "year": "年度", "amount": "金额", "recognised_date": "认定日期", "policy_id": "政策编号",
+    "year": "年度", "amount": "金额", "recognised_date": "认定日期", "policy_id": "政策编号", "claim_date": "申领日期",
 }  # fmt: skip
-ALIASED = ("units", "roster", "payments", "region_funds", "si_premiums_due")  # the files whose columns have an alias
-# README (issue 17 item 4): si_premiums_due.csv names its two amounts for every social insurance, not the UI premium's
-OWN_ALIASES = {"si_premiums_due": {"unit_due": "单位应缴社会保险费", "staff_due": "个人应缴社会保险费"}}
+# the files whose columns have an alias (README: the additions of issues 16 and 17 give theirs)
+ALIASED = ("units", "roster", "payments", "region_funds", "si_premiums_due", "benefit_claims", "contribution_accounts")
+# README (issue 17 item 4): si_premiums_due.csv names its two amounts for every social insurance, not the UI premium's;
+# (issue 16) contribution_accounts.csv names the tax bureau's account 缴费账号
+OWN_ALIASES = {
+    "si_premiums_due": {**ALIASES, "unit_due": "单位应缴社会保险费", "staff_due": "个人应缴社会保险费"},
+    "contribution_accounts": {**ALIASES, "bank_account": "缴费账号"},
+}
 ENUMS = {
     "unit_type": {"enterprise": "企业", "social_org": "社会团体", "foundation": "基金会", "social_service_org": "社会服务机构",
                   "law_firm": "律师事务所", "accounting_firm": "会计师事务所", "individual_business": "个体工商户",
@@ -53,6 +58,10 @@ FILES = {
     "lists/difficulty": [("uscc", "uscc", 0), ("recognised_date", "date", 0)],
     "prior_disbursements": [("uscc", "uscc", 0), ("policy_id", "text", 0), ("amount", "money", 0), ("paid_date", "date", 0)],
     "si_premiums_due": [("uscc", "uscc", 0), ("fee_month", "month", 0), ("unit_due", "money", 0), ("staff_due", "money", 0)],
+    # README, additions of issue 16: every column required
+    "benefit_claims": [("person_id", "person_id", 0), ("uscc", "uscc", 0), ("claim_date", "date", 0)],
+    "contribution_accounts": [("uscc", "uscc", 0), ("bank_account", "digits", 0), ("bank_code", "cnaps", 0),
+                              ("account_name", "text", 0)],
 }  # fmt: skip
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -196,6 +205,20 @@ def row_rules(name: str, rows: list[dict]) -> None:
             if r["uscc"] and r["fee_month"]:
                 r["_bad"] |= (r["uscc"], r["fee_month"]) in months
                 months.add((r["uscc"], r["fee_month"]))
+    if name == "benefit_claims":  # the same (person, unit, claim_date) sent again: the later lines refused
+        claims = set()
+        for r in rows:
+            if r["person_id"] and r["uscc"] and r["claim_date"]:
+                claim = (r["person_id"], r["uscc"], r["claim_date"])
+                r["_bad"] |= claim in claims
+                claims.add(claim)
+    if name == "contribution_accounts":  # a USCC on two lines: every such line (which account would be paid?)
+        lines: dict[str, int] = {}
+        for r in rows:
+            if r["uscc"]:
+                lines[r["uscc"]] = lines.get(r["uscc"], 0) + 1
+        for r in rows:
+            r["_bad"] |= lines.get(r["uscc"], 0) > 1
     if name == "lists/dishonest":
         for r in rows:
             if r["removed_date"] and r["listed_date"] and r["removed_date"] < r["listed_date"]:

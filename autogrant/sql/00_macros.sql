@@ -30,7 +30,7 @@ CREATE OR REPLACE MACRO ok_person_id_n(p) AS
     AND try_strptime(p[7:14], '%Y%m%d') IS NOT NULL;
 CREATE OR REPLACE MACRO ok_person_id(s) AS ok_person_id_n(to_person_id(s));
 
-CREATE OR REPLACE MACRO ok_text(s) AS true;
+CREATE OR REPLACE MACRO ok_text(s) AS CASE WHEN s IS NOT NULL THEN true END;  -- empty: NULL, refused where required
 CREATE OR REPLACE MACRO to_text(s) AS s;
 
 CREATE OR REPLACE MACRO ok_region(s) AS regexp_full_match(s, '[0-9]{6}');

@@ -10,10 +10,10 @@ CREATE OR REPLACE TEMP TABLE unit_size_before_24 AS SELECT * FROM unit_size;
 
 CREATE OR REPLACE TABLE unit_size AS
 SELECT s.uscc,
-       CASE WHEN p.size_classification <> 'avg_insured_headcount' OR f.unit_type <> 'enterprise' THEN s.size_class_used
+       CASE WHEN p.size_classification <> 'avg_insured_headcount' OR f.unit_type IS DISTINCT FROM 'enterprise' THEN s.size_class_used
             WHEN f.insured_month_total >= 12 * p.large_min_avg_insured THEN 'large'
             ELSE 'sme' END AS size_class_used,  -- sme: 中小微企业, one class under this rule
-       CASE WHEN p.size_classification <> 'avg_insured_headcount' OR f.unit_type <> 'enterprise' THEN s.size_source
+       CASE WHEN p.size_classification <> 'avg_insured_headcount' OR f.unit_type IS DISTINCT FROM 'enterprise' THEN s.size_source
             ELSE 'average insured ' || round(f.insured_month_total / 12, 2) || ' against ' || p.large_min_avg_insured
                  || ' (size by average insured headcount)' END AS size_source
 FROM unit_size_before_24 s

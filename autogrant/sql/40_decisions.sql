@@ -57,7 +57,8 @@ SELECT u.*,
            AND u.uscc NOT IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED') AS application_required,
        -- exact ratio: layoff_numer ÷ layoff_denom against the limit, as layoff_numer against limit × layoff_denom
        -- (layoff_count ÷ headcount_start, or under benefit_claims_over_avg_insured 12 × claimants ÷ Σ monthly insured: 31_claims_and_months.sql)
-       u.layoff_denom > 0 AND CASE WHEN p.layoff_strict
+       -- nobody to lay off (denominator 0) passes; a claimant of a unit that insured nobody in Y (12 × 1 > limit × 0) does not
+       (u.layoff_denom > 0 OR u.layoff_numer > 0) AND CASE WHEN p.layoff_strict
                                    THEN NOT (u.layoff_numer < u.layoff_limit * u.layoff_denom)
                                    ELSE u.layoff_numer > u.layoff_limit * u.layoff_denom END AS layoff_rate_exceeded,
        p.arrears_paid_up AND u.arrears_as_of > 0 AS arrears_outstanding,
