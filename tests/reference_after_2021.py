@@ -117,9 +117,9 @@ def payee(unit: dict, rows: dict, p) -> dict:
 
 def signals_of(register: list[dict], by_uscc: dict, p) -> dict[str, list[str]]:
     """USCC -> its fraud signals, over every staged register row of the drop (all regions): an account number
-    registered for, or to be paid to, two or more units (reference/account_signals.yaml), the unit's own account
-    among them (ACCOUNT_SHARED: a unit of the policy's regions paid into its contribution account counts as that
-    account's unit); the account the unit would be paid to (number and code given) in the name of another registered unit
+    registered for two or more units of the register (reference/account_signals.yaml) and the unit would be paid into
+    it (ACCOUNT_SHARED: a contribution account is not registered, but a unit paid into another's registered account is
+    flagged); the account the unit would be paid to (number and code given) in the name of another registered unit
     (ACCOUNT_NAME_OTHER_UNIT)."""
     accounts = {u["uscc"]: payee(u, by_uscc.get(u["uscc"], {}), p) for u in register}
     holders: dict[str, set[str]] = {}
@@ -128,10 +128,6 @@ def signals_of(register: list[dict], by_uscc: dict, p) -> dict[str, list[str]]:
         if u["bank_account"]:
             holders.setdefault(u["bank_account"], set()).add(u["uscc"])
         names.setdefault(fold(u["unit_name"]), set()).add(u["uscc"])
-    for u in register:  # an account a unit in scope would be paid into counts as its account too
-        a = accounts[u["uscc"]]
-        if u["region_code"] in p.regions and a["kind"] == "contribution_account" and a["account"]:
-            holders.setdefault(a["account"], set()).add(u["uscc"])
     out = {}
     for u in register:
         a = accounts[u["uscc"]]

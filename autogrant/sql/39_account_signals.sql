@@ -4,14 +4,11 @@
 -- what raised it, and false where a clerk cleared it for the unit's present account (autogrant clear).
 -- Accounts are compared by number: one number is one account, whichever bank code a row gives with it.
 -- The register is the drop's whole unit register (a region's own partition where the drop is partitioned by
--- region); the accounts the units in scope are paid to (a contribution account under fallback_payee) count too;
--- the ledger adds every account a claim or payment of this policy used, in any region.
+-- region); the ledger adds every account a claim or payment of this policy used, in any region.
 
 CREATE OR REPLACE TEMP TABLE account_users AS
 SELECT bank_account, count(DISTINCT uscc) AS units, list(DISTINCT uscc ORDER BY uscc) AS usccs
 FROM (SELECT bank_account, uscc FROM stg_units WHERE bank_account IS NOT NULL
-      UNION ALL
-      SELECT bank_account, uscc FROM unit_facts WHERE bank_account IS NOT NULL  -- the account paid (33_payee_account)
       UNION ALL
       SELECT bank_account, uscc FROM ledger_holds WHERE hold = 'ACCOUNT_USED' AND bank_account IS NOT NULL)
 GROUP BY bank_account;
