@@ -1,6 +1,7 @@
 """One small YAML test per SQL step (tests/sql_steps/<step>.yaml): a few input rows -> the rows the step makes.
 
-Each file names the step, the tables it is given (columns with DuckDB types, rows) and the table it must make
+Each file names the step, the tables it is given (columns with DuckDB types, rows; `ledger.claims` is table claims of
+schema ledger, as the attached ledger gives it) and the table it must make
 (the columns compared, the rows expected, in any order). Runs in milliseconds, without a drop or a policy file.
 """
 
@@ -23,12 +24,20 @@ def _plain(value):
     return str(value) if isinstance(value, Decimal | dt.date) else value
 
 
+def _table(con, name: str) -> str:
+    """A table name as SQL: a dotted name (ledger.claims) is a table in that schema, made on first use."""
+    if "." in name:
+        schema, _ = name.split(".", 1)
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    return ".".join(f'"{part}"' for part in name.split(".", 1))
+
+
 def _given(con, name: str, table: dict) -> None:
     columns = ", ".join(f'"{c}" {t}' for c, t in table["columns"].items())
-    con.execute(f'CREATE TABLE "{name}" ({columns})')
+    con.execute(f"CREATE TABLE {_table(con, name)} ({columns})")
     if table["rows"]:
         marks = ", ".join("?" for _ in table["columns"])
-        con.executemany(f'INSERT INTO "{name}" VALUES ({marks})', table["rows"])
+        con.executemany(f"INSERT INTO {_table(con, name)} VALUES ({marks})", table["rows"])
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -45,7 +54,8 @@ def test_sql_step(path):
         sqlsteps.run(con, case["step"])
         for name, table in case["expect"].items():
             cols = ", ".join(f'"{c}"' for c in table["columns"])
-            got = sorted((tuple(_plain(v) for v in r) for r in con.execute(f'SELECT {cols} FROM "{name}"').fetchall()), key=repr)
+            rows = con.execute(f"SELECT {cols} FROM {_table(con, name)}").fetchall()
+            got = sorted((tuple(_plain(v) for v in r) for r in rows), key=repr)
             want = sorted((tuple(r) for r in table["rows"]), key=repr)
             assert got == want, f"{case['step']} made {name}:\n  got  {got}\n  want {want}"
     finally:
