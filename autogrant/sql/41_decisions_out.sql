@@ -6,9 +6,13 @@
 CREATE OR REPLACE TABLE decisions_out AS  -- a table: formatted once, then cut by region
 SELECT policy_id, region_code, uscc, unit_name, decision, reasons,
        headcount_ref, headcount_start, headcount_end,
-       CASE WHEN headcount_start = 0 THEN '0.0000'
-            ELSE printf('%d.%04d', ((layoff_count * 20000 + headcount_start) // (2 * headcount_start)) // 10000,
-                                   ((layoff_count * 20000 + headcount_start) // (2 * headcount_start)) % 10000) END AS layoff_rate,
+       -- the ratio the decision compared (31_claims_and_months.sql): layoff_count ÷ headcount_start, or under
+       -- benefit_claims_over_avg_insured 12 × claimants ÷ Σ monthly insured; '' where claimants left a unit that
+       -- insured nobody in the year (no finite rate: the limit is exceeded)
+       CASE WHEN layoff_denom = 0 AND layoff_numer > 0 THEN ''
+            WHEN layoff_denom = 0 THEN '0.0000'
+            ELSE printf('%d.%04d', ((layoff_numer * 20000 + layoff_denom) // (2 * layoff_denom)) // 10000,
+                                   ((layoff_numer * 20000 + layoff_denom) // (2 * layoff_denom)) % 10000) END AS layoff_rate,
        coalesce(size_class_used, '') AS size_class,
        yuan(premium_base) AS premium_base,
        CASE WHEN rate IS NULL THEN ''
