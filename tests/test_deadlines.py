@@ -21,6 +21,7 @@ def autogrant(*args, env=None):
     return subprocess.run([sys.executable, "-m", "autogrant.flows.cli", *args], capture_output=True, text=True, env=env)
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_a_run_past_the_pay_by_date_says_so_first_and_the_report_lists_the_units(drop, tmp_path):  # noqa: F811
     out = tmp_path / "out"
     r = autogrant("run", "--policy", "LN-2021", "--data", str(drop.path), "--out", str(out), "--today", str(NIGHT1))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder, make_person_id
@@ -49,6 +50,7 @@ def _drop(tmp_path: Path, with_accounts: bool) -> tuple[Path, dict[str, str]]:
     return data, u
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_a_unit_without_a_corporate_account_is_paid_to_its_contribution_account(tmp_path):
     data, u = _drop(tmp_path, with_accounts=True)
     out = tmp_path / "out"
@@ -76,6 +78,7 @@ def test_a_unit_without_a_corporate_account_is_paid_to_its_contribution_account(
     assert proc.returncode == 0 and "税务部门提供的社会保险费缴费账户" in proc.stdout
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_a_drop_without_the_file_decides_as_before(tmp_path):
     data, u = _drop(tmp_path, with_accounts=False)
     out = tmp_path / "out"

@@ -61,6 +61,7 @@ def test_nightly_flow_walks_the_sample_to_payment_files(harness, tmp_path):
     assert verify_out(out) == (26, [])
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_a_region_failing_leaves_the_other_regions_files(harness, tmp_path):
     from autogrant.data_samples.drop_files import write_drop
     from autogrant.data_samples.edge_cases import DropBuilder

@@ -3,6 +3,7 @@
 import csv
 
 import duckdb
+import pytest
 
 from autogrant.transforms.outreach import NEEDS, write_outreach
 from tests.conftest import REGION, run_builder
@@ -36,6 +37,7 @@ def test_every_held_unit_is_listed_with_what_it_must_supply(builder, tmp_path):
     assert write_outreach(con, tmp_path, REGION) == 0 and not (tmp_path / "outreach" / f"{REGION}.csv").exists()
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_a_night_writes_the_outreach_list_and_counts_the_units_that_left_hold(tmp_path):
     """Driven as the nightly is: night 1 holds a unit without an account and lists it for the clerks; the unit then
     supplies its account, night 2 no longer lists it and the manifest counts it as having left HOLD."""

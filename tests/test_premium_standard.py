@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
 
@@ -46,6 +48,7 @@ def build(tmp_path: Path, with_file: bool) -> tuple[Path, dict[str, str]]:
     return drop, u
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_the_larger_standard_is_paid_and_bad_rows_are_quarantined(tmp_path):
     drop, u = build(tmp_path, with_file=True)
     out = tmp_path / "out"
@@ -69,6 +72,7 @@ def test_the_larger_standard_is_paid_and_bad_rows_are_quarantined(tmp_path):
     assert "the larger: premium_months" in line
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_a_drop_without_the_file_pays_the_benefit_standard(tmp_path):
     drop, u = build(tmp_path, with_file=False)
     out = tmp_path / "out"
@@ -82,6 +86,7 @@ def test_a_drop_without_the_file_pays_the_benefit_standard(tmp_path):
     assert "no premium due of the year in si_premiums_due.csv" in explained.stdout
 
 
+@pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
 def test_the_general_refund_gives_way_to_the_larger_premium_standard(tmp_path):
     """IM-2020 pays the rich unit 96000.00 (100% of its premium); the difficulty refund by 3 months of premium due is
     120000.00 yuan, so IM-2020 rejects it (one scheme per unit, the larger)."""
