@@ -137,7 +137,7 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         out += [
             ("units on the account", f"{d['account_shared_units']}" + (f" (with {', '.join(d['account_shared_with'])})" if d["account_shared_with"] else ""),
              "<= threshold, or cleared", d["account_shared"], cites["ACCOUNT_SHARED"]),
-            ("account since the notice", "changed from the noticed account" if d["noticed_account"] and d["noticed_account"] != d["bank_account"] else "unchanged",
+            ("account since the notice", "changed from the noticed account" if d["account_changed"] or (d["noticed_account"] and d["noticed_account"] != d["bank_account"]) else "unchanged",
              "unchanged, or cleared", d["account_changed"], cites["ACCOUNT_CHANGED"]),
             ("account holder", d["account_name_unit"] if d["account_name_unit"] else "no other unit", "no other unit, or cleared",
              d["account_name_other_unit"], cites["ACCOUNT_NAME_OTHER_UNIT"]),
