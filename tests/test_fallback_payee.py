@@ -129,7 +129,7 @@ def test_the_ledger_and_the_payment_file_carry_the_account_actually_paid(tmp_pat
 def test_the_fanned_out_run_pays_the_same_accounts_as_one_process(tmp_path):
     """The coordinator's halves in this process (as in tests/test_flows.py): contribution_accounts.csv is read whole by
     each region's worker; decisions.csv (with payee_account) and quarantine.csv equal the single-process run's."""
-    from autogrant.transforms import fanout
+    from autogrant.transforms import worker
 
     b = DropBuilder(y=2023)
     regions = ["210300", "210400"]
@@ -146,13 +146,8 @@ def test_the_fanned_out_run_pays_the_same_accounts_as_one_process(tmp_path):
     b.benefit_claims = [{"person_id": make_person_id(7_100_000), "uscc": b.units[0]["uscc"], "claim_date": "2023-05-02"}]
     write_drop(b.tables(), tmp_path / "hive", "hive")
     day = dt.date(2026, 11, 20)
-    ctx = fanout.open_run("CN-2024", tmp_path / "hive", tmp_path / "fanned", regions, today=day, validate=False)
-    answers = [fanout.decide_region("CN-2024", str(tmp_path / "hive"), str(tmp_path / "fanned"), r,
-                                    ctx.result.as_of.isoformat(), day.isoformat(), validate=False) for r in regions]  # fmt: skip
-    fanout.absorb(ctx, answers)
-    for r in regions:
-        fanout.settle_region(ctx, r)
-    fanout.close_run(ctx)
+    run_policy("CN-2024", tmp_path / "hive", tmp_path / "fanned", decide_with=worker.decide_each_apart, regions=regions,
+               today=day, validate=False)  # fmt: skip
     run_policy("CN-2024", tmp_path / "hive", tmp_path / "single", regions=regions, today=day, validate=False)
     for name in ("decisions.csv", "quarantine.csv"):
         assert (tmp_path / "single" / name).read_bytes() == (tmp_path / "fanned" / name).read_bytes(), name

@@ -183,7 +183,7 @@ def test_a_region_that_cannot_be_decided_is_reported_by_the_fanned_out_run_as_by
     no fund position stops alone, with the same failure and manifest totals as the single-process run."""
     from autogrant.data_samples.drop_files import write_drop
     from autogrant.data_samples.edge_cases import DropBuilder
-    from autogrant.transforms import fanout
+    from autogrant.transforms import worker
     from autogrant.transforms.run import run_policy
 
     b = DropBuilder(y=2020)
@@ -195,13 +195,8 @@ def test_a_region_that_cannot_be_decided_is_reported_by_the_fanned_out_run_as_by
     day = dt.date(2026, 11, 20)
 
     def fan_out(regions, out):
-        ctx = fanout.open_run("LN-2021", tmp_path / "hive", out, regions, today=day, validate=False)
-        answers = [fanout.decide_region("LN-2021", str(tmp_path / "hive"), str(out), r, ctx.result.as_of.isoformat(),
-                                        day.isoformat(), validate=False) for r in regions]  # fmt: skip
-        fanout.absorb(ctx, answers)
-        for r in regions:
-            fanout.settle_region(ctx, r)
-        return fanout.close_run(ctx)
+        return run_policy("LN-2021", tmp_path / "hive", out, decide_with=worker.decide_each_apart, regions=regions,
+                          today=day, validate=False)  # fmt: skip
 
     alone = fan_out(["210400"], tmp_path / "alone")  # the only region in scope stops: still a run that reports it
     assert [(f.region_code, f.kind) for f in alone.failures] == [("210400", "region")]

@@ -130,8 +130,9 @@ def test_size_by_average_insured_agrees_with_reference(tmp_path, seed):
     decided in-process (the CLI reads the shipped policies only) against the reference, on a random CN-2024 drop."""
     import yaml
 
+    from autogrant.transforms.decide import decide_drop
     from autogrant.transforms.policy import load
-    from autogrant.transforms.run import Timer, connect, decide_drop
+    from autogrant.transforms.run_state import connect
 
     folder = tmp_path / "policies"
     folder.mkdir()
@@ -144,7 +145,7 @@ def test_size_by_average_insured_agrees_with_reference(tmp_path, seed):
     if meta["exit"] == 2:
         pytest.skip("a drop that stops before deciding")
     con = connect()
-    decide_drop(con, load("CN-2024", folder), tmp_path / "drop", None, meta["as_of"], Timer())
+    decide_drop(con, load("CN-2024", folder), tmp_path / "drop", None, meta["as_of"])
     cols = "uscc, decision, reasons, coalesce(size_class_used, ''), amount_due, amount, coalesce(payee_account, '')"
     actual = {r[0]: r[1:] for r in con.execute(f"SELECT {cols} FROM decision_details").fetchall()}
     expected = {

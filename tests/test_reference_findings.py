@@ -49,8 +49,9 @@ def test_a_contribution_account_without_a_name_is_refused(tmp_path):
 def test_a_unit_whose_register_row_is_refused_gets_no_size_class_by_average_insured(tmp_path):
     """README (size_classification avg_insured_headcount): enterprises are classed large or sme; a unit whose register
     row is quarantined has no known type (it is decided INVALID_INPUT alone), so no class, not sme."""
+    from autogrant.transforms.decide import decide_drop
     from autogrant.transforms.policy import load
-    from autogrant.transforms.run import Timer, connect, decide_drop
+    from autogrant.transforms.run_state import connect
     from tests.test_size_by_avg_insured import _policy_dir
 
     b = DropBuilder(y=2023)
@@ -60,6 +61,6 @@ def test_a_unit_whose_register_row_is_refused_gets_no_size_class_by_average_insu
     write_drop(b.tables(), tmp_path / "drop")
     (tmp_path / "drop" / "benefit_claims.csv").write_text("person_id,uscc,claim_date\n", encoding="utf-8")
     con = connect()
-    decide_drop(con, load("CN-2024", _policy_dir(tmp_path)), tmp_path / "drop", None, None, Timer())
+    decide_drop(con, load("CN-2024", _policy_dir(tmp_path)), tmp_path / "drop", None, None)
     rows = dict(con.execute("SELECT uscc, size_class_used FROM decision_details").fetchall())
     assert rows == {refused: None, kept: "sme"}

@@ -7,11 +7,11 @@ import yaml
 
 from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
+from autogrant.transforms.decide import decide_drop
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import POLICY_DIR
 from autogrant.transforms.policy import load
-from autogrant.transforms.run import decide_drop
-from autogrant.transforms.run_state import Timer, connect
+from autogrant.transforms.run_state import connect
 from tests.conftest import REGION
 
 RULE = {"value": "avg_insured_headcount", "cite": "a province's implementing notice (test copy)", "assumed": True,
@@ -48,7 +48,7 @@ def test_an_enterprise_is_large_from_an_average_of_300_insured(tmp_path):
     write_drop(b.tables(), tmp_path / "drop")
     (tmp_path / "drop" / "benefit_claims.csv").write_text("person_id,uscc,claim_date\n", encoding="utf-8")
     con = connect()
-    decide_drop(con, loaded, tmp_path / "drop", None, None, Timer())
+    decide_drop(con, loaded, tmp_path / "drop", None, None)
     rows = {r[0]: r[1:] for r in con.execute("SELECT uscc, decision, size_class_used, rate FROM decision_details").fetchall()}
     got = {k: (rows[c][0], rows[c][1], float(rows[c][2])) for k, c in u.items()}
     assert got == {

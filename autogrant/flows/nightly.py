@@ -1,22 +1,23 @@
-"""Prefect flows. They only orchestrate: the work is in transforms/run.py.
+"""Prefect flows. They only orchestrate: the work is in transforms/run.py (the ledger process) and
+transforms/worker.py (deciding), the same functions ``autogrant run`` calls without Prefect.
 
     nightly_flow   every policy in force on the business date (or those named) -> policy_flow each
-    policy_flow    one policy: start_run (ingest, facts, decisions) -> region_flow per region -> finish_run
-    region_flow    one region: gate, decisions files, ledger release and notice (a failure stays with the region)
-    fanout_policy_flow  one policy fanned out by region on Dask (transforms/fanout.py): a decide-region task per
-                   region on the workers, then the ledger steps of each region here, in the flow's own process
+    policy_flow    one policy: run.run_policy, its regions decided in this process, or (fan_out) one
+                   autogrant-decide-region task per region on the Dask task runner; then an autogrant-region
+                   sub-flow per region: the region's ledger steps, gate, files and notice (a failure stays with it)
+    rerun_flow     an operator's rerun of some regions of one policy (the ``autogrant-region`` deployment)
+
+Every flow takes plain, JSON-serialisable parameters. The region sub-flow takes the policy and the region only:
+the night it settles is the one its policy flow has open in this process (the one process that writes the ledger).
 
 Dask: ``dask_runner()`` is a local cluster (AUTOGRANT_DASK_WORKERS worker processes, default 2) or, when
 AUTOGRANT_DASK_ADDRESS names a scheduler (tcp://host:8786), that existing cluster.
 
-An operator's rerun of regions is ``rerun_flow`` (the ``autogrant-region`` deployment of flows/serve.py), or
-``autogrant run --region`` (``policy_flow`` with ``regions=[code]``).
-
 Where a policy's OUT is: nightly_flow and rerun_flow take an output root and write to home.policy_out(root, policy),
-``autogrant run --out`` names that folder itself; start_run checks both against OUT's record (home.locate), so a
+``autogrant run --out`` names that folder itself; open_night checks both against OUT's record (home.locate), so a
 policy has one OUT and one ledger whichever way it runs.
 
-States: a region that fails its gate or cannot be decided ends its region_flow Failed, and its policy_flow, the
+States: a region that fails its gate or cannot be decided ends its region flow Failed, and its policy_flow, the
 rerun_flow and the nightly_flow above it Failed too (after every other region and policy has run); the
 RunResult stays the policy flow's result (``outcome``). Parameters are typed and validated: a date is a date or
 text YYYY-MM-DD (the UI and ``prefect deployment run -p today=…`` send text), anything else fails the run at once.
@@ -24,6 +25,7 @@ text YYYY-MM-DD (the UI and ``prefect deployment run -p today=…`` send text), 
 
 import datetime as dt
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
@@ -31,22 +33,35 @@ from prefect import flow, get_run_logger, task
 from prefect.states import Failed
 from pydantic import Field
 
-from autogrant.transforms import fanout, home
+from autogrant.transforms import home, worker
 from autogrant.transforms import run as runner
 from autogrant.transforms.home import IsoDate
 from autogrant.transforms.policy import available, load
 
 Regions = Annotated[list[str], Field(min_length=1)]
+_OPEN_NIGHT: ContextVar[runner.Night] = ContextVar("autogrant_open_night")  # set by settle_in_subflow
 
 
-@flow(name="autogrant-region", flow_run_name="{policy_id}-{region}", validate_parameters=False)
-def region_flow(ctx: runner.RunContext, policy_id: str, region: str):
-    runner.finish_region(ctx, region)
-    failed = [f for f in ctx.result.failures if f.region_code == region]
+@flow(name="autogrant-region", flow_run_name="{policy_id}-{region}")
+def region_flow(policy_id: str, region: str):
+    """One region's ledger steps in the night its policy flow has open (run.settle_region)."""
+    night = _OPEN_NIGHT.get()
+    runner.settle_region(night, region)
+    failed = [f for f in night.result.failures if f.region_code == region]
     if failed:
         get_run_logger().error("region %s stopped (%s): %s", region, failed[0].kind, failed[0].message)
         return Failed(message=f"region {region} stopped ({failed[0].kind}): {failed[0].message}")
     return "done"
+
+
+def settle_in_subflow(night: runner.Night, region: str) -> None:
+    token = _OPEN_NIGHT.set(night)
+    try:
+        state = region_flow(night.loaded.id, region, return_state=True)
+    finally:
+        _OPEN_NIGHT.reset(token)
+    if state.is_failed() and region not in {f.region_code for f in night.result.failures}:
+        state.result()  # not a stopped region but an exception inside it: raised here, the night stops
 
 
 def _stopped(result: runner.RunResult) -> str:
@@ -63,6 +78,31 @@ def outcome(state) -> runner.RunResult:
     raise RuntimeError(f"flow run ended {state.type.value} without a result: {state.message}")
 
 
+@task(name="autogrant-decide-region", task_run_name="{policy_id}-{region}", cache_policy=None)
+def decide_region_task(
+    policy_id: str, data: str, out: str, region: str, as_of: str, today: str, validate: bool
+) -> worker.RegionDecision:
+    return worker.decide_region(policy_id, data, out, region, as_of, today, validate)
+
+
+def decide_on_workers(night: runner.Night) -> list[worker.RegionDecision]:
+    """Each region of the night decided by a task on the flow's task runner (Dask workers)."""
+    res = night.result
+    futures = [
+        decide_region_task.submit(
+            res.policy_id,
+            night.args["data"],
+            str(res.out),
+            r,
+            res.as_of.isoformat(),
+            res.today.isoformat(),
+            night.gate is not None,
+        )  # fmt: skip
+        for r in res.regions
+    ]
+    return [f.result() for f in futures]
+
+
 @flow(name="autogrant-policy", flow_run_name="{policy_id}")
 def policy_flow(
     policy_id: str,
@@ -73,18 +113,15 @@ def policy_flow(
     today: IsoDate | None = None,
     operator: str = runner.DEFAULT_OPERATOR,
     ledger_path: Path | None = None,
+    fan_out: bool = False,
 ):
     """One policy into OUT (the policy's own folder). Failed, with its RunResult, when a region stopped."""
-    ctx = runner.start_run(policy_id, Path(data), Path(out), regions, as_of, None, today, operator, ledger_path)
-    try:
-        for region in ctx.result.regions:
-            state = region_flow(ctx, policy_id, region, return_state=True)
-            if state.is_failed() and region not in {f.region_code for f in ctx.result.failures}:
-                state.result()  # not a stopped region but an exception inside it: raised here, the night stops
-    except BaseException:
-        ctx.con.close()
-        raise
-    result = _logged(runner.finish_run(ctx), "")
+    result = runner.run_policy(
+        policy_id, Path(data), Path(out), decide_with=decide_on_workers if fan_out else runner.decide_here,
+        settle_with=settle_in_subflow, regions=regions, as_of=as_of, today=today, operator=operator,
+        ledger_path=ledger_path,
+    )  # fmt: skip
+    _logged(result, " (fanned out)" if fan_out else "")
     return result if result.ok else Failed(message=_stopped(result), data=result)
 
 
@@ -100,49 +137,15 @@ def dask_runner(address: str | None = None, workers: int | None = None):
     return DaskTaskRunner(cluster_kwargs={"n_workers": n, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
 
 
-@task(name="autogrant-decide-region", task_run_name="{policy_id}-{region}", cache_policy=None)
-def decide_region_task(policy_id: str, data: str, out: str, region: str, as_of: str, today: str) -> dict:
-    return fanout.decide_region(policy_id, data, out, region, as_of, today)
-
-
-@flow(name="autogrant-policy-fanout", flow_run_name="{policy_id}")
-def fanout_policy_flow(
-    policy_id: str,
-    data: Path,
-    out: Path,
-    regions: list[str] | None = None,
-    as_of: IsoDate | None = None,
-    today: IsoDate | None = None,
-    operator: str = runner.DEFAULT_OPERATOR,
-    ledger_path: Path | None = None,
-):
-    """One policy with its regions decided on the task runner's workers; the ledger is written here only."""
-    ctx = fanout.open_run(policy_id, Path(data), Path(out), regions, as_of, today, operator, ledger_path)
-    try:
-        res = ctx.result
-        futures = [
-            decide_region_task.submit(policy_id, str(data), str(out), r, res.as_of.isoformat(), res.today.isoformat())
-            for r in res.regions
-        ]
-        fanout.absorb(ctx, [f.result() for f in futures])
-        for region in res.regions:
-            fanout.settle_region(ctx, region)
-    except BaseException:
-        ctx.con.close()
-        raise
-    result = _logged(fanout.close_run(ctx), " (fanned out)")
-    return result if result.ok else Failed(message=_stopped(result), data=result)
-
-
 def run_fanned_out(policy_id: str, data: Path, out: Path, dask_address: str | None = None, workers: int | None = None,
                    **options) -> runner.RunResult:  # fmt: skip
-    """fanout_policy_flow on the Dask task runner that dask_runner() chooses; its RunResult (see outcome).
+    """policy_flow with fan_out on the Dask task runner that dask_runner() chooses; its RunResult (see outcome).
 
     Without PREFECT_API_URL, the temporary Prefect server is started here and named in the environment, so that
     the local cluster's worker processes report to it instead of starting one each (8-16 s apiece)."""
-    flow_ = fanout_policy_flow.with_options(task_runner=dask_runner(dask_address, workers))
+    flow_ = policy_flow.with_options(task_runner=dask_runner(dask_address, workers))
     if os.environ.get("PREFECT_API_URL"):
-        return outcome(flow_(policy_id, Path(data), Path(out), return_state=True, **options))
+        return outcome(flow_(policy_id, Path(data), Path(out), return_state=True, fan_out=True, **options))
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -151,7 +154,7 @@ def run_fanned_out(policy_id: str, data: Path, out: Path, dask_address: str | No
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            return outcome(flow_(policy_id, Path(data), Path(out), return_state=True, **options))
+            return outcome(flow_(policy_id, Path(data), Path(out), return_state=True, fan_out=True, **options))
     finally:
         del os.environ["PREFECT_API_URL"]
 

@@ -186,6 +186,38 @@ def require_files(con) -> None:
         )
 
 
+def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None, timer=None) -> tuple[dt.date, list[RegionError]]:
+    """The one way every unit is decided (a night's workers, simulate, explain): the policy as tables, then facts and
+    decisions over every unit of the regions at once, on an ingested drop (and the ledger's state, where there is
+    one). The as-of and the regions that cannot be decided."""
+    timer = timer or _NoTimer()
+    with timer.stage("facts"):
+        as_of = load_policy_tables(con, loaded, regions, as_of)
+        errors = compute_facts(con)
+    with timer.stage("decisions"):
+        compute_decisions(con)
+    return as_of, errors
+
+
+def decide_drop(con, loaded: LoadedPolicy, data, regions: list[str] | None, as_of: dt.date | None):
+    """A drop ingested and decided without a ledger (explain --data, tests): (scope, as_of, errors)."""
+    from pathlib import Path
+
+    from autogrant.transforms import ingest
+
+    scope = scope_regions(loaded, regions)
+    ingest.ingest(con, Path(data))
+    as_of, errors = decide(con, loaded, scope, as_of)
+    return scope, as_of, errors
+
+
+class _NoTimer:
+    def stage(self, name: str):
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+
 def compute_facts(con) -> list[RegionError]:
     require_files(con)
     load_reference_tables(con)

@@ -10,8 +10,7 @@ from autogrant.transforms import decide
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.money import yuan
 from autogrant.transforms.policy import load
-from autogrant.transforms.run import decide_drop
-from autogrant.transforms.run_state import Timer, connect
+from autogrant.transforms.run_state import connect
 
 
 def _yuan(fen) -> str:
@@ -294,5 +293,5 @@ def _as_of(out: Path) -> dt.date | None:
 def explain_from_drop(policy_id: str, data: Path, uscc: str, as_of: dt.date | None) -> str:
     loaded = load(policy_id)
     con = connect()
-    decide_drop(con, loaded, data, None, as_of, Timer())
+    decide.decide_drop(con, loaded, data, None, as_of)
     return render(_details(con, uscc), loaded.policy.cites())

@@ -1,11 +1,15 @@
-"""One policy run from a data drop to files: ingest, facts, decisions, then per region the gate, the ledger and
-the files. Plain functions: the Prefect flows (flows/) and the tests call them the same way.
+"""One policy's night, one path whichever way it runs: the ledger process opens the night, workers decide
+(transforms/worker.py), the ledger process settles each region and closes the night.
 
-    start_run       ingest, bank returns into the ledger, facts and decisions of every region in scope at once
-    finish_region   gate (GX) -> approved batches released (ledger, then files) -> tonight's payments into the
-                    decisions (refresh_after_release) -> decisions files and changes -> newly payable units into
-                    public notice, ended notices into a batch awaiting approval
-    finish_run      top-level decisions, quarantine, reconciliation, each region's record (regions/<code>/run.json),
+    open_night      ledger repair, the drop's files (the region partitions too when it decides here), bank returns
+                    into the ledger, the ledger's state; the gate's suites saved
+    decide          worker.decide_here (every region at once, in this process) or worker.decide_region (one region
+                    on a Dask worker, flows/nightly.py) -> RegionDecision, each region's decisions gate included
+    absorb          the decisions into the ledger process (read back from Parquet for workers elsewhere)
+    settle_region   per region: approved batches (batch gate) released (ledger, then files) -> tonight's payments
+                    into the decisions (refresh_after_release) -> decisions files and changes -> newly payable units
+                    into public notice, ended notices into a batch awaiting approval
+    close_night     top-level decisions, quarantine, reconciliation, each region's record (regions/<code>/run.json),
                     then manifest and report over every region of the policy, each with its last run
 
 What is published (decisions, notices, report, manifest) is written after the region's release, so it agrees
@@ -27,8 +31,9 @@ Output layout (OUT):
 """
 
 import datetime as dt
-import json
-from dataclasses import asdict
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -47,50 +52,58 @@ from autogrant.transforms import (
     resources,
     signals,
     sqlsteps,
+    worker,
 )
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.outreach import write_outreach
-from autogrant.transforms.overpayments import write_overpayments
 from autogrant.transforms.policy import LoadedPolicy, load
-from autogrant.transforms.run_outputs import (
-    assemble_decisions,
-    build_manifest,
-    night_evidence,
-    write_quarantine,
-    write_region_decisions,
-    write_region_records,
-)
-from autogrant.transforms.run_state import DEFAULT_OPERATOR, RegionFailure, RunContext, RunResult, Timer, connect
+from autogrant.transforms.run_outputs import publish_night, write_region_decisions
+from autogrant.transforms.run_state import DEFAULT_OPERATOR, RegionFailure, RunResult, Timer, connect
 from autogrant.transforms.workdays import add_working_days
+from autogrant.transforms.worker import RegionDecision
 
 
-def decide_drop(con, loaded: LoadedPolicy, data: Path, regions: list[str] | None, as_of: dt.date | None, timer: Timer):
-    """Ingest the drop and decide every unit in scope, without a ledger; (scope, as_of, report, region errors)."""
-    scope = decide.scope_regions(loaded, regions)
-    with timer.stage("ingest"):
-        report = ingest.ingest(con, Path(data))
-    with timer.stage("facts"):
-        as_of = decide.load_policy_tables(con, loaded, scope, as_of)
-        region_errors = decide.compute_facts(con)
-    with timer.stage("decisions"):
-        decide.compute_decisions(con)
-    return scope, as_of, report, region_errors
+@dataclass
+class Night:
+    """The ledger process's open night: its connection (the ledger attached), the policy, the result it fills,
+    its stage timer and gate, and the run's arguments as the manifest records them."""
+
+    con: duckdb.DuckDBPyConnection
+    loaded: LoadedPolicy
+    result: RunResult
+    timer: Timer
+    operator: str
+    args: dict
+    gate: object | None = None
 
 
-def _check_balanced(report: ingest.IngestReport) -> None:
-    if not report.balanced():
-        raise InputError(
-            "rows read differ from rows staged + quarantined: "
-            + ", ".join(
-                f"{c.file} {c.rows_read} != {c.rows_staged} + {c.rows_quarantined}"
-                for c in report.counts.values()
-                if c.rows_read != c.rows_staged + c.rows_quarantined
-            )
-        )
+Decide = Callable[[Night], list[RegionDecision]]
 
 
-def start_run(
+def decide_here(night: Night) -> list[RegionDecision]:
+    """The in-process worker: every region in scope at once, in the night's own connection."""
+    res = night.result
+    return [worker.decide_here(night.con, night.loaded, res.regions, res.as_of, night.gate, night.timer)]
+
+
+def run_policy(policy_id: str, data: Path, out: Path, decide_with: Decide = decide_here,
+               settle_with: Callable[[Night, str], None] | None = None, **options) -> RunResult:  # fmt: skip
+    """One policy's whole night: open, decide (``decide_with``: here, or on workers), absorb, settle each region
+    (``settle_with``: settle_region, or a Prefect sub-flow around it), close. Raises InputError for unusable input.
+    options: those of open_night."""
+    night = open_night(policy_id, data, out, partitions=decide_with is decide_here, **options)
+    try:
+        absorb(night, decide_with(night))
+        for region in night.result.regions:
+            (settle_with or settle_region)(night, region)
+    except BaseException:
+        night.con.close()
+        raise
+    return close_night(night)
+
+
+def open_night(
     policy_id: str,
     data: Path,
     out: Path,
@@ -101,7 +114,11 @@ def start_run(
     operator: str = DEFAULT_OPERATOR,
     ledger_path: Path | None = None,
     validate: bool = True,
-) -> RunContext:
+    partitions: bool = True,
+) -> Night:
+    """The ledger process's start: the ledger repaired and checked, the drop read (``partitions``: the region
+    partitions too; else they are the workers'), the bank returns into the ledger, the ledger's state. No unit is
+    decided here."""
     loaded = loaded or load(policy_id)
     out, ledger_path = home.locate(out, loaded.id, ledger_path)
     today = home.parse_date(today, "today") or home.business_date()
@@ -111,32 +128,33 @@ def start_run(
         preparers.require(operator, "prepare", region)
     if validate:
         resources.warm_gate()  # Great Expectations imported beside the ingest
-    timer, con = Timer(), open_night(out, ledger_path)
+    timer, con = Timer(), attach_ledger(out, ledger_path)
     try:
         home.record_home(out, loaded.id, ledger_path)
         checkpoint("run started")
-        with timer.stage("ingest"):
-            report = ingest.ingest(con, Path(data))
-            _check_balanced(report)
-        checkpoint("ingested")
-        with timer.stage("facts"):
+        with timer.stage("ingest"):  # the drop, and the ledger as the bank returns leave it
+            report = ingest.ingest(con, Path(data), regions=None if partitions else [])
+            worker.require_balanced(report)
+            checkpoint("ingested")
             as_of = settle_returns(con, loaded, scope, as_of, today, operator, out)
-            region_errors = decide.compute_facts(con)
-        checkpoint("facts computed")
-        with timer.stage("decisions"):
-            decide.compute_decisions(con)
-        checkpoint("decided")
+            if not partitions:
+                worker.write_ledger_state(con, out)
         result = RunResult(loaded.id, out, as_of, today, scope, report)
-        result.failures += [RegionFailure(e.region_code, "region", e.message) for e in region_errors]
-        ctx = run_context(con, loaded, result, timer, operator, data, regions, validate)
-        ctx.units_by_region = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
-        return ctx
+        args = {"policy": loaded.id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of),
+                "today": str(today), "operator": operator} | ({} if partitions else {"fan_out": True})  # fmt: skip
+        night = Night(con, loaded, result, timer, operator, args)
+        if validate:
+            with timer.stage("validation"):
+                from autogrant.transforms.gate import Gate
+
+                night.gate = Gate(out, f"{loaded.id}-{today:%Y%m%d}")  # suites saved before any worker runs them
+        return night
     except BaseException:
         con.close()
         raise
 
 
-def open_night(out: Path, ledger_path: Path | None) -> duckdb.DuckDBPyConnection:
+def attach_ledger(out: Path, ledger_path: Path | None) -> duckdb.DuckDBPyConnection:
     """A run's connection with the ledger attached, after repairing what a crashed run left: stale temporary files,
     and a ledger commit whose files were not written. A ledger whose hash chain, rows or payment files do not agree
     is refused first (GateFailed naming the first broken entry: nothing is released)."""
@@ -166,66 +184,82 @@ def settle_returns(con, loaded: LoadedPolicy, scope: list[str], as_of: dt.date |
     return as_of
 
 
-def run_context(con, loaded: LoadedPolicy, result: RunResult, timer: Timer, operator: str, data: Path,
-                regions: list[str] | None, validate: bool, **more_args) -> RunContext:  # fmt: skip
-    """The RunContext of a started run, with its gate (GX suites and checkpoints saved) when it validates."""
-    args = {"policy": loaded.id, "data": str(data), "out": str(result.out), "region": regions or [],
-            "as_of": str(result.as_of), "today": str(result.today), "operator": operator} | more_args  # fmt: skip
-    ctx = RunContext(con, loaded, result, timer, operator, args)
-    if validate:
-        with timer.stage("validation"):
-            from autogrant.transforms.gate import Gate
+def absorb(night: Night, decisions: list[RegionDecision]) -> None:
+    """The workers' decisions into the ledger process: failures, ingest counts and stage times, and, from workers
+    elsewhere, their decisions, facts, quarantine and warnings (Parquet under OUT/.work/)."""
+    con, res, timer = night.con, night.result, night.timer
+    handed = sorted(d.handover for d in decisions if d.handover)
+    for d in sorted(decisions, key=lambda d: d.regions):
+        for label, c in d.counts.items():
+            res.ingest.counts[label] = ingest.FileCount(**c)
+        res.ingest.input_files += [Path(p) for p in d.input_files]
+        for name, (seconds, peak) in d.stages.items():  # summed over workers: work done, not wall time
+            timer.seconds[name] = timer.seconds.get(name, 0.0) + seconds
+            timer.peak[name] = max(timer.peak.get(name, 0.0), peak)
+        res.failures += [RegionFailure(*f) for f in d.failures]
+    res.failures.sort(key=lambda f: f.region_code)
+    checkpoint("decided")
+    if not night.args.get("fan_out"):
+        return  # decided here: the tables are in this connection already
+    worker.require_balanced(res.ingest)
+    if not handed:  # every region's partitions were unusable input
+        raise InputError("no region could be decided: " + "; ".join(f.message for f in res.failures))
+    for table, part in (("quarantine", "quarantine.parquet"), ("ingest_warnings", "warnings.parquet")):
+        con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet(?)", [[f"{h}/{part}" for h in handed]])
+    con.execute("CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?) ORDER BY region_code, uscc",
+                [[f"{h}/decision_details.parquet" for h in handed]])  # fmt: skip
+    for table in worker.FACT_TABLES:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?, union_by_name = true)",
+                    [[f"{h}/{table}.parquet" for h in handed]])  # fmt: skip
+    sqlsteps.run(con, "41_decisions_out.sql")
+    decide.trim_decisions_out(con, night.loaded.rules.fallback_payee is not None)
 
-            ctx.gate = Gate(result.out, f"{loaded.id}-{result.today:%Y%m%d}")
-    return ctx
 
+def settle_region(night: Night, region: str) -> None:
+    """The ledger steps of one decided region: the batch gate, then the money moved (move_money); a failure stays
+    with the region (RegionFailure). A region that could not be decided or failed its decisions gate is skipped."""
+    con, res = night.con, night.result
+    if region not in {f.region_code for f in res.failures}:
+        checkpoint(f"region {region}")
+        p = region_params(night, region)
+        try:
+            with night.timer.stage("validation"):
+                ledger.release_candidates(con, p)
+                if night.gate is not None and con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
+                    from autogrant.transforms.gate import GateResult, raise_if_failed
 
-def finish_region(ctx: RunContext, region: str) -> None:
-    """Gate, files and ledger steps of one region; a failure stays with the region (RegionFailure)."""
-    con, res = ctx.con, ctx.result
-    if region in {f.region_code for f in res.failures}:
-        return
-    checkpoint(f"region {region}")
-    p = region_params(ctx, region)
-    try:
-        with ctx.timer.stage("validation"):
-            ledger.release_candidates(con, p)
-            if ctx.gate is not None:
-                from autogrant.transforms.gate import raise_if_failed
-
-                g = ctx.gate.validate_region(con, region, ctx.units_by_region.get(region, 0))
-                if con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
-                    ctx.gate.validate_batch(con, region, g)
-                raise_if_failed(g)
-        checkpoint(f"region {region} validated")
-        with ctx.timer.stage("files"):
-            res.decided_regions.append(region)
-            move_money(ctx, p)
-    except GateFailed as exc:
-        res.failures.append(RegionFailure(region, "gate", str(exc)))
+                    g = GateResult(region)
+                    night.gate.validate_batch(con, region, g)
+                    raise_if_failed(g)
+            checkpoint(f"region {region} validated")
+            with night.timer.stage("files"):
+                res.decided_regions.append(region)
+                move_money(night, p)
+        except GateFailed as exc:
+            res.failures.append(RegionFailure(region, "gate", str(exc)))
     stopped = next((f.message for f in res.failures if f.region_code == region), None)
     progress.region_done(region, res.regions.index(region) + 1, len(res.regions), stopped)
 
 
-def region_params(ctx: RunContext, region: str) -> ledger.RunParams:
-    notice_days = ctx.loaded.rules.notice_days.value
-    today = ctx.result.today
-    return ledger.RunParams(ctx.loaded.id, region, today, ctx.operator, notice_days, add_working_days(today, notice_days))
+def region_params(night: Night, region: str) -> ledger.RunParams:
+    notice_days = night.loaded.rules.notice_days.value
+    today = night.result.today
+    return ledger.RunParams(night.loaded.id, region, today, night.operator, notice_days, add_working_days(today, notice_days))
 
 
-def move_money(ctx: RunContext, p: ledger.RunParams) -> None:
+def move_money(night: Night, p: ledger.RunParams) -> None:
     """A decided region's ledger steps after its gate: approved batches released (ledger, then files), tonight's
     payments into the decisions, the region's decisions files, newly payable units into notice, ended notices into
     a batch awaiting approval, the notice lists written. Nothing is published before the release, so a unit
     paid tonight is never noticed again and its decision shows what the ledger paid it."""
-    con, res = ctx.con, ctx.result
+    con, res = night.con, night.result
     res.released_batches += ledger.release(con, p, res.out)
     refresh_after_release(con)
     diff = write_region_decisions(con, res.out, p.region_code)
     from autogrant.transforms.audit import record_night
 
     record_night(con, res.out, p.region_code, p.today)  # the night's decisions, kept for `autogrant audit`
-    clerk_lists.write_applications(con, res.out, ctx.loaded, p.region_code)  # units above the cap, to invite
+    clerk_lists.write_applications(con, res.out, night.loaded, p.region_code)  # units above the cap, to invite
     write_outreach(con, res.out, p.region_code)  # the held units and what each must supply, for the clerks who phone
     signals.write_list(con, res.out, p.region_code)  # the units a fraud signal holds, with what raised it
     if diff is not None:
@@ -248,45 +282,12 @@ def refresh_after_release(con) -> None:
     decide.compute_decisions(con)
 
 
-def finish_run(ctx: RunContext) -> RunResult:
-    con, res = ctx.con, ctx.result
+def close_night(night: Night) -> RunResult:
+    """The night's top-level files, records, manifest and report (run_outputs.publish_night); the connection closed."""
     try:
-        with ctx.timer.stage("files"):
-            assemble_decisions(con, res.out, res.policy_id)
-            write_region_records(res, ctx.operator)
-            night_evidence(con, res.out, ctx.loaded)
-            res.overpayments = write_overpayments(con, res.out)
-            write_quarantine(con, res.out)
-            unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
-            files.copy_query(
-                con,
-                "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
-                res.out / "bank_reconciliation.csv",
-            )
-        with ctx.timer.stage("reports"):
-            docs = ctx.gate.finish() if ctx.gate is not None else None
-            res.stages = ctx.timer.stages
-            manifest = build_manifest(con, res, ctx.loaded, ctx.args)  # hashes every input file: once per run
-            manifest["unregistered_payers"] = unregistered
-            from autogrant.transforms.report import write_report
-
-            write_report(con, res, manifest, docs)
-        res.stages = ctx.timer.stages
-        manifest["stages"] = [asdict(s) for s in res.stages]  # now with the reports stage
-        files.write_text(res.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
+        publish_night(night.con, night.result, night.loaded, night.args, night.operator, night.gate, night.timer)
+        shutil.rmtree(night.result.out / worker.WORK, ignore_errors=True)
         checkpoint("run finished")
-        return res
+        return night.result
     finally:
-        con.close()
-
-
-def run_policy(policy_id: str, data: Path, out: Path, **options) -> RunResult:
-    """The whole run of one policy without Prefect; raises InputError for unusable input."""
-    ctx = start_run(policy_id, data, out, **options)  # options: those of start_run
-    try:
-        for region in ctx.result.regions:
-            finish_region(ctx, region)
-    except BaseException:
-        ctx.con.close()
-        raise
-    return finish_run(ctx)
+        night.con.close()

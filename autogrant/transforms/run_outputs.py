@@ -6,10 +6,36 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from autogrant.transforms import changes, files
+from autogrant.transforms import changes, clerk_lists, files
+from autogrant.transforms.overpayments import write_overpayments
 from autogrant.transforms.policy import LoadedPolicy
 from autogrant.transforms.run_state import RunResult
 from autogrant.transforms.version import code_version
+
+
+def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operator: str, gate, timer) -> None:
+    """The end of a night: decisions assembled from every region folder, each region's record, the evidence,
+    overpayments, quarantine, unregistered payers, bank reconciliation; then the gate's Data Docs, manifest, report."""
+    with timer.stage("files"):
+        assemble_decisions(con, res.out, res.policy_id)
+        write_region_records(res, operator)
+        night_evidence(con, res.out, loaded)
+        res.overpayments = write_overpayments(con, res.out)
+        write_quarantine(con, res.out)
+        unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
+        files.copy_query(con, "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
+                         res.out / "bank_reconciliation.csv")  # fmt: skip
+    with timer.stage("reports"):
+        docs = gate.finish() if gate is not None else None
+        res.stages = timer.stages
+        manifest = build_manifest(con, res, loaded, args)  # hashes every input file: once per run
+        manifest["unregistered_payers"] = unregistered
+        from autogrant.transforms.report import write_report
+
+        write_report(con, res, manifest, docs)
+    res.stages = timer.stages
+    manifest["stages"] = [asdict(s) for s in res.stages]  # now with the reports stage
+    files.write_text(res.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def write_region_decisions(con, out: Path, region: str) -> dict | None:

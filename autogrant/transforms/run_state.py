@@ -1,5 +1,5 @@
-"""What a run carries: its result (per region failures, stages, money), the stage timer, the context passed from
-start_run through the regions to finish_run, and the DuckDB connection a run opens (memory limit and spill)."""
+"""What a run records: its result (per region failures, stages, money), the stage timer, and the DuckDB connection
+a run opens (memory limit and spill)."""
 
 import datetime as dt
 import resource
@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 
 from autogrant.transforms import ingest, progress, resources
-from autogrant.transforms.policy import LoadedPolicy
 
 DEFAULT_OPERATOR = "autogrant-nightly"
 
@@ -82,20 +81,6 @@ class Timer:
     @property
     def stages(self) -> list[Stage]:
         return [Stage(n, round(s, 3), round(self.peak[n], 1)) for n, s in self.seconds.items()]
-
-
-@dataclass
-class RunContext:
-    """What a run carries from start_run through its regions to finish_run (one DuckDB connection)."""
-
-    con: duckdb.DuckDBPyConnection
-    loaded: LoadedPolicy
-    result: RunResult
-    timer: Timer
-    operator: str
-    args: dict
-    gate: object | None = None
-    units_by_region: dict[str, int] = field(default_factory=dict)
 
 
 def connect() -> duckdb.DuckDBPyConnection:

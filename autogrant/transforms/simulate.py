@@ -55,11 +55,9 @@ def prepare(policy_id: str, settings: list[str]) -> Scenario:
 
 
 def _decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None, into: str) -> None:
-    decide.load_policy_tables(con, loaded, regions, as_of)
-    errors = decide.compute_facts(con)
+    _, errors = decide.decide(con, loaded, regions, as_of)
     if errors:
         raise InputError(errors[0].message)
-    decide.compute_decisions(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT region_code, uscc, decision, amount FROM decision_details")
 
 
