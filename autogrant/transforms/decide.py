@@ -49,11 +49,11 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         "over_cap_apply": loaded.policy.over_cap_by_application,
         "layoff_formula": r.layoff_formula.value,
         "months_paid_min": r.months_paid_min.value if r.months_paid_min else None,
-        "layoff_limit": None if limit == REGION_RATE else limit,
-        "layoff_limit_from_region": limit == REGION_RATE,
-        "layoff_strict": r.layoff_comparison.value == "below",
+        "layoff_rate_max": None if limit == REGION_RATE else limit,
+        "layoff_rate_max_from_region": limit == REGION_RATE,
+        "layoff_comparison": r.layoff_comparison.value,
         "small_unit_max_headcount": r.small_unit_max_headcount.value if r.small_unit_max_headcount else None,
-        "layoff_limit_small": r.layoff_rate_max_small.value if r.layoff_rate_max_small else None,
+        "layoff_rate_max_small": r.layoff_rate_max_small.value if r.layoff_rate_max_small else None,
         "size_class_matters": loaded.policy.size_class_matters,
         "size_classes_covered": r.size_classes_covered.value if r.size_classes_covered else None,
         "amount_formula": r.amount_formula.value,
@@ -82,8 +82,8 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
     con.register("policy_in", policy)
     con.execute(
         """CREATE OR REPLACE TABLE policy AS SELECT * REPLACE (
-               CAST(layoff_limit AS DECIMAL(12, 8)) AS layoff_limit,
-               CAST(layoff_limit_small AS DECIMAL(12, 8)) AS layoff_limit_small,
+               CAST(layoff_rate_max AS DECIMAL(12, 8)) AS layoff_rate_max,
+               CAST(layoff_rate_max_small AS DECIMAL(12, 8)) AS layoff_rate_max_small,
                CAST(double_dip_subsidy_types AS VARCHAR[]) AS double_dip_subsidy_types,
                CAST(size_classes_covered AS VARCHAR[]) AS size_classes_covered,
                CAST(headcount_cap AS BIGINT) AS headcount_cap,

@@ -27,7 +27,7 @@ SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,
        CAST(CASE WHEN p.amount_formula = 'premium_share' THEN coalesce(floor(d.rate * d.premium_base), 0)
                  ELSE greatest(coalesce(p.benefit_months * d.avg_monthly_benefit * d.headcount_ref, 0),
                                CASE WHEN p.premium_months_alt IS NOT NULL AND d.si_due_months > 0
-                                    THEN (p.premium_months_alt * d.si_due_total) // d.si_due_months ELSE 0 END) END AS BIGINT)
+                                    THEN (p.premium_months_alt * d.si_due_total_fen) // d.si_due_months ELSE 0 END) END AS BIGINT)
          AS formula_max_fen
 FROM {table} d CROSS JOIN policy p
 WHERE d.region_code = ?
