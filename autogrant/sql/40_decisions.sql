@@ -52,9 +52,9 @@ SELECT u.*,
        p.size_classes_covered IS NOT NULL AND u.size_class_used IS NOT NULL
            AND NOT list_contains(p.size_classes_covered, u.size_class_used) AS size_class_ineligible,
        -- above the auto-grant cap: an ineligible unit, or (over_cap route apply) one paid on its own application
-       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND NOT p.over_cap_apply AS headcount_over_cap,
+       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND NOT p.over_cap_by_application AS headcount_over_cap,
        -- 辽人社发〔2021〕7号 一(一) "可在2021年12月31日前申请": held until its application is recorded (autogrant apply)
-       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND p.over_cap_apply
+       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND p.over_cap_by_application
            AND u.uscc NOT IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED') AS application_required,
        -- exact ratio: layoff_numer ÷ layoff_denom against the limit, as layoff_numer against limit × layoff_denom
        -- (layoff_count ÷ headcount_start, or under benefit_claims_over_avg_insured 12 × claimants ÷ Σ monthly insured: 31_claims_and_months.sql)

@@ -46,7 +46,7 @@ def load_policy_tables(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.
         "reference_date": r.reference_date.value,
         "as_of": as_of,
         "headcount_cap": r.headcount_cap.value if r.headcount_cap else None,
-        "over_cap_apply": loaded.policy.over_cap_by_application,
+        "over_cap_by_application": loaded.policy.over_cap_by_application,
         "layoff_formula": r.layoff_formula.value,
         "months_paid_min": r.months_paid_min.value if r.months_paid_min else None,
         "layoff_rate_max": None if limit == REGION_RATE else limit,

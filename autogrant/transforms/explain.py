@@ -58,7 +58,7 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         out.append(("size class", f"{d['size_class_used'] or 'unknown'} ({d['size_source']})",
                     ", ".join(d["size_classes_covered"]) if d["size_classes_covered"] else "known for an enterprise",
                     d["size_class_ineligible"] or d["size_class_missing"], cites["SIZE_CLASS_MISSING"]))  # fmt: skip
-    if d["headcount_cap"] is not None and d.get("over_cap_apply"):  # above the cap: paid on application
+    if d["headcount_cap"] is not None and d.get("over_cap_by_application"):  # above the cap: paid on application
         applied = not d.get("application_required") and d["headcount_ref"] > d["headcount_cap"]
         out.append(("insured on reference date", str(d["headcount_ref"]) + (" (applied)" if applied else ""),
                     f"<= {d['headcount_cap']}, or an application", bool(d.get("application_required")),

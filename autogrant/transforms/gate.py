@@ -20,7 +20,7 @@ SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,
        CAST(d.already_paid + d.amount AS BIGINT) AS paid_after_fen,
        CAST(d.headcount_ref AS BIGINT) AS headcount_ref,
        -- no cap for a unit above it that applied where the policy pays on application (over_cap route apply)
-       CAST(CASE WHEN p.over_cap_apply AND d.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED')
+       CAST(CASE WHEN p.over_cap_by_application AND d.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED')
                  THEN 9223372036854775807 ELSE coalesce(p.headcount_cap, 9223372036854775807) END AS BIGINT) AS headcount_cap,
        -- the formula's own ceiling, recomputed: floor(rate x premium_base), or months x benefit x headcount, or where
        -- the policy has the premium standard and the unit premiums due on file, months x their monthly average if larger
