@@ -71,6 +71,27 @@ def test_explain_prints_each_rule_value_limit_and_clause(sample_out):
     assert proc.returncode == 0 and len(fail) == 1 and "layoff rate" in fail[0]
 
 
+def test_explain_reads_an_out_written_before_the_columns_were_renamed(sample_out, tmp_path):
+    """decision_details.parquet of an OUT written before issue 14 has layoff_limit, arrears_as_of, …: explained alike."""
+    import duckdb
+
+    from autogrant.transforms.explain import OLD_NAMES, explain_from_out
+
+    with (sample_out / "decisions.csv").open(encoding="utf-8", newline="") as fh:
+        uscc = next(r for r in csv.DictReader(fh) if r["reasons"] == "LAYOFF_RATE_EXCEEDED")["uscc"]
+    old = tmp_path / "old"
+    (old / "regions").mkdir(parents=True)
+    (old / "manifest.json").write_bytes((sample_out / "manifest.json").read_bytes())
+    renames = ", ".join(f"{new} AS {name}" for name, new in OLD_NAMES.items())
+    for part in (sample_out / "regions").glob("*/decision_details.parquet"):
+        (old / "regions" / part.parent.name).mkdir()
+        written = old / "regions" / part.parent.name / part.name
+        duckdb.sql(f"COPY (SELECT * RENAME ({renames}) FROM read_parquet('{part}')) TO '{written}' (FORMAT parquet)")
+    columns = {c[0] for c in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{written}')").fetchall()}
+    assert set(OLD_NAMES) <= columns and not set(OLD_NAMES.values()) & columns
+    assert explain_from_out(old, uscc) == explain_from_out(sample_out, uscc)
+
+
 def test_explain_unknown_unit_is_one_line(sample_out):
     proc = autogrant("explain", "--out", str(sample_out), "--uscc", "91210300000000000X")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1

@@ -3,6 +3,10 @@
 Each file names the step, the tables it is given (columns with DuckDB types, rows; `ledger.claims` is table claims of
 schema ledger, as the attached ledger gives it) and the table it must make
 (the columns compared, the rows expected, in any order). Runs in milliseconds, without a drop or a policy file.
+`ledger_schema: true` gives the ledger's own tables (sql/01_ledger_schema.sql, with its keys and checks, in an
+in-memory database attached as ledger): a given `ledger.<table>` then only names the columns its rows fill.
+`reference_tables: true` and `reference_macros: true` load what decide.load_reference_tables and
+reference.define_macros (payment_channel) make.
 """
 
 import datetime as dt
@@ -13,7 +17,7 @@ import duckdb
 import pytest
 import yaml
 
-from autogrant.transforms import sqlsteps
+from autogrant.transforms import reference, sqlsteps
 from autogrant.transforms.decide import load_reference_tables
 from autogrant.transforms.ingest import load_enums
 
@@ -25,19 +29,22 @@ def _plain(value):
 
 
 def _table(con, name: str) -> str:
-    """A table name as SQL: a dotted name (ledger.claims) is a table in that schema, made on first use."""
-    if "." in name:
+    """A table name as SQL: a dotted name (ledger.claims) is a table in that schema (made on first use) or database."""
+    if "." in name and not con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = 'ledger'").fetchall():
         schema, _ = name.split(".", 1)
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     return ".".join(f'"{part}"' for part in name.split(".", 1))
 
 
-def _given(con, name: str, table: dict) -> None:
-    columns = ", ".join(f'"{c}" {t}' for c, t in table["columns"].items())
-    con.execute(f"CREATE TABLE {_table(con, name)} ({columns})")
+def _given(con, name: str, table: dict, exists: bool) -> None:
+    """A table made with the given columns and rows; or, where it exists (the ledger's own), its rows only."""
+    if not exists:
+        columns = ", ".join(f'"{c}" {t}' for c, t in table["columns"].items())
+        con.execute(f"CREATE TABLE {_table(con, name)} ({columns})")
     if table["rows"]:
+        names = ", ".join(f'"{c}"' for c in table["columns"])
         marks = ", ".join("?" for _ in table["columns"])
-        con.executemany(f"INSERT INTO {_table(con, name)} VALUES ({marks})", table["rows"])
+        con.executemany(f"INSERT INTO {_table(con, name)} ({names}) VALUES ({marks})", table["rows"])
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -49,8 +56,13 @@ def test_sql_step(path):
         sqlsteps.run(con, "00_macros.sql")
         if case.get("reference_tables"):
             load_reference_tables(con)
+        if case.get("reference_macros"):
+            reference.define_macros(con)
+        if case.get("ledger_schema"):
+            con.execute("ATTACH ':memory:' AS ledger")
+            sqlsteps.run(con, "01_ledger_schema.sql")
         for name, table in case["given"].items():
-            _given(con, name, table)
+            _given(con, name, table, exists=bool(case.get("ledger_schema")) and name.startswith("ledger."))
         sqlsteps.run(con, case["step"])
         for name, table in case["expect"].items():
             cols = ", ".join(f'"{c}"' for c in table["columns"])
@@ -65,3 +77,10 @@ def test_sql_step(path):
 def test_every_case_file_names_an_existing_step():
     steps = {p.name for p in sqlsteps.SQL_DIR.glob("*.sql")}
     assert CASES and all(yaml.safe_load(p.read_text(encoding="utf-8"))["step"] in steps for p in CASES)
+
+
+def test_every_step_after_the_ledger_schema_has_a_case():
+    """00-02 (macros, the ledger's tables, its entries) are the ground every case stands on; each later step has one."""
+    named = {yaml.safe_load(p.read_text(encoding="utf-8"))["step"] for p in CASES}
+    steps = [f for f, phase in sqlsteps.STEPS if phase not in ("macros", "ledger")]
+    assert [f for f in steps if f not in named] == []

@@ -1,5 +1,6 @@
 -- Reads: ref_enum
--- Makes: date_digits, fold_name, list_distinct_ordered, month_digits, ok_account, ok_bool, ok_cnaps, ok_count,
+-- Makes: date_digits, duplicate_uscc_lines, fold_name, list_distinct_ordered, month_digits, ok_account, ok_bool,
+--        ok_cnaps, ok_count,
 --        ok_date, ok_enum, ok_industry, ok_money, ok_month, ok_person_id, ok_person_id_n, ok_ratio, ok_region,
 --        ok_signed_money, ok_text, ok_uscc, ok_year, person_id_check, person_id_sum, premium_months_fen, to_account,
 --        to_bool, to_cnaps, to_count, to_date, to_enum, to_industry, to_money, to_month, to_person_id, to_ratio,
@@ -84,6 +85,14 @@ CREATE OR REPLACE MACRO to_ratio(s) AS TRY_CAST(s AS DECIMAL(12, 8));
 CREATE OR REPLACE MACRO to_enum(field_name, s) AS
     (SELECT e.value FROM ref_enum e WHERE e.field = field_name AND e.raw = lower(s));
 CREATE OR REPLACE MACRO ok_enum(field_name, s) AS to_enum(field_name, s) IS NOT NULL;
+
+-- A file that must give a USCC once (the unit register; contribution_accounts.csv, one account per unit): a USCC on
+-- two or more lines of table tbl is ambiguous, so every such line is quarantined (which is right cannot be known).
+-- One row per such USCC, with the reason: 'appears on <n> lines<lines_of> (lines <a, b, …>): <rule>'.
+CREATE OR REPLACE MACRO duplicate_uscc_lines(tbl, lines_of, rule) AS TABLE
+    SELECT uscc, 'appears on ' || count(*) || ' lines' || lines_of || ' (lines '
+                 || string_agg(CAST(line AS VARCHAR), ', ' ORDER BY line) || '): ' || rule AS reason
+    FROM query_table(tbl) WHERE uscc IS NOT NULL GROUP BY uscc HAVING count(*) > 1;
 
 -- Yuan text with 2 decimals from integer fen, for files people read.
 CREATE OR REPLACE MACRO yuan(fen) AS

@@ -1,13 +1,11 @@
 -- Reads: chk_units
 -- Makes: chk_units, units_quarantined
 -- chk_units with the row rules added.
--- The register key is the USCC: a USCC on two lines is ambiguous, so every such line is quarantined.
+-- The register key is the USCC: a USCC on two lines is ambiguous, so every such line is quarantined
+-- (00_macros.sql duplicate_uscc_lines, the rule 17_stage_contribution_accounts.sql applies too).
 
-UPDATE chk_units SET errors = list_append(errors, {
-        'column': 'uscc', 'value': chk_units.uscc,
-        'reason': 'appears on ' || d.n || ' lines of the register (lines ' || d.lines || '): a unit must be registered once'})
-FROM (SELECT uscc, count(*) AS n, string_agg(CAST(line AS VARCHAR), ', ' ORDER BY line) AS lines
-      FROM chk_units WHERE uscc IS NOT NULL GROUP BY uscc HAVING count(*) > 1) d
+UPDATE chk_units SET errors = list_append(errors, {'column': 'uscc', 'value': chk_units.uscc, 'reason': d.reason})
+FROM duplicate_uscc_lines('chk_units', ' of the register', 'a unit must be registered once') d
 WHERE chk_units.uscc = d.uscc;
 
 -- A partly given bank account is unusable; it is HOLD (BANK_ACCOUNT_MISSING) at decision time, not bad input.

@@ -41,9 +41,9 @@ CREATE OR REPLACE TEMP TABLE unit_premiums AS
 SELECT m.uscc,
        coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE year(m.fee_month) = p.assessed_year AND m.paid_date <= p.as_of), 0) AS premium_base,
        coalesce(sum(m.unit_due + m.staff_due), 0)
-         - coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE m.paid_date <= p.year_end), 0) AS arrears_year_end,
+         - coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE m.paid_date <= p.year_end), 0) AS arrears_year_end_fen,
        coalesce(sum(m.unit_due + m.staff_due), 0)
-         - coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE m.paid_date <= p.as_of), 0) AS arrears_as_of
+         - coalesce(sum(m.unit_paid + m.staff_paid) FILTER (WHERE m.paid_date <= p.as_of), 0) AS arrears_as_of_fen
 FROM stg_payments m CROSS JOIN policy p
 WHERE m.fee_month <= p.year_end AND m.uscc IN (SELECT uscc FROM scope_units)
 GROUP BY m.uscc;
@@ -74,9 +74,9 @@ SELECT u.*,
        greatest(coalesce(h.headcount_start, 0) - coalesce(h.headcount_end, 0)
                 - CASE WHEN p.layoff_formula = 'net_decline_excl_natural' THEN coalesce(h.natural_exits, 0) ELSE 0 END, 0) AS layoff_count,
        CAST(coalesce(m.premium_base, 0) AS BIGINT) AS premium_base,  -- fen as BIGINT, never HUGEINT (Parquet: DOUBLE)
-       CAST(greatest(coalesce(m.arrears_year_end, 0), 0) AS BIGINT) AS arrears_year_end,
-       CAST(greatest(coalesce(m.arrears_as_of, 0), 0) AS BIGINT) AS arrears_as_of,
-       coalesce(m.arrears_year_end, 0) > 0 AND coalesce(m.arrears_as_of, 0) <= 0 AS paid_up_arrears,
+       CAST(greatest(coalesce(m.arrears_year_end_fen, 0), 0) AS BIGINT) AS arrears_year_end_fen,
+       CAST(greatest(coalesce(m.arrears_as_of_fen, 0), 0) AS BIGINT) AS arrears_as_of_fen,
+       coalesce(m.arrears_year_end_fen, 0) > 0 AND coalesce(m.arrears_as_of_fen, 0) <= 0 AS paid_up_arrears,
        l.on_dishonest_list, l.on_zombie_list, l.double_dip_subsidies, l.on_difficulty_list, CAST(l.already_paid AS BIGINT) AS already_paid,
        l.quarantined_rows
 FROM scope_units u

@@ -9,7 +9,7 @@ SELECT r.region_code,
        -- reserve months = balance ÷ monthly_expenditure, compared exactly: balance >= months × expenditure
        f.balance >= p.reserve_months_min * f.monthly_expenditure AS reserve_sufficient,
        CASE WHEN f.region_code IS NULL THEN 'region_funds.csv has no row for fund_year ' || p.assessed_year
-            WHEN p.layoff_limit_from_region AND f.registered_unemployment_rate IS NULL
+            WHEN p.layoff_rate_max_from_region AND f.registered_unemployment_rate IS NULL
                  THEN 'region_funds.csv lacks registered_unemployment_rate for fund_year ' || p.assessed_year
             WHEN p.amount_formula = 'benefit_months' AND f.avg_monthly_benefit IS NULL
                  THEN 'region_funds.csv lacks avg_monthly_benefit for fund_year ' || p.assessed_year

@@ -24,8 +24,8 @@ WITH arms AS (  -- each scheme's first rate arm that holds; without a size class
                 -- 内蒙古工作方案 二(二): months × the region's average monthly benefit × insured headcount, "或" where the
                 -- scheme has it and the unit's premiums due are on file, months × its average monthly premium due: the larger
                 WHEN sc.benefit_months * r.avg_monthly_benefit * f.headcount_ref
-                     < premium_months_fen(sc.premium_months_alt, f.si_due_total, f.si_due_months)
-                THEN premium_months_fen(sc.premium_months_alt, f.si_due_total, f.si_due_months)
+                     < premium_months_fen(sc.premium_months_alt, f.si_due_total_fen, f.si_due_months)
+                THEN premium_months_fen(sc.premium_months_alt, f.si_due_total_fen, f.si_due_months)
                 ELSE sc.benefit_months * r.avg_monthly_benefit * f.headcount_ref END AS amount_fen,
            -- the scheme's own conditions; the others are the same under both (POLICY_RULES.md IM-2020-DIFFICULTY)
            (NOT sc.difficulty_list_required OR coalesce(f.on_difficulty_list, false))
@@ -51,5 +51,5 @@ SELECT v.*,
                       WHERE b.uscc = v.uscc AND b.policy_id = v.other_scheme), 0)
             + CASE WHEN v.other_scheme IS NULL THEN 0
                    ELSE coalesce((SELECT sum(l.amount_fen) FROM ledger_other_scheme l WHERE l.uscc = v.uscc), 0) END AS BIGINT)
-         AS other_scheme_paid
+         AS other_scheme_paid_fen
 FROM by_unit v;

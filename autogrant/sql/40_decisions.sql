@@ -7,21 +7,22 @@ CREATE OR REPLACE TEMP TABLE unit_rules AS
 SELECT f.*, s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, r.adjustment_approved,
        r.reserve_sufficient, r.registered_unemployment_rate, r.avg_monthly_benefit,
        a.name AS rate_arm, a.cite AS rate_arm_cite,
-       us.own_scheme_fen, us.other_scheme, us.other_scheme_fen, us.other_scheme_open, coalesce(us.other_scheme_paid, 0) AS other_scheme_paid,
+       us.own_scheme_fen, us.other_scheme, us.other_scheme_fen, us.other_scheme_open, coalesce(us.other_scheme_paid_fen, 0) AS other_scheme_paid_fen,
        sg.account_shared_units, sg.account_shared_with, sg.noticed_account, sg.account_name_unit,
        sg.account_shared, sg.account_changed, sg.account_name_other_unit,
-       -- the limit that applies: a small unit's own limit where the policy has one, else the general or the region's rate
+       -- layoff_rate_applied, the unit's limit: layoff_rate_max_small for a small unit where the policy has one, else
+       -- layoff_rate_max, or the region's registered unemployment rate where layoff_rate_max names it
        CASE WHEN p.small_unit_max_headcount IS NOT NULL AND f.headcount_end <= p.small_unit_max_headcount
-            THEN 'small_unit' WHEN p.layoff_limit_from_region THEN 'region_rate' ELSE 'general' END AS layoff_limit_kind,
+            THEN 'small_unit' WHEN p.layoff_rate_max_from_region THEN 'region_rate' ELSE 'general' END AS layoff_rate_applied_kind,
        CASE WHEN p.small_unit_max_headcount IS NOT NULL AND f.headcount_end <= p.small_unit_max_headcount
-            THEN p.layoff_limit_small WHEN p.layoff_limit_from_region THEN r.registered_unemployment_rate
-            ELSE p.layoff_limit END AS layoff_limit,
+            THEN p.layoff_rate_max_small WHEN p.layoff_rate_max_from_region THEN r.registered_unemployment_rate
+            ELSE p.layoff_rate_max END AS layoff_rate_applied,
        p.size_class_matters AND f.unit_type = 'enterprise' AND s.size_class_used IS NULL AS size_class_missing,
        -- 内蒙古工作方案 二(二) "返还标准可按…或…": a benefit_months refund's two standards, in fen (the second NULL where
        -- the policy has none or the unit no premium due on file: 32_si_premiums.sql)
        CASE WHEN p.amount_formula = 'benefit_months' THEN p.benefit_months * r.avg_monthly_benefit * f.headcount_ref END
          AS benefit_standard_fen,
-       CASE WHEN p.amount_formula = 'benefit_months' THEN premium_months_fen(p.premium_months_alt, f.si_due_total, f.si_due_months) END
+       CASE WHEN p.amount_formula = 'benefit_months' THEN premium_months_fen(p.premium_months_alt, f.si_due_total_fen, f.si_due_months) END
          AS premium_standard_fen,
        CASE WHEN p.amount_formula = 'premium_share' AND NOT (p.size_class_matters AND f.unit_type = 'enterprise' AND s.size_class_used IS NULL)
             THEN a.rate END AS rate
@@ -51,17 +52,18 @@ SELECT u.*,
        p.size_classes_covered IS NOT NULL AND u.size_class_used IS NOT NULL
            AND NOT list_contains(p.size_classes_covered, u.size_class_used) AS size_class_ineligible,
        -- above the auto-grant cap: an ineligible unit, or (over_cap route apply) one paid on its own application
-       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND NOT p.over_cap_apply AS headcount_over_cap,
+       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND NOT p.over_cap_by_application AS headcount_over_cap,
        -- 辽人社发〔2021〕7号 一(一) "可在2021年12月31日前申请": held until its application is recorded (autogrant apply)
-       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND p.over_cap_apply
+       p.headcount_cap IS NOT NULL AND u.headcount_ref > p.headcount_cap AND p.over_cap_by_application
            AND u.uscc NOT IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED') AS application_required,
        -- exact ratio: layoff_numer ÷ layoff_denom against the limit, as layoff_numer against limit × layoff_denom
        -- (layoff_count ÷ headcount_start, or under benefit_claims_over_avg_insured 12 × claimants ÷ Σ monthly insured: 31_claims_and_months.sql)
        -- nobody to lay off (denominator 0) passes; a claimant of a unit that insured nobody in Y (12 × 1 > limit × 0) does not
-       (u.layoff_denom > 0 OR u.layoff_numer > 0) AND CASE WHEN p.layoff_strict
-                                   THEN NOT (u.layoff_numer < u.layoff_limit * u.layoff_denom)
-                                   ELSE u.layoff_numer > u.layoff_limit * u.layoff_denom END AS layoff_rate_exceeded,
-       p.arrears_paid_up AND u.arrears_as_of > 0 AS arrears_outstanding,
+       -- layoff_comparison below (低于): the rate must be under the limit; at_most (不高于): equal to it passes
+       (u.layoff_denom > 0 OR u.layoff_numer > 0) AND CASE WHEN p.layoff_comparison = 'below'
+                                   THEN NOT (u.layoff_numer < u.layoff_rate_applied * u.layoff_denom)
+                                   ELSE u.layoff_numer > u.layoff_rate_applied * u.layoff_denom END AS layoff_rate_exceeded,
+       p.arrears_paid_up AND u.arrears_as_of_fen > 0 AS arrears_outstanding,
        p.months_paid_min IS NOT NULL AND u.full_months_paid < p.months_paid_min AS premium_months_short,
        u.premium_base = 0 AS no_premium_paid,
        p.exclude_dishonest AND coalesce(u.on_dishonest_list, false) AS dishonest_entity,
@@ -81,9 +83,9 @@ FROM unit_rules u CROSS JOIN policy p;
 CREATE OR REPLACE TABLE decision_details AS
 WITH coded AS (
     SELECT f.*,
-           coalesce(f.amount_formula_fen, 0) AS amount_due_calc,
+           coalesce(f.amount_formula_fen, 0) AS amount_due_calc_fen,
            -- what was paid under the alternative scheme counts against this one (one scheme's money per unit)
-           coalesce(f.amount_formula_fen, 0) > 0 AND f.already_paid + f.other_scheme_paid >= f.amount_formula_fen AS already_paid_full,
+           coalesce(f.amount_formula_fen, 0) > 0 AND f.already_paid + f.other_scheme_paid_fen >= f.amount_formula_fen AS already_paid_full,
            NOT f.no_premium_paid AND f.amount_formula_fen = 0 AS amount_zero,
            -- 内蒙古工作方案 二(二) "返还标准可按…或…": a unit eligible here and under its alternative scheme takes the larger
            -- amount (on a tie, the scheme whose policy_id sorts first); the other scheme rejects it
@@ -140,8 +142,8 @@ WITH coded AS (
 SELECT p.policy_id, d.*,
        array_to_string(d.codes, ';') AS reasons,
        -- what the policy grants: nothing on a rejection other than "already paid in full"
-       CASE WHEN d.decision = 'REJECT' AND d.reject_codes <> ['ALREADY_PAID'] THEN 0 ELSE d.amount_due_calc END AS amount_due,
-       CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc - d.already_paid - d.other_scheme_paid, 0) ELSE 0 END AS amount,
+       CASE WHEN d.decision = 'REJECT' AND d.reject_codes <> ['ALREADY_PAID'] THEN 0 ELSE d.amount_due_calc_fen END AS amount_due,
+       CASE WHEN d.decision = 'PAY' THEN greatest(d.amount_due_calc_fen - d.already_paid - d.other_scheme_paid_fen, 0) ELSE 0 END AS amount,
        -- a unit paid by the premium standard (amount_standard) cites that standard's clause for its amount
        CASE WHEN d.decision = 'PAY' AND d.amount_standard = 'premium_months' THEN p.cites['PAY_PREMIUM_MONTHS']
             WHEN d.decision = 'PAY'
@@ -149,7 +151,7 @@ SELECT p.policy_id, d.*,
                      -- paid to the tax bureau's contribution account (33_payee_account.sql): the clause that allows it
                      CASE WHEN d.payee_account = 'contribution_account' THEN [p.cites['FALLBACK_PAYEE']] ELSE [] END)), '; ')
             ELSE array_to_string(list_distinct_ordered(list_transform(d.codes, lambda c: p.cites[
-                     CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_limit_kind = 'small_unit' THEN c || '_SMALL'
+                     CASE WHEN c = 'LAYOFF_RATE_EXCEEDED' AND d.layoff_rate_applied_kind = 'small_unit' THEN c || '_SMALL'
                           WHEN c = 'ALREADY_PAID' AND d.amount_standard = 'premium_months' THEN c || '_PREMIUM_MONTHS'
                           ELSE c END])), '; ')
        END AS citations

@@ -4,6 +4,6 @@
 -- after a release (40, 41) agree with the ledger at the end of the night: published decisions, notices and
 -- report never show as payable what the ledger has just paid.
 
-UPDATE unit_facts SET already_paid = unit_facts.already_paid + r.paid_tonight
-FROM (SELECT uscc, CAST(sum(amount_fen) AS BIGINT) AS paid_tonight FROM release_payments GROUP BY uscc) r
+UPDATE unit_facts SET already_paid = unit_facts.already_paid + r.paid_tonight_fen
+FROM (SELECT uscc, CAST(sum(amount_fen) AS BIGINT) AS paid_tonight_fen FROM release_payments GROUP BY uscc) r
 WHERE unit_facts.uscc = r.uscc;

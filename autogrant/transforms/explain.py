@@ -23,12 +23,12 @@ def _ratio(num: int, den: int) -> str:
 
 def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
     """(rule, the unit's value, the limit, failed, clause) for every rule the policy evaluates."""
-    op = "<" if d["layoff_strict"] else "<="
-    limit = "-" if d["layoff_limit"] is None else f"{d['layoff_limit'].normalize():f}"
+    op = "<" if d["layoff_comparison"] == "below" else "<="
+    limit = "-" if d["layoff_rate_applied"] is None else f"{d['layoff_rate_applied'].normalize():f}"
     reserve = (
         f"{d['balance'] / d['monthly_expenditure']:.2f} months" if d.get("monthly_expenditure") else "no fund position"
     ) + (", adjustment fund granted" if d.get("adjustment_approved") else "")
-    layoff_cite = cites["LAYOFF_RATE_EXCEEDED_SMALL" if d["layoff_limit_kind"] == "small_unit" else "LAYOFF_RATE_EXCEEDED"]
+    layoff_cite = cites["LAYOFF_RATE_EXCEEDED_SMALL" if d["layoff_rate_applied_kind"] == "small_unit" else "LAYOFF_RATE_EXCEEDED"]
     out = [
         (
             "input complete",
@@ -57,7 +57,7 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         out.append(("size class", f"{d['size_class_used'] or 'unknown'} ({d['size_source']})",
                     ", ".join(d["size_classes_covered"]) if d["size_classes_covered"] else "known for an enterprise",
                     d["size_class_ineligible"] or d["size_class_missing"], cites["SIZE_CLASS_MISSING"]))  # fmt: skip
-    if d["headcount_cap"] is not None and d.get("over_cap_apply"):  # above the cap: paid on application
+    if d["headcount_cap"] is not None and d.get("over_cap_by_application"):  # above the cap: paid on application
         applied = not d.get("application_required") and d["headcount_ref"] > d["headcount_cap"]
         out.append(("insured on reference date", str(d["headcount_ref"]) + (" (applied)" if applied else ""),
                     f"<= {d['headcount_cap']}, or an application", bool(d.get("application_required")),
@@ -78,8 +78,8 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         layoff = (f"{d['benefit_claimants']}/({d['insured_month_total']}÷12) = "
                   + ("0" if not d["insured_month_total"] else f"{12 * d['benefit_claimants'] / d['insured_month_total']:.4%}"))  # fmt: skip
     out += [
-        ("layoff rate", layoff, f"{op} {limit} ({d['layoff_limit_kind'].replace('_', ' ')})", d["layoff_rate_exceeded"], layoff_cite),
-        ("arrears at cut-off", _yuan(d["arrears_as_of"]) + (" (paid up after year end)" if d["paid_up_arrears"] else ""),
+        ("layoff rate", layoff, f"{op} {limit} ({d['layoff_rate_applied_kind'].replace('_', ' ')})", d["layoff_rate_exceeded"], layoff_cite),
+        ("arrears at cut-off", _yuan(d["arrears_as_of_fen"]) + (" (paid up after year end)" if d["paid_up_arrears"] else ""),
          "0.00", d["arrears_outstanding"], cites["ARREARS_OUTSTANDING"]),
         ("premium paid in the assessed year", _yuan(d["premium_base"]), "> 0.00", d["no_premium_paid"], cites["NO_PREMIUM_PAID"]),
     ] + ([("fee months paid in full", str(d["full_months_paid"]), f">= {d['months_paid_min']}", d["premium_months_short"],
@@ -88,25 +88,11 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         ("zombie list", "listed" if d["on_zombie_list"] else "not listed", "not listed", d["zombie_enterprise"], cites["ZOMBIE_ENTERPRISE"]),
     ]  # fmt: skip
     if d["double_dip_subsidy_types"]:
-        out.append(
-            (
-                "other subsidies",
-                d["double_dip_subsidies"] or "none",
-                "none of " + ", ".join(d["double_dip_subsidy_types"]),
-                d["double_dip"],
-                cites["DOUBLE_DIP"],
-            )
-        )
+        out.append(("other subsidies", d["double_dip_subsidies"] or "none", "none of " + ", ".join(d["double_dip_subsidy_types"]),
+                    d["double_dip"], cites["DOUBLE_DIP"]))  # fmt: skip
     if d["difficulty_list_required"]:
-        out.append(
-            (
-                "difficulty list",
-                "listed" if d["on_difficulty_list"] else "not listed",
-                "listed",
-                d["not_in_difficulty"],
-                cites["NOT_IN_DIFFICULTY"],
-            )
-        )
+        out.append(("difficulty list", "listed" if d["on_difficulty_list"] else "not listed", "listed", d["not_in_difficulty"],
+                    cites["NOT_IN_DIFFICULTY"]))  # fmt: skip
     if d.get("other_scheme"):  # 内蒙古工作方案 二(二): one scheme per unit, the larger
         out.append(("other scheme", f"{_yuan(d.get('own_scheme_fen'))} here, {_yuan(d.get('other_scheme_fen'))} under {d['other_scheme']}"
                     + ("" if d.get("other_scheme_open") else " (not open to the unit)"),
@@ -124,7 +110,7 @@ def rules_of(d: dict, cites: dict) -> list[tuple[str, str, str, bool, str]]:
         else "missing"
     )
     out += [
-        ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc'])}", d["already_paid_full"],
+        ("already paid", _yuan(d["already_paid"]), f"< {_yuan(d['amount_due_calc_fen'])}", d["already_paid_full"],
          cites["ALREADY_PAID_PREMIUM_MONTHS" if d.get("amount_standard") == "premium_months" else "ALREADY_PAID"]),
         ("bank account", account, "account and CNAPS code", d["bank_account_missing"],
          cites["FALLBACK_PAYEE"] if fallback else cites["BANK_ACCOUNT_MISSING"]),
@@ -149,16 +135,17 @@ def _standards(d: dict) -> str:
     benefit = f"{d['benefit_months']}×{_yuan(d['avg_monthly_benefit'])}×{d['headcount_ref']} = {_yuan(d['benefit_standard_fen'])}"
     if d.get("premium_standard_fen") is None:
         return f"{benefit} (benefit_months); premium_months: no premium due of the year in si_premiums_due.csv"
-    premium = f"{d['premium_months_alt']}×{_yuan(d['si_due_total'])}÷{d['si_due_months']} = {_yuan(d['premium_standard_fen'])}"
+    alt, due, months = d["premium_months_alt"], _yuan(d["si_due_total_fen"]), d["si_due_months"]
+    premium = f"{alt}×{due}÷{months} = {_yuan(d['premium_standard_fen'])}"
     return f"{benefit} (benefit_months) vs {premium} (premium_months)"
 
 
 def _premium_line(d: dict, zh: bool) -> str:
     if zh:
-        return (f"应发金额：{d['premium_months_alt']} 个月 × 月均应缴社会保险费（{_yuan(d['si_due_total'])} ÷ {d['si_due_months']} 个月）"
-                f" = {_yuan(d['amount_due_calc'])} 元（高于失业保险金标准 {_yuan(d['benefit_standard_fen'])} 元）")  # fmt: skip
+        return (f"应发金额：{d['premium_months_alt']} 个月 × 月均应缴社会保险费（{_yuan(d['si_due_total_fen'])} ÷ {d['si_due_months']} 个月）"
+                f" = {_yuan(d['amount_due_calc_fen'])} 元（高于失业保险金标准 {_yuan(d['benefit_standard_fen'])} 元）")  # fmt: skip
     return (f"amount due: {d['premium_months_alt']} months x the average monthly social-insurance premium due "
-            f"({_yuan(d['si_due_total'])} / {d['si_due_months']} fee months) = {_yuan(d['amount_due_calc'])} yuan "
+            f"({_yuan(d['si_due_total_fen'])} / {d['si_due_months']} fee months) = {_yuan(d['amount_due_calc_fen'])} yuan "
             f"(more than the benefit standard {_yuan(d['benefit_standard_fen'])})")  # fmt: skip
 
 
@@ -239,7 +226,7 @@ def render(d: dict, cites: dict) -> str:
             t["rule"].format(mark="FAIL" if failed else "pass", name=name, value=word(value), limit=word(limit), cite=cite)
         )
     lines.append("")
-    due = _yuan(d["amount_due_calc"])
+    due = _yuan(d["amount_due_calc_fen"])
     if d["amount_formula"] == "premium_share":
         rate = "-" if d["rate"] is None else f"{d['rate']:.2f}"
         arm = t["arm"].format(arm=d["rate_arm"], arm_cite=d["rate_arm_cite"]) if d["rate_arm"] else ""
@@ -256,13 +243,23 @@ def render(d: dict, cites: dict) -> str:
 
 def _details(con, uscc: str) -> dict:
     cur = con.execute(
-        "SELECT d.*, p.* EXCLUDE (policy_id, layoff_limit) FROM decision_details d CROSS JOIN policy p WHERE d.uscc = ?",
+        "SELECT d.*, p.* EXCLUDE (policy_id) FROM decision_details d CROSS JOIN policy p WHERE d.uscc = ?",
         [uscc.upper()],
     )
     rows = cur.fetchall()
     if not rows:
         raise InputError(f"unit {uscc} is not among the decisions (out of scope, or not in the drop)")
     return dict(zip([c[0] for c in cur.description], rows[0], strict=False))
+
+
+# decision_details columns named otherwise in an OUT written before issue 14 (one name per concept)
+OLD_NAMES = {
+    "layoff_limit": "layoff_rate_applied",
+    "layoff_limit_kind": "layoff_rate_applied_kind",
+    "arrears_as_of": "arrears_as_of_fen",
+    "amount_due_calc": "amount_due_calc_fen",
+    "si_due_total": "si_due_total_fen",
+}
 
 
 def explain_from_out(out: Path, uscc: str) -> str:
@@ -274,6 +271,8 @@ def explain_from_out(out: Path, uscc: str) -> str:
         "CREATE TABLE decision_details AS SELECT * FROM read_parquet(?) WHERE uscc = ?",
         [[p.as_posix() for p in parts], uscc.upper()],
     )
+    for old in OLD_NAMES.keys() & {c[0] for c in con.execute("DESCRIBE decision_details").fetchall()}:
+        con.execute(f"ALTER TABLE decision_details RENAME COLUMN {old} TO {OLD_NAMES[old]}")
     policy_id = con.execute("SELECT any_value(policy_id) FROM decision_details").fetchall()[0][0]
     if policy_id is None:
         raise InputError(f"unit {uscc} is not among the decisions in {out}")
@@ -283,7 +282,6 @@ def explain_from_out(out: Path, uscc: str) -> str:
 
 
 def _as_of(out: Path) -> dt.date | None:
-
     manifest = out / "manifest.json"
     if manifest.is_file():
         return dt.date.fromisoformat(json.loads(manifest.read_text(encoding="utf-8"))["as_of"])

@@ -20,14 +20,14 @@ SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,
        CAST(d.already_paid + d.amount AS BIGINT) AS paid_after_fen,
        CAST(d.headcount_ref AS BIGINT) AS headcount_ref,
        -- no cap for a unit above it that applied where the policy pays on application (over_cap route apply)
-       CAST(CASE WHEN p.over_cap_apply AND d.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED')
+       CAST(CASE WHEN p.over_cap_by_application AND d.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED')
                  THEN 9223372036854775807 ELSE coalesce(p.headcount_cap, 9223372036854775807) END AS BIGINT) AS headcount_cap,
        -- the formula's own ceiling, recomputed: floor(rate x premium_base), or months x benefit x headcount, or where
        -- the policy has the premium standard and the unit premiums due on file, months x their monthly average if larger
        CAST(CASE WHEN p.amount_formula = 'premium_share' THEN coalesce(floor(d.rate * d.premium_base), 0)
                  ELSE greatest(coalesce(p.benefit_months * d.avg_monthly_benefit * d.headcount_ref, 0),
                                CASE WHEN p.premium_months_alt IS NOT NULL AND d.si_due_months > 0
-                                    THEN (p.premium_months_alt * d.si_due_total) // d.si_due_months ELSE 0 END) END AS BIGINT)
+                                    THEN (p.premium_months_alt * d.si_due_total_fen) // d.si_due_months ELSE 0 END) END AS BIGINT)
          AS formula_max_fen
 FROM {table} d CROSS JOIN policy p
 WHERE d.region_code = ?

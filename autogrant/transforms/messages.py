@@ -8,9 +8,13 @@ decisions.csv keeps the contract's English columns and codes; only files meant f
 
 import os
 
+import yaml
+
 from autogrant.transforms import reasons
+from autogrant.transforms.paths import REFERENCE_DIR
 
 LANG_ENV = "AUTOGRANT_LANG"
+MESSAGES_FILE = REFERENCE_DIR / "messages.yaml"
 
 
 def normalise(lang: str | None) -> str:
@@ -87,91 +91,5 @@ REGION_NAMES = {
     "152900": ("阿拉善盟", "Alxa League"),
 }  # fmt: skip
 
-MESSAGES = {
-    # deadlines (辽人社发〔2021〕7号 一(一); 大人社发〔2020〕391号)
-    "past_pay_by": (
-        "注意：业务日期 {today} 已超过 {policy} 的发放期限 {pay_by}（{cite}），尚未发放的单位均已逾期",
-        "NOTE: business date {today} is past {policy}'s pay-by date {pay_by} ({cite}); every unit still unpaid is overdue",
-    ),
-    "outside_window": (
-        "注意：业务日期 {today} 不在 {policy} 的有效期 {start} 至 {end} 内（{cite}）",
-        "NOTE: business date {today} is outside {policy}'s effective window {start} to {end} ({cite})",
-    ),
-    # progress (stderr)
-    "stage_done": ("进度：{stage}完成，用时 {seconds:.1f} 秒", "progress: {stage} done in {seconds:.1f} s"),
-    "region_done": ("进度：统筹地区 {region} {state}（{n}/{total}）", "progress: region {region} {state} ({n}/{total})"),
-    "region_ok": ("已处理", "done"),
-    "region_stopped": ("已停止：{why}", "stopped: {why}"),
-    "stage.ingest": ("读取与校验数据", "reading and checking the drop"),
-    "stage.facts": ("计算单位与地区事实", "unit and region facts"),
-    "stage.decisions": ("逐户作出决定", "decisions"),
-    "stage.validation": ("数据质量校验", "validation"),
-    "stage.files": ("写出文件", "files"),
-    "stage.reports": ("生成报告", "reports"),
-    # CLI
-    "run_rows_title": ("{policy}：读取行数 = 入库 + 隔离", "{policy}: rows read = staged + quarantined"),
-    "col.file": ("文件", "file"),
-    "col.read": ("读取", "read"),
-    "col.staged": ("入库", "staged"),
-    "col.quarantined": ("隔离", "quarantined"),
-    "run_decisions_title": ("决定（数据截止 {as_of}）", "decisions (as of {as_of})"),
-    "col.region": ("统筹地区", "region"),
-    "col.amount_yuan": ("金额(元)", "amount (yuan)"),
-    "reasons_line": ("原因：{reasons}", "reasons: {reasons}"),
-    "none": ("无", "none"),
-    "written_to": ("已写入 {out}", "written to {out}"),
-    "approved": (
-        "已审批 {batch}（{payments} 笔，{total} 元，制单人 {preparer}），审批人 {by}",
-        "approved {batch} ({payments} payments, {total} yuan, prepared by {preparer}) by {by}",
-    ),
-    "application_recorded": (
-        "已登记申请 {aid}：{uscc}（{policy}，{lodged}）；下次运行按一般条件决定，符合者公示后拨付",
-        "application {aid} recorded: {uscc} ({policy}, {lodged}); the next night decides it, a payable unit goes to notice",
-    ),
-    "signal_cleared": (
-        "已登记核实 {cid}：{uscc} 的风险信号 {signal} 已就现账户解除（{day}）；下次运行不再因此暂缓",
-        "clearance {cid} recorded: {uscc}'s signal {signal} cleared for its present account ({day}); the next night no longer holds it for this",
-    ),
-    "signal_cleared_before": (
-        "{uscc} 的风险信号 {signal} 已就现账户解除过：{cid}（{day}），未重复登记",
-        "{uscc}'s signal {signal} was cleared for this account already: {cid} ({day}); nothing recorded again",
-    ),
-    "application_exists": (
-        "{uscc} 在 {policy} 下已有申请 {aid}（{lodged}），未重复登记",
-        "{uscc} already applied under {policy}: {aid} ({lodged}); nothing recorded again",
-    ),
-    "application_late": (
-        "申请日期 {lodged} 晚于申请截止日期 {apply_by}（{cite}）：已登记并标记为逾期申请",
-        "lodged on {lodged}, after the application deadline {apply_by} ({cite}): recorded and marked late",
-    ),
-    "objection_recorded": (
-        "已登记异议 {oid}：{uscc} 在 {policy} 下暂缓发放，待异议处理",
-        "objection {oid} recorded: {uscc} is held under {policy} until it is resolved",
-    ),
-    "objection_resolved": ("异议 {oid} 已处理：{outcome}", "objection {oid} {outcome}"),
-    "outcome.cleared": ("异议不成立（予以发放）", "cleared"),
-    "outcome.upheld": ("异议成立（不予发放）", "upheld"),
-    "demo_night1": (
-        "第1夜（{day}）：逐户决定，可发放单位进入公示，公示期 {days} 个工作日",
-        "night 1 ({day}): decide, and put the payable units in public notice for {days} working days",
-    ),
-    "demo_night2": (
-        "第2夜（{day}）：公示期满，单位进入待审批批次",
-        "night 2 ({day}): the notice has ended; the units go into batches awaiting approval",
-    ),
-    "demo_approved": (
-        "审批人 {by}（非制单人）已审批 {n} 个批次",
-        "approved {n} batches as {by} (not their preparer)",
-    ),
-    "demo_night3": (
-        "第3夜（{day}）：拨付已审批批次：先记账，再写支付文件",
-        "night 3 ({day}): release the approved batches: ledger, then payment files",
-    ),
-    "demo_done": (
-        "支付文件：{path}；核验：autogrant verify {out}",
-        "payment files: {path}; check them with: autogrant verify {out}",
-    ),
-    "queue_empty": ("（无）", "(none)"),
-    "queue_title": ("待办事项（{today}）：{ledger}", "clerk's queue ({today}): {ledger}"),
-    "annual_written": ("{year}年度护航行动实施情况：{files}", "{year} implementation report: {files}"),
-}
+# the message catalogue (reference/messages.yaml): key -> (zh, en)
+MESSAGES = {k: (v["zh"], v["en"]) for k, v in yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8")).items()}

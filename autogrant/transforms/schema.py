@@ -37,6 +37,16 @@ def _c(name, alias, kind, **kw):
     return Column(name, alias, kind, **kw)
 
 
+def _opt(name, alias, kind, **kw):
+    """A column the header may leave out and a row may leave empty."""
+    return _c(name, alias, kind, required=False, nullable=True, **kw)
+
+
+def _file(name: str, *columns: Column, path: str = "", optional: bool = False, glob: bool = False, amount=()) -> FileSpec:
+    """A file of the drop; its path is its name unless given (lists/…); amount: what control.csv's amount_total sums."""
+    return FileSpec(name, path or name, columns, required=not optional, glob=glob, amount_columns=tuple(amount))
+
+
 # Enum values: canonical English name -> accepted Chinese alias (both accepted on input).
 ENUMS: dict[str, dict[str, str]] = {
     "unit_type": {
@@ -64,189 +74,104 @@ ENUMS: dict[str, dict[str, str]] = {
     "return_status": {"paid": "已支付", "returned": "退回"},
 }
 
-UNITS = FileSpec(
+USCC = _c("uscc", "统一社会信用代码", "uscc")
+
+UNITS = _file(
     "units",
-    "units",
-    (
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("unit_name", "单位名称", "text"),
-        _c("region_code", "统筹地区代码", "region"),
-        _c("unit_type", "单位类型", "enum", enum="unit_type"),
-        _c("industry_code", "行业代码", "industry", required=False, nullable=True),
-        _c("size_class", "企业划型", "enum", enum="size_class", required=False, nullable=True),
-        _c("employees", "从业人员", "count", required=False, nullable=True),
-        _c("revenue", "营业收入", "money", required=False, nullable=True),
-        _c("total_assets", "资产总额", "money", required=False, nullable=True),
-        _c("status", "单位状态", "enum", enum="status"),
-        _c("bank_account", "基本存款账户", "account", required=False, nullable=True),
-        _c("bank_code", "开户行行号", "cnaps", required=False, nullable=True),
-        _c("account_name", "账户名称", "text", required=False, nullable=True),
-    ),
+    USCC,
+    _c("unit_name", "单位名称", "text"),
+    _c("region_code", "统筹地区代码", "region"),
+    _c("unit_type", "单位类型", "enum", enum="unit_type"),
+    _opt("industry_code", "行业代码", "industry"),
+    _opt("size_class", "企业划型", "enum", enum="size_class"),
+    _opt("employees", "从业人员", "count"),
+    _opt("revenue", "营业收入", "money"),
+    _opt("total_assets", "资产总额", "money"),
+    _c("status", "单位状态", "enum", enum="status"),
+    _opt("bank_account", "基本存款账户", "account"),
+    _opt("bank_code", "开户行行号", "cnaps"),
+    _opt("account_name", "账户名称", "text"),
 )
 
-ROSTER = FileSpec(
+ROSTER = _file(
     "roster",
-    "roster",
-    (
-        _c("person_id", "公民身份号码", "person_id"),
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("start_date", "参保日期", "date"),
-        _c("end_date", "停保日期", "date", nullable=True),
-        _c("end_reason", "停保原因", "enum", enum="end_reason", required=False, nullable=True),
-    ),
+    _c("person_id", "公民身份号码", "person_id"),
+    USCC,
+    _c("start_date", "参保日期", "date"),
+    _c("end_date", "停保日期", "date", nullable=True),
+    _opt("end_reason", "停保原因", "enum", enum="end_reason"),
 )
 
-PAYMENTS = FileSpec(
+PAYMENTS = _file(
     "payments",
-    "payments",
-    (
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("fee_month", "费款所属期", "month"),
-        _c("unit_due", "单位应缴", "money"),
-        _c("staff_due", "个人应缴", "money"),
-        _c("unit_paid", "单位实缴", "money"),
-        _c("staff_paid", "个人实缴", "money"),
-        _c("paid_date", "缴费日期", "date", nullable=True),
-        _c("late_fee", "滞纳金", "money", required=False, nullable=True),
-    ),
-    amount_columns=("unit_paid", "staff_paid"),
+    USCC,
+    _c("fee_month", "费款所属期", "month"),
+    _c("unit_due", "单位应缴", "money"),
+    _c("staff_due", "个人应缴", "money"),
+    _c("unit_paid", "单位实缴", "money"),
+    _c("staff_paid", "个人实缴", "money"),
+    _c("paid_date", "缴费日期", "date", nullable=True),
+    _opt("late_fee", "滞纳金", "money"),
+    amount=("unit_paid", "staff_paid"),
 )
 
-REGION_FUNDS = FileSpec(
+REGION_FUNDS = _file(
     "region_funds",
-    "region_funds",
-    (
-        _c("region_code", "统筹地区代码", "region"),
-        _c("fund_year", "年度", "year"),
-        _c("balance", "滚存结余", "signed_money"),
-        _c("monthly_expenditure", "月均支出", "money"),
-        _c("adjustment_approved", "省级调剂金", "bool"),
-        _c("registered_unemployment_rate", "城镇登记失业率", "ratio", required=False, nullable=True),
-        _c("avg_monthly_benefit", "月人均失业保险金", "money", required=False, nullable=True),
-    ),
+    _c("region_code", "统筹地区代码", "region"),
+    _c("fund_year", "年度", "year"),
+    _c("balance", "滚存结余", "signed_money"),
+    _c("monthly_expenditure", "月均支出", "money"),
+    _c("adjustment_approved", "省级调剂金", "bool"),
+    _opt("registered_unemployment_rate", "城镇登记失业率", "ratio"),
+    _opt("avg_monthly_benefit", "月人均失业保险金", "money"),
 )
 
-DISHONEST = FileSpec(
-    "dishonest",
-    "lists/dishonest",
-    (
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("listed_date", "列入日期", "date"),
-        _c("removed_date", "移出日期", "date", nullable=True, required=False),
-    ),
-    required=False,
-)
-
-ZOMBIE = FileSpec(
-    "zombie",
-    "lists/zombie",
-    (_c("uscc", "统一社会信用代码", "uscc"), _c("listed_date", "列入日期", "date")),
-    required=False,
-)
-
-OTHER_SUBSIDIES = FileSpec(
-    "other_subsidies",
-    "lists/other_subsidies",
-    (
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("subsidy_type", "补贴类型", "text"),
-        _c("year", "年度", "year"),
-        _c("amount", "金额", "money"),
-    ),
-    required=False,
-    amount_columns=("amount",),
-)
-
-DIFFICULTY = FileSpec(
-    "difficulty",
-    "lists/difficulty",
-    (_c("uscc", "统一社会信用代码", "uscc"), _c("recognised_date", "认定日期", "date")),
-    required=False,
-)
-
-PRIOR_DISBURSEMENTS = FileSpec(
-    "prior_disbursements",
-    "prior_disbursements",
-    (
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("policy_id", "政策编号", "text"),
-        _c("amount", "金额", "money"),
-        _c("paid_date", "拨付日期", "date"),
-    ),
-    required=False,
-    amount_columns=("amount",),
-)
+# The optional files: the lists, earlier payments, and (issues 16, 17) the files only some policies read.
+DISHONEST = _file(
+    "dishonest", USCC, _c("listed_date", "列入日期", "date"), _opt("removed_date", "移出日期", "date"), path="lists/dishonest",
+    optional=True,
+)  # fmt: skip
+ZOMBIE = _file("zombie", USCC, _c("listed_date", "列入日期", "date"), path="lists/zombie", optional=True)
+OTHER_SUBSIDIES = _file(
+    "other_subsidies", USCC, _c("subsidy_type", "补贴类型", "text"), _c("year", "年度", "year"), _c("amount", "金额", "money"),
+    path="lists/other_subsidies", optional=True, amount=("amount",),
+)  # fmt: skip
+DIFFICULTY = _file("difficulty", USCC, _c("recognised_date", "认定日期", "date"), path="lists/difficulty", optional=True)
+PRIOR_DISBURSEMENTS = _file(
+    "prior_disbursements", USCC, _c("policy_id", "政策编号", "text"), _c("amount", "金额", "money"),
+    _c("paid_date", "拨付日期", "date"), optional=True, amount=("amount",),
+)  # fmt: skip
 
 # Optional (issue 16): the year's new unemployment-benefit claimants, by the unit they left; a policy with
 # layoff_formula benefit_claims_over_avg_insured needs it (its layoff rate: claimants ÷ average monthly insured).
-BENEFIT_CLAIMS = FileSpec(
-    "benefit_claims",
-    "benefit_claims",
-    (
-        _c("person_id", "公民身份号码", "person_id"),
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("claim_date", "申领日期", "date"),
-    ),
-    required=False,
+BENEFIT_CLAIMS = _file(
+    "benefit_claims", _c("person_id", "公民身份号码", "person_id"), USCC, _c("claim_date", "申领日期", "date"), optional=True
 )
 
 # Optional (issue 17 item 4): the social-insurance premiums due (应缴纳社会保险费: every insurance, not only UI) by
 # the unit and by its staff, per fee month; 内蒙古工作方案 二(二)'s second standard ("或按不超过3个月的企业及其职工
 # 应缴纳社会保险费确定") is computed where a policy has premium_months_alt and the unit has rows of the assessed year.
-SI_PREMIUMS_DUE = FileSpec(
-    "si_premiums_due",
-    "si_premiums_due",
-    (
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("fee_month", "费款所属期", "month"),
-        _c("unit_due", "单位应缴社会保险费", "money"),
-        _c("staff_due", "个人应缴社会保险费", "money"),
-    ),
-    required=False,
-    amount_columns=("unit_due", "staff_due"),
-)
+SI_PREMIUMS_DUE = _file(
+    "si_premiums_due", USCC, _c("fee_month", "费款所属期", "month"), _c("unit_due", "单位应缴社会保险费", "money"),
+    _c("staff_due", "个人应缴社会保险费", "money"), optional=True, amount=("unit_due", "staff_due"),
+)  # fmt: skip
 
 # Optional (issue 16): the account each unit pays its social insurance contributions from, as the tax bureau holds it
 # (社会保险费缴费账户, the account of the unit's debit agreement). A policy with fallback_payee contribution_account pays
 # a unit whose register has no usable bank account to this account (sql/33_payee_account.sql); no policy needs the file.
-CONTRIBUTION_ACCOUNTS = FileSpec(
-    "contribution_accounts",
-    "contribution_accounts",
-    (
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("bank_account", "缴费账号", "account"),
-        _c("bank_code", "开户行行号", "cnaps"),
-        _c("account_name", "账户名称", "text"),
-    ),
-    required=False,
-)
+CONTRIBUTION_ACCOUNTS = _file(
+    "contribution_accounts", USCC, _c("bank_account", "缴费账号", "account"), _c("bank_code", "开户行行号", "cnaps"),
+    _c("account_name", "账户名称", "text"), optional=True,
+)  # fmt: skip
 
-BANK_RETURNS = FileSpec(
-    "bank_returns",
-    "bank_returns",
-    (
-        _c("batch_id", "批次号", "text"),
-        _c("payment_id", "支付编号", "text"),
-        _c("uscc", "统一社会信用代码", "uscc"),
-        _c("amount", "金额", "money"),
-        _c("status", "状态", "enum", enum="return_status"),
-        _c("reason", "原因", "text", nullable=True, required=False),
-        _c("value_date", "入账日期", "date"),
-    ),
-    required=False,
-    glob=True,
-    amount_columns=("amount",),
-)
+BANK_RETURNS = _file(
+    "bank_returns", _c("batch_id", "批次号", "text"), _c("payment_id", "支付编号", "text"), USCC, _c("amount", "金额", "money"),
+    _c("status", "状态", "enum", enum="return_status"), _opt("reason", "原因", "text"), _c("value_date", "入账日期", "date"),
+    optional=True, glob=True, amount=("amount",),
+)  # fmt: skip
 
-CONTROL = FileSpec(
-    "control",
-    "control",
-    (
-        _c("file", "文件", "text"),
-        _c("rows", "行数", "count"),
-        _c("amount_total", "金额合计", "money", nullable=True, required=False),
-    ),
-    required=False,
+CONTROL = _file(
+    "control", _c("file", "文件", "text"), _c("rows", "行数", "count"), _opt("amount_total", "金额合计", "money"), optional=True
 )
 
 # Order of ingest; control.csv is read first but checked after the others are staged.
