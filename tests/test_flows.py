@@ -213,6 +213,7 @@ def test_a_region_that_cannot_be_decided_is_reported_by_the_fanned_out_run_as_by
     assert (tmp_path / "single" / "decisions.csv").read_bytes() == (tmp_path / "fanned" / "decisions.csv").read_bytes()
 
 
+@pytest.mark.slow  # a Prefect server for the flows (~20 s): CI runs it (pytest -m slow)
 def test_a_date_parameter_that_is_not_yyyy_mm_dd_fails_the_flow_run_with_a_clear_message(harness, tmp_path):
     from autogrant.flows.nightly import nightly_flow, policy_flow
 

@@ -296,7 +296,7 @@ def _fuzz(case) -> None:
     CASES["codes"][code] = CASES["codes"].get(code, 0) + 1
 
 
-@settings(max_examples=10, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(drops)
 def test_fuzzed_drops_never_end_in_an_internal_error(case):
     _fuzz(case)
