@@ -196,6 +196,9 @@ def absorb(night: Night, decisions: list[RegionDecision]) -> None:
         for name, (seconds, peak) in d.stages.items():  # summed over workers: work done, not wall time
             timer.seconds[name] = timer.seconds.get(name, 0.0) + seconds
             timer.peak[name] = max(timer.peak.get(name, 0.0), peak)
+        if d.handover:  # what one worker held for its region (README, Scale)
+            res.workers[d.regions[0]] = {"units": sum(d.units.values()), "seconds": round(sum(s for s, _ in d.stages.values()), 2),
+                                         "peak_mib": round(max((p for _, p in d.stages.values()), default=0.0), 1)}  # fmt: skip
         res.failures += [RegionFailure(*f) for f in d.failures]
     res.failures.sort(key=lambda f: f.region_code)
     checkpoint("decided")

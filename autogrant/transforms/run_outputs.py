@@ -217,4 +217,4 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "released_batches": result.released_batches,
         "overpayments": result.overpayments,  # per region: units paid earlier beyond what is due now (overpayments.csv)
         "stages": [asdict(s) for s in result.stages],
-    }
+    } | ({"workers": dict(sorted(result.workers.items()))} if result.workers else {})  # a fanned-out night's workers

@@ -42,6 +42,7 @@ class RunResult:
     region_changes: dict[str, dict] = field(default_factory=dict)
     overpayments: dict[str, dict] = field(default_factory=dict)  # region -> units, excess_fen (overpayments.csv)
     stages: list[Stage] = field(default_factory=list)
+    workers: dict[str, dict] = field(default_factory=dict)  # region -> units, seconds, peak MiB of the worker process
 
     @property
     def ok(self) -> bool:
