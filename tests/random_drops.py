@@ -1,6 +1,6 @@
 """Seeded small drops over the whole input contract (../shared/CONTRACT.md section 1), awkward values included.
 
-    python -m tests.random_drops OUT_DIR --seed 7 [--policy LN-2021]
+    python -m tests.random_drop_generate OUT_DIR --seed 7 [--policy LN-2021]
 
 Each drop holds 30-80 units in a few of the policy's regions (plus one outside them) and mixes, file by file and
 cell by cell, what the contract allows: UTF-8, UTF-8 with BOM or GB18030; English or Chinese headers (per column),
@@ -12,18 +12,16 @@ less than due, for another policy); list rows for unknown units and for known on
 optional files header-only or missing; a few invalid rows (bad check digit, end before start, paid without a date,
 three decimals, removal before listing, a duplicated register row) that make their unit INVALID_INPUT. Under the
 policies after 2021, benefit_claims.csv and contribution_accounts.csv (tests/random_drop_later.py).
-``generate`` returns what the drop should produce: the policy, the exit code and the regions that cannot be decided.
+``random_drop_generate.generate`` writes one and returns what the drop should produce: the policy, the exit code and the regions that cannot be decided.
 """
 
-import argparse
 import datetime as dt
 import random
 from pathlib import Path
 
 import yaml
 
-from tests import random_drop_files, random_drop_later
-from tests.random_drop_files import HEADERS, Cells, add_priors, person_id, spoil, valid_uscc, write_control, write_csv
+from tests.random_drop_files import HEADERS, Cells, person_id, valid_uscc, write_csv
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "autogrant" / "policies"
 OPTIONAL = ("lists/dishonest", "lists/zombie", "lists/other_subsidies", "lists/difficulty", "prior_disbursements")
@@ -298,46 +296,3 @@ def write(b: DropBuilder, out: Path, optional_modes: dict[str, str]) -> None:
         if name == "payments" and wr.random() < 0.3:
             cols = columns[:-1]  # late_fee is optional
         write_csv(path, cols, [] if mode == "header" else b.rows[name], wr)
-
-
-def generate(out: Path, seed: int, policy_id: str = "LN-2021") -> dict:
-    """Write the drop for (seed, policy) under out; return the expected exit code and undecidable regions."""
-    from tests import reference_impl
-
-    b = build(seed, policy_id)
-    modes = {name: b.rng.choice(["rows", "rows", "rows", "header", "missing"]) for name in OPTIONAL}
-    if b.p.get("difficulty_list_required") and b.rng.random() < 0.85:
-        modes["lists/difficulty"] = "rows"
-    # si_premiums_due.csv: Inner Mongolia drops only; benefit claims and contribution accounts: the policies after 2021
-    spoiled = spoil(b, modes) + random_drop_files.add_si_premiums(b, seed, modes)
-    spoiled += random_drop_later.add_claims(b, seed, modes)
-    random_drop_later.add_contribution_accounts(b, seed, modes)
-    # a policy measuring layoffs by benefit claims cannot run without the file: exit 2 before any decision
-    no_claims = b.p.get("layoff_formula") == "benefit_claims_over_avg_insured" and modes["benefit_claims"] == "missing"
-    # now and then a cut-off other than the policy's (--as-of), drawn apart so that the drop stays the same
-    pick = random.Random(seed * 7919 + 1).random()
-    as_of = None if pick < 0.75 else b.cutoff + dt.timedelta(days=-1 if pick < 0.83 else -120 if pick < 0.92 else 45)
-    out.mkdir(parents=True, exist_ok=True)
-    write(b, out, modes)
-    formula = {u: d["formula_fen"] for u, d in reference_impl.decide(out, policy_id, as_of).items()}
-    if modes["prior_disbursements"] == "rows":
-        add_priors(b, formula, POLICIES)
-    write(b, out, modes)
-    control = write_control(b, out, modes, random.Random(seed * 7919 + 2).random())
-    exit_code = 2 if control == "wrong" or no_claims else 4 if b.missing_region else 0
-    return {"policy": policy_id, "seed": seed, "exit": exit_code, "missing_region": b.missing_region, "as_of": as_of,
-            "control": control, "missing_file": "benefit_claims.csv" if no_claims else None, "spoiled": spoiled,
-            "optional": modes}  # fmt: skip
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out", type=Path)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--policy", default="LN-2021", choices=POLICIES)
-    args = ap.parse_args()
-    print(generate(args.out, args.seed, args.policy))
-
-
-if __name__ == "__main__":
-    main()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import random_drops, reference_impl
+from tests import random_drop_generate, reference_impl
 
 CLI = Path(sys.executable).with_name("autogrant")
 FIELDS = ("decision", "reasons", "headcount_ref", "headcount_start", "headcount_end", "size_class", "premium_base",
@@ -77,7 +77,7 @@ def read_decisions(path: Path) -> dict[str, dict[str, str]]:
 
 def check_seed(tmp_path: Path, policy_id: str, seed: int) -> int:
     drop = tmp_path / f"drop-{policy_id}-{seed}"
-    meta = random_drops.generate(drop, seed, policy_id)
+    meta = random_drop_generate.generate(drop, seed, policy_id)
     proc = run_cli(drop, tmp_path / f"out-{policy_id}-{seed}", policy_id, meta["as_of"])
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == meta["exit"], f"seed {seed}: exit {proc.returncode}, expected {meta['exit']}\n{proc.stderr}"
@@ -100,7 +100,7 @@ def test_random_drop_agrees_with_reference(tmp_path, policy_id, seed):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("policy_id", random_drops.POLICIES)
+@pytest.mark.parametrize("policy_id", random_drop_generate.POLICIES)
 def test_many_random_drops_agree(tmp_path, policy_id):
     seeds = [s for s in SLOW_SEEDS if (policy_id, s) not in KNOWN_DISAGREEMENTS]
     counts = [check_seed(tmp_path, policy_id, seed) for seed in seeds]
@@ -110,7 +110,7 @@ def test_many_random_drops_agree(tmp_path, policy_id):
 
 def test_comparison_reports_a_changed_amount_and_a_missing_unit(tmp_path):
     drop = tmp_path / "drop"
-    random_drops.generate(drop, 11, "LN-2021")
+    random_drop_generate.generate(drop, 11, "LN-2021")
     expected = expected_rows(drop, "LN-2021")
     assert compare({k: dict(v) for k, v in expected.items()}, expected) == []
     code = next(c for c, row in expected.items() if row["decision"] == "PAY")
@@ -141,7 +141,7 @@ def test_size_by_average_insured_agrees_with_reference(tmp_path, seed):
     data["rules"]["size_classification"] = {"value": "avg_insured_headcount", **rule}
     data["rules"]["large_min_avg_insured"] = {"value": 20, **rule}  # small drops: 20 insured on average is large
     (folder / "CN-2024.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    meta = random_drops.generate(tmp_path / "drop", seed, "CN-2024")
+    meta = random_drop_generate.generate(tmp_path / "drop", seed, "CN-2024")
     if meta["exit"] == 2:
         pytest.skip("a drop that stops before deciding")
     con = connect()
