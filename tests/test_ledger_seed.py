@@ -6,6 +6,7 @@ import datetime as dt
 
 import duckdb
 
+from autogrant.data_samples.drop_files import write_drop
 from autogrant.transforms import ledger
 from tests.conftest import NIGHT1, NIGHT2, NIGHT3, REGION, batch_of, night
 from tests.ledger_seed import LedgerSeed
@@ -22,12 +23,14 @@ def tables(out):
 
 
 def test_a_seeded_ledger_is_what_the_nights_write(drop, tmp_path):
+    big = drop.unit(REGION, name="大连港湾建设有限公司", start=150, monthly_premium=3_500_000)  # 504000.00: HVPS
+    write_drop(drop.tables(), drop.path)
     replayed, seed = tmp_path / "replayed", LedgerSeed(tmp_path / "seeded")
     at = dt.datetime(2026, 11, 30, 9, 30)
     night(drop.path, replayed, NIGHT1)
-    seed.notice(NIGHT1, drop.units)
+    seed.notice(NIGHT1, drop.units, {drop.codes[0]: 1440_00, drop.codes[1]: 1440_00, big: 504000_00})
     after_notice = tables(replayed)
-    assert after_notice == tables(seed.out) and len(after_notice["claims"]) == 2
+    assert after_notice == tables(seed.out) and len(after_notice["claims"]) == 3
 
     night(drop.path, replayed, NIGHT2)
     (batch,) = seed.batch(NIGHT2)
@@ -41,7 +44,7 @@ def test_a_seeded_ledger_is_what_the_nights_write(drop, tmp_path):
     night(drop.path, replayed, NIGHT3)
     assert seed.release(NIGHT3) == [batch]
     released = tables(replayed)
-    assert released == tables(seed.out) and len(released["payments"]) == 2
+    assert released == tables(seed.out) and {p[-2] for p in released["payments"]} == {"BEPS", "HVPS"}
     assert [row[-2:] for row in released["journal"]] == [row[-2:] for row in tables(seed.out)["journal"]]  # same hashes
     for name in (f"{batch}.csv", f"{batch}.gb18030.csv"):
         assert (seed.out / "payments" / REGION / name).read_bytes() == (replayed / "payments" / REGION / name).read_bytes()
