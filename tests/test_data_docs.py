@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from autogrant.transforms.run import run_policy
-from tests.conftest import REGION
-from tests.test_ledger import NIGHT1, NIGHT2, drop  # noqa: F401
+from tests.conftest import NIGHT1, NIGHT2, REGION
 
 pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
 
@@ -63,7 +62,7 @@ def test_the_remote_pattern_catches_what_a_browser_would_fetch():
 
 
 @pytest.mark.parametrize("made_by", ["this version", "an older version"])
-def test_a_moved_out_writes_its_next_night_into_itself(drop, tmp_path, made_by):  # noqa: F811
+def test_a_moved_out_writes_its_next_night_into_itself(drop, tmp_path, made_by):
     first = tmp_path / "server-a" / "out"
     run_policy("LN-2021", drop.path, first, today=NIGHT1)
     config = first / "validation" / "gx" / "great_expectations.yml"

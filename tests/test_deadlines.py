@@ -13,8 +13,7 @@ import pytest
 
 from autogrant.transforms import deadlines
 from autogrant.transforms.policy import load
-from tests.conftest import read_decisions
-from tests.test_ledger import NIGHT1, drop  # noqa: F401
+from tests.conftest import NIGHT1, read_decisions
 
 
 def autogrant(*args, env=None):
@@ -22,7 +21,7 @@ def autogrant(*args, env=None):
 
 
 @pytest.mark.slow  # a whole night through the CLI: CI runs it (pytest -m slow)
-def test_a_run_past_the_pay_by_date_says_so_first_and_the_report_lists_the_units(drop, tmp_path):  # noqa: F811
+def test_a_run_past_the_pay_by_date_says_so_first_and_the_report_lists_the_units(drop, tmp_path):
     out = tmp_path / "out"
     r = autogrant("run", "--policy", "LN-2021", "--data", str(drop.path), "--out", str(out), "--today", str(NIGHT1))
     assert r.returncode == 0, r.stderr

@@ -1,5 +1,6 @@
 """The gate stops a region with a broken invariant before any payment file; verify catches one changed byte;
-the public-notice list neutralises formulas; the Data Docs make no request to the internet."""
+the public-notice list neutralises formulas; the Data Docs make no request to the internet. The release-night
+tests start from a ledger seeded with an approved batch (tests/ledger_seed.py) and run only the release night."""
 
 import datetime as dt
 import re
@@ -8,22 +9,26 @@ import zipfile
 import duckdb
 import pytest
 
-from autogrant.transforms import decide, ledger
+from autogrant.transforms import decide
 from autogrant.transforms.run import run_policy
 from autogrant.transforms.verify import verify_out
-from tests.conftest import REGION
-from tests.test_ledger import NIGHT1, NIGHT2, NIGHT3, batch_of, drop, ledger_rows, night  # noqa: F401
+from tests.conftest import NIGHT1, NIGHT2, NIGHT3, REGION, ledger_rows, night
 
 
 def utf8_file(out):
     return next(p for p in (out / "payments" / REGION).glob("*.csv") if not p.name.endswith(".gb18030.csv"))
 
 
-def test_a_corrupted_decision_fails_the_gate_and_no_payment_file_is_written(drop, tmp_path, monkeypatch):  # noqa: F811
-    out = tmp_path / "out"
-    night(drop.path, out, NIGHT1)
-    night(drop.path, out, NIGHT2)
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
+def approved(drop, seed, amounts=1440_00):
+    """The drop's units noticed NIGHT1, batched NIGHT2 and approved, seeded: what the release night starts from."""
+    seed.notice(NIGHT1, drop.units, amounts)
+    (batch,) = seed.batch(NIGHT2)
+    seed.approve(batch)
+    return seed.out
+
+
+def test_a_corrupted_decision_fails_the_gate_and_no_payment_file_is_written(drop, ledger_seed, monkeypatch):
+    out = approved(drop, ledger_seed)
     real = decide.compute_decisions
 
     def corrupted(con):
@@ -46,11 +51,8 @@ def test_a_corrupted_decision_fails_the_gate_and_no_payment_file_is_written(drop
     assert {v for k, v in outcomes.items() if k[0] != REGION} <= {"通过", "passed"} and len(outcomes) > 1
 
 
-def test_verify_catches_a_one_byte_change(drop, tmp_path):  # noqa: F811
-    out = tmp_path / "out"
-    night(drop.path, out, NIGHT1)
-    night(drop.path, out, NIGHT2)
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
+def test_verify_catches_a_one_byte_change(drop, ledger_seed):
+    out = approved(drop, ledger_seed)
     night(drop.path, out, NIGHT3)
     checked, problems = verify_out(out)
     assert (checked, problems) == (2, [])
@@ -65,16 +67,13 @@ def test_verify_catches_a_one_byte_change(drop, tmp_path):  # noqa: F811
     assert any(p.startswith(f"{rel}: trailer says 2 payments, 2880.00 yuan") for p in problems)
 
 
-def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
+def test_payment_file_channel_and_gb18030_copy(drop, ledger_seed):
     drop.units[1]["unit_name"] = drop.units[1]["account_name"] = "大连远洋重工集团有限公司"
     big = drop.unit(REGION, name="大连港湾建设有限公司", start=150, monthly_premium=3_500_000)  # 60% of 840,000.00
     from autogrant.data_samples.drop_files import write_drop
 
     write_drop(drop.tables(), drop.path)
-    out = tmp_path / "out"
-    night(drop.path, out, NIGHT1)
-    night(drop.path, out, NIGHT2)
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
+    out = approved(drop, ledger_seed, {drop.codes[0]: 1440_00, drop.codes[1]: 1440_00, big: 504000_00})
     night(drop.path, out, NIGHT3)
     utf8 = utf8_file(out).read_bytes().decode("utf-8")
     gb = next((out / "payments" / REGION).glob("*.gb18030.csv")).read_bytes().decode("gb18030")
@@ -85,7 +84,7 @@ def test_payment_file_channel_and_gb18030_copy(drop, tmp_path):  # noqa: F811
     assert utf8.splitlines()[-1] == "T,3,506880.00"
 
 
-def test_notice_list_neutralises_formulas_in_csv_and_xlsx(drop, tmp_path):  # noqa: F811
+def test_notice_list_neutralises_formulas_in_csv_and_xlsx(drop, tmp_path):
     drop.units[0]["unit_name"] = drop.units[0]["account_name"] = '=HYPERLINK("http://x","点击")'
     from autogrant.data_samples.drop_files import write_drop
 
@@ -119,7 +118,7 @@ def test_notice_list_neutralises_formulas_in_csv_and_xlsx(drop, tmp_path):  # no
     assert "2026年11月27日前" in objection and "鞍山市人力资源和社会保障局" in objection
 
 
-def test_data_docs_are_written_per_region_and_load_nothing_from_the_internet(drop, tmp_path):  # noqa: F811
+def test_data_docs_are_written_per_region_and_load_nothing_from_the_internet(drop, tmp_path):
     out = tmp_path / "out"
     run_policy("LN-2021", drop.path, out, today=NIGHT1)
     docs = out / "validation" / "docs"

@@ -1,4 +1,6 @@
-"""The money side: notice, approval, release, reruns, top-ups, bank returns, objections, the ledger's own refusals."""
+"""The money side: notice, approval, release, reruns, top-ups, bank returns, objections, the ledger's own refusals.
+The tests whose subject is the sequence of nights replay them; the others start from a ledger seeded at the state
+they need (tests/ledger_seed.py, fixture ledger_seed) and run only the nights they test."""
 
 import csv
 import datetime as dt
@@ -7,47 +9,13 @@ import duckdb
 import pytest
 
 from autogrant.data_samples.drop_files import write_drop
-from autogrant.data_samples.edge_cases import DropBuilder
 from autogrant.transforms import ledger
 from autogrant.transforms.errors import InputError
-from autogrant.transforms.run import run_policy
-from tests.conftest import REGION, read_decisions
-
-NIGHT1 = dt.date(2026, 11, 20)  # a Friday: the notice runs over the 5 working days to 2026-11-27
-NIGHT2 = dt.date(2026, 11, 30)
-NIGHT3 = dt.date(2026, 12, 1)
-
-
-def night(drop, out, today, **kw):
-    return run_policy("LN-2021", drop, out, today=today, validate=False, **kw)
-
-
-def ledger_rows(out, sql, params=()):
-    con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
-
-
-def batch_of(out, region=REGION):
-    rows = ledger_rows(out, "SELECT batch_id FROM batches WHERE region_code = ? AND state = 'awaiting_approval'", [region])
-    assert len(rows) == 1
-    return rows[0][0]
+from tests.conftest import NIGHT1, NIGHT2, NIGHT3, REGION, batch_of, ledger_rows, night, read_decisions
 
 
 def paid_by_unit(out):
     return dict(ledger_rows(out, "SELECT uscc, sum(amount_fen) FROM payments GROUP BY uscc"))
-
-
-@pytest.fixture
-def drop(tmp_path):
-    b = DropBuilder(y=2020)
-    b.fund(REGION)
-    b.codes = [b.unit(REGION, name="大连华兴机械有限公司"), b.unit(REGION, name="大连瑞丰商贸有限公司", start=20)]
-    write_drop(b.tables(), tmp_path / "drop")
-    b.path = tmp_path / "drop"
-    return b
 
 
 def walk_to_payment(drop, out):
@@ -56,6 +24,12 @@ def walk_to_payment(drop, out):
     night(drop.path, out, NIGHT2)
     ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
     return night(drop.path, out, NIGHT3)
+
+
+def paid(drop, seed):
+    """The ledger both units leave when paid 1440.00 each (noticed NIGHT1, batched NIGHT2, released NIGHT3), seeded."""
+    seed.paid(drop.units, NIGHT1, NIGHT2, NIGHT3)
+    return seed.out
 
 
 def test_nothing_is_paid_before_notice_and_approval(drop, tmp_path):
@@ -73,11 +47,10 @@ def test_nothing_is_paid_before_notice_and_approval(drop, tmp_path):
     assert not (out / "payments" / REGION).exists()
 
 
-def test_the_preparer_cannot_approve_and_the_ledger_refuses_it_too(drop, tmp_path):
-    out = tmp_path / "out"
-    night(drop.path, out, NIGHT1)
-    night(drop.path, out, NIGHT2)
-    batch = batch_of(out)
+def test_the_preparer_cannot_approve_and_the_ledger_refuses_it_too(drop, ledger_seed):
+    out = ledger_seed.out
+    ledger_seed.notice(NIGHT1, drop.units)
+    (batch,) = ledger_seed.batch(NIGHT2)  # prepared by autogrant-nightly
     with pytest.raises(InputError, match="the preparer cannot approve it"):
         ledger.approve(out / "ledger.duckdb", batch, "autogrant-nightly")
     con = duckdb.connect(str(out / "ledger.duckdb"))
@@ -104,9 +77,8 @@ def test_the_same_drop_run_three_more_times_pays_once(drop, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_top_up_pays_exactly_the_difference(drop, tmp_path):
-    out = tmp_path / "out"
-    walk_to_payment(drop, out)
+def test_a_top_up_pays_exactly_the_difference(drop, ledger_seed):
+    out = paid(drop, ledger_seed)
     # corrected premium records: December was 150.00 a side, not 100.00 -> base 2500.00, 60% = 1500.00
     drop.payments = [p for p in drop.payments if not (p["uscc"] == drop.codes[0] and p["fee_month"] == "2020-12")]
     drop.pay(drop.codes[0], "2020-12", 150_00, 150_00, dt.date(2020, 12, 15))
@@ -114,8 +86,8 @@ def test_a_top_up_pays_exactly_the_difference(drop, tmp_path):
     night(drop.path, out, dt.date(2026, 12, 7))
     row = read_decisions(out)[drop.codes[0]]
     assert (row["decision"], row["amount_due"], row["already_paid"], row["amount"]) == ("PAY", "1500.00", "1440.00", "60.00")
-    night(drop.path, out, dt.date(2026, 12, 15))
-    ledger.approve(out / "ledger.duckdb", batch_of(out), "demo-approver")
+    (batch,) = ledger_seed.batch(dt.date(2026, 12, 15))  # the top-up's notice ended: batched and approved
+    ledger_seed.approve(batch)
     night(drop.path, out, dt.date(2026, 12, 16))
     assert paid_by_unit(out)[drop.codes[0]] == 1500_00
     assert ledger_rows(out, "SELECT seq, amount_fen, paid_before_fen, paid_after_fen FROM payments WHERE uscc = ? ORDER BY seq", [drop.codes[0]]) == [
@@ -138,9 +110,8 @@ def _bank_return(drop, out, status="returned", amount=None, payment_id=None):
 
 
 @pytest.mark.slow
-def test_a_returned_payment_is_repaid_only_after_the_account_changes(drop, tmp_path):
-    out = tmp_path / "out"
-    walk_to_payment(drop, out)
+def test_a_returned_payment_is_repaid_only_after_the_account_changes(drop, ledger_seed):
+    out = paid(drop, ledger_seed)
     _bank_return(drop, out)
     night(drop.path, out, dt.date(2026, 12, 3))
     row = read_decisions(out)[drop.codes[0]]
@@ -159,9 +130,8 @@ def test_a_returned_payment_is_repaid_only_after_the_account_changes(drop, tmp_p
     ]
 
 
-def test_a_bank_row_that_does_not_match_is_reported_not_acted_on(drop, tmp_path):
-    out = tmp_path / "out"
-    walk_to_payment(drop, out)
+def test_a_bank_row_that_does_not_match_is_reported_not_acted_on(drop, ledger_seed):
+    out = paid(drop, ledger_seed)
     _bank_return(drop, out, amount="1000.00")
     night(drop.path, out, dt.date(2026, 12, 3))
     with (out / "bank_reconciliation.csv").open(encoding="utf-8") as fh:
@@ -170,10 +140,9 @@ def test_a_bank_row_that_does_not_match_is_reported_not_acted_on(drop, tmp_path)
     assert ledger_rows(out, "SELECT count(*) FROM payments WHERE kind = 'reversal'") == [(0,)]
 
 
-def test_an_objection_holds_the_unit_and_an_upheld_one_removes_it(drop, tmp_path):
-    out = tmp_path / "out"
-    night(drop.path, out, NIGHT1)
-    lg = out / "ledger.duckdb"
+def test_an_objection_holds_the_unit_and_an_upheld_one_removes_it(drop, ledger_seed):
+    out, lg = ledger_seed.out, ledger_seed.path
+    ledger_seed.notice(NIGHT1, drop.units)
     ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "实名举报: 已停产", "demo-clerk", NIGHT1)
     night(drop.path, out, NIGHT2)
     assert read_decisions(out)[drop.codes[0]]["reasons"] == "UNDER_OBJECTION"
@@ -185,20 +154,19 @@ def test_an_objection_holds_the_unit_and_an_upheld_one_removes_it(drop, tmp_path
     assert ledger_rows(out, "SELECT state FROM claims WHERE uscc = ?", [drop.codes[0]]) == [("withdrawn",)]
 
 
-def test_a_cleared_objection_lets_the_unit_into_the_next_batch(drop, tmp_path):
-    out = tmp_path / "out"
-    night(drop.path, out, NIGHT1)
-    lg = out / "ledger.duckdb"
+def test_a_cleared_objection_lets_the_unit_into_the_next_batch(drop, ledger_seed):
+    out, lg = ledger_seed.out, ledger_seed.path
+    ledger_seed.notice(NIGHT1, drop.units)
     ledger.lodge_objection(lg, "LN-2021", drop.codes[0], "名称存疑", "demo-clerk", NIGHT1)
-    night(drop.path, out, NIGHT2)
+    ledger_seed.batch(NIGHT2, only=[drop.codes[1]])  # night 2 as it leaves the ledger: the objection holds the unit
+    assert ledger_rows(out, "SELECT state FROM claims WHERE uscc = ?", [drop.codes[0]]) == [("in_notice",)]
     ledger.resolve_objection(lg, "LN-2021", drop.codes[0], "cleared", "demo-clerk", "", NIGHT2)
     night(drop.path, out, NIGHT3)
     assert ledger_rows(out, "SELECT uscc, state FROM claims WHERE uscc = ?", [drop.codes[0]]) == [(drop.codes[0], "batched")]
 
 
-def test_the_ledger_refuses_a_payment_beyond_amount_due_even_from_a_bug(drop, tmp_path):
-    out = tmp_path / "out"
-    walk_to_payment(drop, out)
+def test_the_ledger_refuses_a_payment_beyond_amount_due_even_from_a_bug(drop, ledger_seed):
+    out = paid(drop, ledger_seed)
     con = duckdb.connect(str(out / "ledger.duckdb"))
     with pytest.raises(duckdb.ConstraintException):  # a second payment taking the unit past 1440.00
         con.execute(

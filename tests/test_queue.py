@@ -1,4 +1,5 @@
-"""The clerk's queue, read back against the ledger and the decisions it summarises (not against fixed numbers)."""
+"""The clerk's queue, read back against the ledger and the decisions it summarises (not against fixed numbers).
+The batches the queue shows are seeded (tests/ledger_seed.py) from the claims the first night put in notice."""
 
 import csv
 import datetime as dt
@@ -8,6 +9,7 @@ from autogrant.transforms.paths import SAMPLES_DIR
 from autogrant.transforms.queue import clerk_queue
 from autogrant.transforms.run import run_policy
 from autogrant.transforms.workdays import add_working_days
+from tests.ledger_seed import LedgerSeed
 
 NIGHT1 = dt.date(2026, 11, 20)
 
@@ -34,8 +36,8 @@ def test_the_queue_shows_open_notices_then_batches_and_held_units_as_the_decisio
     )
     assert {r[1]: r[2] for r in sections["overdue"].rows} == dict(unpaid)
 
-    night2 = add_working_days(NIGHT1, 6)
-    run_policy("LN-2021", SAMPLES_DIR / "ln2021", out, today=night2, validate=False)
+    night2 = add_working_days(NIGHT1, 6)  # every notice ended: each region's claims into a batch awaiting approval
+    assert len(LedgerSeed(out).batch(night2)) == len(notices)
     sections = {s.key: s for s in clerk_queue(out / "ledger.duckdb", out, night2)}
     assert sections["notices"].rows == []
     batches = sections["batches"].rows
