@@ -9,6 +9,7 @@ the sheet write its <sheetData> with the same XML, cell for cell, through a shor
 checks the bytes against XlsxWriter's plain path.
 """
 
+import re
 from types import MethodType
 
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
@@ -41,7 +42,7 @@ def _write_rows(self) -> None:
     if self.comments:
         return type(self)._write_rows(self)
     self.row_spans = _spans(self)
-    write, row_info, col_info, xf = self.fh.write, self.row_info, self.col_info, {}
+    write, row_info, col_info, xf, letters = self.fh.write, self.row_info, self.col_info, {}, {}
     for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
         cells = self.table.get(row_num)
         if not cells and row_num not in row_info:
@@ -63,7 +64,10 @@ def _write_rows(self) -> None:
                     fmt = row_info[row_num].row_format
                 elif col_num in col_info:
                     fmt = col_info[col_num].column_format
-            attr = f' r="{xl_rowcol_to_cell_fast(row_num, col_num)}"'
+            letter = letters.get(col_num)
+            if letter is None:
+                letter = letters[col_num] = xl_rowcol_to_cell_fast(0, col_num)[:-1]  # "A1" -> "A"
+            attr = f' r="{letter}{row_num + 1}"'
             if fmt is not None and fmt is not False:
                 key = id(fmt)
                 if key not in xf:
@@ -81,3 +85,85 @@ def _write_rows(self) -> None:
 def fast_rows(ws) -> None:
     """Make this sheet write its rows through ``_write_rows`` above."""
     ws._write_rows = MethodType(_write_rows, ws)
+
+
+def put_rows(ws, first: int, rows, formats: tuple) -> None:
+    """Store many rows from row ``first`` on, column c of each row with ``formats[c]``: a str as a string cell, any
+    other value as a number; what ``put_row`` does row by row (the shared strings numbered in the same order:
+    row by row, left to right), in one pass. Rows XlsxWriter would treat specially (constant_memory, past the
+    sheet's last row, a string long enough to be truncated, a NaN or infinite number) go through ``put_row``."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return
+    ncol, last = len(formats), first + len(rows) - 1
+    if ws.constant_memory or first < 0 or last >= ws.xls_rowmax or ncol > ws.xls_colmax:
+        for r, row in enumerate(rows, start=first):
+            put_row(ws, r, tuple(zip(range(ncol), row, formats, strict=True)))
+        return
+    from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple
+
+    sst, table, long_ = ws.str_table, ws.table, ws.xls_strmax // 2
+    index, count = sst.string_table, 0
+    for r, row in enumerate(rows, start=first):
+        cells = {}
+        for c, value in enumerate(row):
+            fmt = formats[c]
+            if value.__class__ is str:
+                if len(value) > long_:  # XlsxWriter may truncate it: its own path
+                    ws._write_string(r, c, value, fmt)
+                    continue
+                i = index.get(value)
+                if i is None:
+                    i = index[value] = sst.unique_count
+                    sst.unique_count += 1
+                count += 1
+                cells[c] = CellStringTuple(i, fmt)
+            elif value != value or value in (_INF, -_INF):  # NaN or infinite: XlsxWriter's own path
+                ws._write_number(r, c, value, fmt)
+            else:
+                cells[c] = CellNumberTuple(value, fmt)
+        if r in table:
+            table[r].update(cells)
+        else:
+            table[r] = cells
+    sst.count += count
+    ws._check_dimensions(first, 0)
+    ws._check_dimensions(last, ncol - 1)
+
+
+_INF = float("inf")
+
+
+def fast_strings(wb) -> None:
+    """Make this workbook write its shared strings (xl/sharedStrings.xml) with the same XML through a shorter path:
+    a string with nothing to escape or preserve is written as it is, any other through XlsxWriter's own ``_write_si``."""
+    from xlsxwriter.packager import Packager
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    class _Strings(SharedStrings):
+        def _write_sst_strings(self) -> None:
+            plain, si, parts = _PLAIN.fullmatch, self._write_si, []
+            for string in self.string_table.string_array:
+                if plain(string):
+                    parts.append(f"<si><t>{string}</t></si>")
+                else:
+                    self.fh.write("".join(parts))
+                    parts.clear()
+                    si(string)
+            self.fh.write("".join(parts))
+
+    class _Packager(Packager):
+        def _write_shared_strings_file(self) -> None:
+            if not self.workbook.str_table.count:
+                return
+            sst = _Strings()
+            sst.string_table = self.workbook.str_table
+            sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+            sst._assemble_xml_file()
+
+    wb._get_packager = _Packager
+
+
+# a string XlsxWriter writes unchanged in <si><t>…</t></si>: no leading or trailing whitespace (xml:space), no control
+# character and no "_x" (its _xHHHH_ escapes), no " & < > (XML escapes; a rich string starts with <r>), no U+FFFE/U+FFFF
+_PLAIN = re.compile(r'(?!\s)(?:[^\x00-\x1f"&<>\ufffe\uffff_]|_(?!x))*(?<!\s)')
