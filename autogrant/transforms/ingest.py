@@ -121,10 +121,9 @@ def _check_sql(con, spec: FileSpec) -> str:
     if not has_uscc:
         norm.append("CAST(NULL AS VARCHAR) AS _uscc")
     return (
-        # the staged columns first, in stg_<file>'s order: _finalize turns this table into stg_<file> in place
-        f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT "
+        f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT _file, line, _uscc, "
         + ", ".join(typed)
-        + f", _file, line, _uscc, CASE WHEN {' AND '.join(fine)} THEN [] ELSE list_filter(["  # the list is built for the bad rows only
+        + f", CASE WHEN {' AND '.join(fine)} THEN [] ELSE list_filter(["  # the list is built for the bad rows only
         + ", ".join(checks)
         + f"], lambda e: e IS NOT NULL) END AS errors FROM (SELECT *{''.join(', ' + x for x in inner)} FROM (SELECT r.*, "
         + ", ".join(norm)
@@ -135,6 +134,7 @@ def _check_sql(con, spec: FileSpec) -> str:
 
 
 def _finalize(con, spec: FileSpec) -> None:
+    cols = ", ".join(f'"{c.name}"' for c in spec.columns)
     if spec.amount_columns:
         amount = " + ".join(f'coalesce("{c}", 0)' for c in spec.amount_columns)
         con.execute(
@@ -146,12 +146,10 @@ def _finalize(con, spec: FileSpec) -> None:
             SELECT _file, line, e.column, e.value, e.reason, _uscc
             FROM (SELECT _file, line, _uscc, unnest(errors) AS e FROM chk_{spec.name} WHERE len(errors) > 0)"""
     )
-    # stg_<file> is chk_<file> without its quarantined rows and its two working columns: made in place (a delete
-    # and two dropped columns) rather than copied, which for a province's roster is seconds
-    con.execute(f"DELETE FROM chk_{spec.name} WHERE len(errors) > 0")
-    con.execute(f"ALTER TABLE chk_{spec.name} DROP COLUMN errors; ALTER TABLE chk_{spec.name} DROP COLUMN _uscc")
-    con.execute(f"DROP TABLE IF EXISTS stg_{spec.name}; ALTER TABLE chk_{spec.name} RENAME TO stg_{spec.name}")
-    con.execute(f"DROP VIEW raw_{spec.name}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE stg_{spec.name} AS SELECT {cols}, _file, line FROM chk_{spec.name} WHERE len(errors) = 0"
+    )
+    con.execute(f"DROP TABLE chk_{spec.name}; DROP VIEW raw_{spec.name}")
 
 
 def _create_raw(con, spec: FileSpec, selects: list[str]) -> None:
