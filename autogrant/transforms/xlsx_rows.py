@@ -38,11 +38,14 @@ def _spans(ws) -> dict:
 
 
 def _write_rows(self) -> None:
-    """Worksheet._write_rows, the same XML, without the per-cell call chain for string, number and blank cells."""
+    """Worksheet._write_rows, the same XML, without the per-cell call chain for string, number and blank cells (and,
+    for a row with no settings of its own on a sheet of default row height, without the <row> call chain)."""
     if self.comments:
         return type(self)._write_rows(self)
     self.row_spans = _spans(self)
     write, row_info, col_info, xf, letters = self.fh.write, self.row_info, self.col_info, {}, {}
+    # what Worksheet._write_row writes for a row without row_info: r and spans only (no height, format or level)
+    plain_rows = self.default_row_height == self.original_row_height and self.excel_version != 2010
     for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
         cells = self.table.get(row_num)
         if not cells and row_num not in row_info:
@@ -51,35 +54,45 @@ def _write_rows(self) -> None:
         if not cells:
             self._write_empty_row(row_num, span, row_info.get(row_num))
             continue
-        self._write_row(row_num, span, row_info.get(row_num))
+        info = row_info.get(row_num)
+        if info is None and plain_rows:
+            parts = [f'<row r="{row_num + 1}" spans="{span}">' if span else f'<row r="{row_num + 1}">']
+        else:
+            self._write_row(row_num, span, info)
+            parts = []
+        n = row_num + 1
         for col_num in sorted(cells):
             cell = cells[col_num]
             kind = cell.__class__.__name__
             if kind not in ("Number", "Datetime", "String", "Blank"):
+                write("".join(parts))
+                parts.clear()
                 self._write_cell(row_num, col_num, cell)
                 continue
             fmt = cell.format
             if not fmt:
-                if row_num in row_info and row_info[row_num].row_format:
-                    fmt = row_info[row_num].row_format
+                if info is not None and info.row_format:
+                    fmt = info.row_format
                 elif col_num in col_info:
                     fmt = col_info[col_num].column_format
             letter = letters.get(col_num)
             if letter is None:
                 letter = letters[col_num] = xl_rowcol_to_cell_fast(0, col_num)[:-1]  # "A1" -> "A"
-            attr = f' r="{letter}{row_num + 1}"'
             if fmt is not None and fmt is not False:
                 key = id(fmt)
-                if key not in xf:
-                    xf[key] = fmt._get_xf_index()
-                attr += f' s="{xf[key]}"'
-            if kind == "String":
-                write(f'<c{attr} t="s"><v>{cell.string}</v></c>')
-            elif kind == "Blank":
-                write(f"<c{attr}/>")
+                style = xf.get(key)
+                if style is None:
+                    style = xf[key] = f' s="{fmt._get_xf_index()}"'
             else:
-                write(f"<c{attr}><v>{cell.number:.16G}</v></c>")
-        write("</row>")
+                style = ""
+            if kind == "String":
+                parts.append(f'<c r="{letter}{n}"{style} t="s"><v>{cell.string}</v></c>')
+            elif kind == "Blank":
+                parts.append(f'<c r="{letter}{n}"{style}/>')
+            else:
+                parts.append(f'<c r="{letter}{n}"{style}><v>{cell.number:.16G}</v></c>')
+        parts.append("</row>")
+        write("".join(parts))
 
 
 def fast_rows(ws) -> None:
