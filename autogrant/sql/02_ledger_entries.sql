@@ -7,7 +7,9 @@
 -- once, chained by SHA-256 (transforms/chain.py); a row edited, deleted or inserted afterwards no longer agrees
 -- with its sealed entry. Fields that change legitimately later (a claim's state, a batch's state) are not content:
 -- each step of a claim or batch that must not be undone is an entry of its own (withdrawal, release, file).
--- only_new: just the entries not sealed yet (what the next seal appends), in the order they are sealed.
+-- only_new: just the entries not sealed yet (what the next seal appends), in the order they are sealed. Each branch
+-- drops its sealed (kind, ref) before it builds its JSON content (a hash anti-join), so a seal costs what is new,
+-- not the whole ledger's content; `sealed` is empty when only_new is false.
 
 CREATE OR REPLACE TEMP MACRO ledger_entries(only_new) AS TABLE
 WITH sealed AS (SELECT kind, ref FROM ledger.journal WHERE only_new)
