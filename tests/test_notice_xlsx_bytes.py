@@ -11,14 +11,21 @@ from autogrant.transforms import notice, xlsx_rows
 
 def claims(n: int) -> list[tuple]:
     start, end = dt.date(2026, 11, 20), dt.date(2026, 11, 26)
-    names = ["=1+1", 'A&B <公司> "引号"', " 前导空格", "-负号", "@at", "\t制表", "大连明宇（集团）有限公司"]
-    return [(names[i % len(names)] + str(i), f"91210{i:013d}", i * 137 if i % 5 else 0, start, end, "LN-2021")
-            for i in range(n)]  # fmt: skip
+    # the first rows as they are (text XlsxWriter escapes or preserves, and text it does not), then numbered
+    names = ["=1+1", 'A&B <公司> "引号"', " 前导空格", "-负号", "@at", "\t制表", "大连明宇（集团）有限公司",
+             "尾随空格 ", "_x0041_转义", "x_y", "<r>富</r>", "换\n行"]  # fmt: skip
+    return [(names[i % len(names)] + (str(i) if i >= len(names) else ""), f"91210{i:013d}", i * 137 if i % 5 else 0,
+             start, end, "LN-2021") for i in range(n)]  # fmt: skip
 
 
 def plain_put_row(ws, row, cells):
     for col, value, fmt in cells:
         (ws.write_string if isinstance(value, str) else ws.write_number)(row, col, value, fmt)
+
+
+def plain_put_rows(ws, first, rows, formats):
+    for r, row in enumerate(rows, start=first):
+        plain_put_row(ws, r, tuple(zip(range(len(formats)), row, formats, strict=True)))
 
 
 @pytest.mark.parametrize("n", [1, 15, 16, 40])
@@ -27,6 +34,8 @@ def test_fast_rows_write_the_same_bytes(tmp_path: Path, monkeypatch, n: int):
     notice._write_xlsx(fast, "210200", claims(n))
     monkeypatch.setattr(xlsx_rows, "fast_rows", lambda ws: None)
     monkeypatch.setattr(xlsx_rows, "put_row", plain_put_row)
+    monkeypatch.setattr(xlsx_rows, "put_rows", plain_put_rows)
+    monkeypatch.setattr(xlsx_rows, "fast_strings", lambda wb: None)
     plain = tmp_path / "plain.xlsx"
     notice._write_xlsx(plain, "210200", claims(n))
     assert fast.read_bytes() == plain.read_bytes()

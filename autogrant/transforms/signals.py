@@ -85,8 +85,10 @@ SELECT d.region_code, d.uscc, coalesce(d.unit_name, ''), s.code, coalesce(d.bank
                    WHEN 'ACCOUNT_CHANGED' THEN 'noticed with account ' || coalesce(d.noticed_account, '-')
                    ELSE 'account name is the name of unit ' || coalesce(d.account_name_unit, '-') END,
        p.cites[s.code]
-FROM decision_details d, unnest(d.hold_codes) AS s(code), policy p
-WHERE d.region_code = ? AND s.code IN ('ACCOUNT_SHARED', 'ACCOUNT_CHANGED', 'ACCOUNT_NAME_OTHER_UNIT')
+FROM (SELECT * FROM decision_details  -- the region's held units first: unnest and cross join only over those
+      WHERE region_code = ? AND list_has_any(hold_codes, ['ACCOUNT_SHARED', 'ACCOUNT_CHANGED', 'ACCOUNT_NAME_OTHER_UNIT'])) d,
+     unnest(d.hold_codes) AS s(code), policy p
+WHERE s.code IN ('ACCOUNT_SHARED', 'ACCOUNT_CHANGED', 'ACCOUNT_NAME_OTHER_UNIT')
 ORDER BY d.uscc, s.code
 """
 
