@@ -33,7 +33,7 @@ Output layout (OUT):
 import datetime as dt
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -46,7 +46,6 @@ from autogrant.transforms import (
     identities,
     ingest,
     ledger,
-    notice,
     other_scheme,
     progress,
     resources,
@@ -56,6 +55,7 @@ from autogrant.transforms import (
 )
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.notice_writer import NoticeWriter
 from autogrant.transforms.outreach import write_outreach
 from autogrant.transforms.policy import LoadedPolicy, load
 from autogrant.transforms.run_outputs import publish_night, write_region_decisions
@@ -76,6 +76,7 @@ class Night:
     operator: str
     args: dict
     gate: object | None = None
+    notices: NoticeWriter = field(default_factory=NoticeWriter)  # the workbooks beside the night; waited for at close
 
 
 Decide = Callable[[Night], list[RegionDecision]]
@@ -270,7 +271,7 @@ def move_money(night: Night, p: ledger.RunParams) -> None:
     checkpoint(f"region {p.region_code} decisions written")
     ledger.advance(con, p)
     for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
-        notice.write_notice(con, res.out, p.region_code, notice_id)
+        night.notices.write(con, res.out, p.region_code, notice_id)
     checkpoint(f"region {p.region_code} done")
 
 
@@ -288,7 +289,9 @@ def refresh_after_release(con) -> None:
 def close_night(night: Night) -> RunResult:
     """The night's top-level files, records, manifest and report (run_outputs.publish_night); the connection closed."""
     try:
-        publish_night(night.con, night.result, night.loaded, night.args, night.operator, night.gate, night.timer)
+        publish_night(
+            night.con, night.result, night.loaded, night.args, night.operator, night.gate, night.timer, night.notices.wait
+        )  # every notice whole on disk before the manifest says the night is done
         shutil.rmtree(night.result.out / worker.WORK, ignore_errors=True)
         checkpoint("run finished")
         return night.result

@@ -13,9 +13,10 @@ from autogrant.transforms.run_state import RunResult
 from autogrant.transforms.version import code_version
 
 
-def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operator: str, gate, timer) -> None:
+def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operator: str, gate, timer, files_written) -> None:
     """The end of a night: decisions assembled from every region folder, each region's record, the evidence,
-    overpayments, quarantine, unregistered payers, bank reconciliation; then the gate's Data Docs, manifest, report."""
+    overpayments, quarantine, unregistered payers, bank reconciliation; ``files_written()`` (the notices written beside
+    the night, on disk); then the gate's Data Docs, manifest, report."""
     with timer.stage("files"):
         assemble_decisions(con, res.out, res.policy_id)
         write_region_records(res, operator)
@@ -25,6 +26,7 @@ def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operato
         unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
         files.copy_query(con, "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
                          res.out / "bank_reconciliation.csv")  # fmt: skip
+        files_written()
     with timer.stage("reports"):
         docs = gate.finish() if gate is not None else None
         res.stages = timer.stages
