@@ -5,6 +5,7 @@ nights, and the released batch's payment file has the same bytes. The tests that
 import datetime as dt
 
 import duckdb
+import pytest
 
 from autogrant.data_samples.drop_files import write_drop
 from autogrant.transforms import ledger
@@ -22,6 +23,7 @@ def tables(out):
         con.close()
 
 
+@pytest.mark.slow  # checks the tests' own seeding against three nights (~10 s): CI runs it (pytest -m slow)
 def test_a_seeded_ledger_is_what_the_nights_write(drop, tmp_path):
     big = drop.unit(REGION, name="大连港湾建设有限公司", start=150, monthly_premium=3_500_000)  # 504000.00: HVPS
     write_drop(drop.tables(), drop.path)
