@@ -35,9 +35,9 @@ WITH other_names AS (   -- a unit whose account is held in the name of another u
            n.bank_account AS noticed_account,
            o.account_name_unit,
            f.bank_account IS NOT NULL AND coalesce(a.units, 0) > r.max_units_per_account AS shared,
-           r.account_changed_holds AND f.bank_account IS NOT NULL AND n.uscc IS NOT NULL
+           r.account_changed_after_notice AND f.bank_account IS NOT NULL AND n.uscc IS NOT NULL
                AND (n.bank_account IS DISTINCT FROM f.bank_account OR n.bank_code IS DISTINCT FROM f.bank_code) AS changed,
-           r.other_unit_name_holds AND o.account_name_unit IS NOT NULL AS other_unit
+           r.match_other_unit_name AND o.account_name_unit IS NOT NULL AS other_unit
     FROM unit_facts f CROSS JOIN signal_rules r
     LEFT JOIN account_users a ON a.bank_account = f.bank_account
     LEFT JOIN noticed n ON n.uscc = f.uscc

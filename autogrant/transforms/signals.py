@@ -68,7 +68,7 @@ def load_table(con) -> None:
     s = load()
     con.execute(
         """CREATE OR REPLACE TABLE signal_rules AS SELECT ?::BIGINT AS max_units_per_account,
-           ?::BOOLEAN AS account_changed_holds, ?::BOOLEAN AS other_unit_name_holds""",
+           ?::BOOLEAN AS account_changed_after_notice, ?::BOOLEAN AS match_other_unit_name""",
         [s.ACCOUNT_SHARED.max_units_per_account.value, s.ACCOUNT_CHANGED.after_notice.value,
          s.ACCOUNT_NAME_OTHER_UNIT.match_other_unit_name.value],
     )  # fmt: skip
