@@ -50,21 +50,23 @@ def _day_text():
 def write_notice(con, out: Path, region: str, notice_id: str) -> list[Path]:
     """OUT/notices/<region>/<notice_id>.csv and .xlsx; nothing when the notice has no unit."""
     claims = _claims(con, notice_id)
-    if not claims:
-        return []
-    csv_path, xlsx_path = write_notice_csv(out, region, notice_id, claims)
-    _write_xlsx(xlsx_path, region, claims)  # transforms/notice_writer.py writes it in a worker process instead
-    return [csv_path, xlsx_path]
+    return write_files(out, region, notice_id, claims) if claims else []
 
 
-def write_notice_csv(out: Path, region: str, notice_id: str, claims: list[tuple]) -> tuple[Path, Path]:
-    """Write the notice's CSV; (its path, where its XLSX goes)."""
-    rows = notice_rows(None, notice_id, claims)
+def notice_paths(out: Path, region: str, notice_id: str) -> list[Path]:
+    """Where a notice's CSV and XLSX go."""
     folder = Path(out) / "notices" / region
-    csv_path, xlsx_path = folder / f"{notice_id}.csv", folder / f"{notice_id}.xlsx"
+    return [folder / f"{notice_id}.csv", folder / f"{notice_id}.xlsx"]
+
+
+def write_files(out: Path, region: str, notice_id: str, claims: list[tuple]) -> list[Path]:
+    """The notice's CSV and XLSX from its claims (here, or in transforms/notice_writer.py's worker process)."""
+    csv_path, xlsx_path = notice_paths(out, region, notice_id)
+    rows = notice_rows(None, notice_id, claims)
     lines = [",".join(r) if not _QUOTE.search("".join(r)) else ",".join(_cell(v) for v in r) for r in (HEADER, *rows)]
     files.write_bytes(csv_path, ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-    return csv_path, xlsx_path
+    _write_xlsx(xlsx_path, region, claims)
+    return [csv_path, xlsx_path]
 
 
 _QUOTE = re.compile('[,"\r\n]')  # a cell holding one of these is quoted

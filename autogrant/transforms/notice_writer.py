@@ -26,9 +26,7 @@ from autogrant.transforms import notice
 
 
 class NoticeWriter:
-    def __init__(self, background: bool = True):
-        """``background``: the files in the worker process; False writes them at once, in this process."""
-        self.background = background
+    def __init__(self):
         self._proc: subprocess.Popen | None = None
         self._dir: Path | None = None
         self._jobs = 0
@@ -39,11 +37,6 @@ class NoticeWriter:
         claims = notice._claims(con, notice_id)
         if not claims:
             return []
-        folder = Path(out) / "notices" / region
-        paths = [folder / f"{notice_id}.csv", folder / f"{notice_id}.xlsx"]
-        if not self.background:
-            _write_both(str(out), region, notice_id, claims)
-            return paths
         if self._proc is None:
             self._start()
         self._jobs += 1
@@ -51,7 +44,7 @@ class NoticeWriter:
         job.write_bytes(pickle.dumps((str(out), region, notice_id, claims), protocol=pickle.HIGHEST_PROTOCOL))
         self._proc.stdin.write(f"{job}\n".encode())
         self._proc.stdin.flush()
-        return paths
+        return notice.notice_paths(out, region, notice_id)
 
     def _start(self) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="autogrant-notices-"))  # private (0700): the claims pass here
@@ -83,12 +76,6 @@ class NoticeWriter:
         self.wait()
 
 
-def _write_both(out: str, region: str, notice_id: str, claims: list[tuple]) -> None:
-    """What notice.write_notice writes, from the claims it would read."""
-    _, xlsx_path = notice.write_notice_csv(Path(out), region, notice_id, claims)
-    notice._write_xlsx(xlsx_path, region, claims)
-
-
 def _work() -> None:
     """The worker: one job file per line of stdin; a failure as one line of stdout (notice, then the error)."""
     for line in sys.stdin:
@@ -97,7 +84,7 @@ def _work() -> None:
         try:
             out, region, notice_id, claims = pickle.loads(job.read_bytes())
             name = f"notices/{region}/{notice_id}"
-            _write_both(out, region, notice_id, claims)
+            notice.write_files(Path(out), region, notice_id, claims)
         except Exception as exc:  # noqa: BLE001 - reported to the night, which raises it in wait()
             print(f"{name}: {type(exc).__name__}: {exc}".replace("\n", " "), flush=True)
         finally:
