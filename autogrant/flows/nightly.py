@@ -87,19 +87,7 @@ def decide_region_task(
 
 def decide_on_workers(night: runner.Night) -> list[worker.RegionDecision]:
     """Each region of the night decided by a task on the flow's task runner (Dask workers)."""
-    res = night.result
-    futures = [
-        decide_region_task.submit(
-            res.policy_id,
-            night.args["data"],
-            str(res.out),
-            r,
-            res.as_of.isoformat(),
-            res.today.isoformat(),
-            night.gate is not None,
-        )  # fmt: skip
-        for r in res.regions
-    ]
+    futures = [decide_region_task.submit(*task) for task in worker.region_tasks(night)]
     return [f.result() for f in futures]
 
 

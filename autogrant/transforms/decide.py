@@ -3,13 +3,15 @@
 import csv
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 
-from autogrant.transforms import reasons, signals, sqlsteps
+from autogrant.transforms import ingest, reasons, signals, sqlsteps
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.paths import REFERENCE_DIR
 from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
+from autogrant.transforms.run_state import Timer
 
 FACT_STEPS = sqlsteps.phase("facts")
 DECISION_STEPS = sqlsteps.phase("decisions")
@@ -190,7 +192,7 @@ def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None,
     """The one way every unit is decided (a night's workers, simulate, explain): the policy as tables, then facts and
     decisions over every unit of the regions at once, on an ingested drop (and the ledger's state, where there is
     one). The as-of and the regions that cannot be decided."""
-    timer = timer or _NoTimer()
+    timer = timer or Timer()
     with timer.stage("facts"):
         as_of = load_policy_tables(con, loaded, regions, as_of)
         errors = compute_facts(con)
@@ -201,21 +203,10 @@ def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None,
 
 def decide_drop(con, loaded: LoadedPolicy, data, regions: list[str] | None, as_of: dt.date | None):
     """A drop ingested and decided without a ledger (explain --data, tests): (scope, as_of, errors)."""
-    from pathlib import Path
-
-    from autogrant.transforms import ingest
-
     scope = scope_regions(loaded, regions)
     ingest.ingest(con, Path(data))
     as_of, errors = decide(con, loaded, scope, as_of)
     return scope, as_of, errors
-
-
-class _NoTimer:
-    def stage(self, name: str):
-        from contextlib import nullcontext
-
-        return nullcontext()
 
 
 def compute_facts(con) -> list[RegionError]:

@@ -76,6 +76,7 @@ class Night:
     operator: str
     args: dict
     gate: object | None = None
+    apart: bool = False  # the regions are decided by workers in other processes (their tables come as Parquet)
     notices: NoticeWriter = field(default_factory=NoticeWriter)  # the workbooks beside the night; waited for at close
 
 
@@ -143,7 +144,7 @@ def open_night(
         result = RunResult(loaded.id, out, as_of, today, scope, report)
         args = {"policy": loaded.id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of),
                 "today": str(today), "operator": operator} | ({} if partitions else {"fan_out": True})  # fmt: skip
-        night = Night(con, loaded, result, timer, operator, args)
+        night = Night(con, loaded, result, timer, operator, args, apart=not partitions)
         if validate:
             with timer.stage("validation"):
                 from autogrant.transforms.gate import Gate
@@ -203,7 +204,7 @@ def absorb(night: Night, decisions: list[RegionDecision]) -> None:
         res.failures += [RegionFailure(*f) for f in d.failures]
     res.failures.sort(key=lambda f: f.region_code)
     checkpoint("decided")
-    if not night.args.get("fan_out"):
+    if not night.apart:
         return  # decided here: the tables are in this connection already
     worker.require_balanced(res.ingest)
     if not handed:  # every region's partitions were unusable input

@@ -14,6 +14,7 @@ back as a failure and is not settled. run.absorb takes the decisions in, run.set
 """
 
 import datetime as dt
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -132,8 +133,6 @@ def _decide_apart(con, timer, loaded, data: Path, out: Path, decision: RegionDec
 
 def write_ledger_state(con, out: Path) -> None:
     """The ledger's state as the decisions read it, for workers in other processes (OUT/.work/ledger_state/)."""
-    import shutil
-
     state = out / WORK / "ledger_state"
     shutil.rmtree(out / WORK, ignore_errors=True)
     state.mkdir(parents=True)
@@ -141,9 +140,14 @@ def write_ledger_state(con, out: Path) -> None:
         files.copy_query(con, f"SELECT * FROM {table}", state / f"{table}.parquet", fmt="parquet")
 
 
+def region_tasks(night) -> list[tuple]:
+    """decide_region's arguments for each region of a run.Night (plain values: what a Dask task is sent)."""
+    res = night.result
+    return [(res.policy_id, night.args["data"], str(res.out), r, res.as_of.isoformat(), res.today.isoformat(),
+             night.gate is not None) for r in res.regions]  # fmt: skip
+
+
 def decide_each_apart(night) -> list[RegionDecision]:
     """Each region of a run.Night decided by decide_region one after another in this process: what the Dask tasks
     do, without a cluster (``run.run_policy(..., decide_with=worker.decide_each_apart)``)."""
-    res = night.result
-    return [decide_region(res.policy_id, night.args["data"], str(res.out), r, res.as_of.isoformat(), res.today.isoformat(),
-                          night.gate is not None) for r in res.regions]  # fmt: skip
+    return [decide_region(*task) for task in region_tasks(night)]
