@@ -100,7 +100,8 @@ CREATE OR REPLACE MACRO yuan(fen) AS
     || CAST(abs(fen) // 100 AS VARCHAR) || '.' || lpad(CAST(abs(fen) % 100 AS VARCHAR), 2, '0');
 
 -- Account names compare after trimming and folding full-width forms to half-width (（）→ (), Ａ → A, 　→ space).
-CREATE OR REPLACE MACRO fold_name(s) AS trim(translate(s, '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ '));
+-- translate() is costly per call: only a name holding a full-width character (U+FF01 to U+FF5E, U+3000) is translated.
+CREATE OR REPLACE MACRO fold_name(s) AS trim(CASE WHEN regexp_matches(s, '[！-～　]') THEN translate(s, '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ ') ELSE s END);
 
 -- The distinct elements of a list, in their first order (list_distinct does not keep order).
 CREATE OR REPLACE MACRO list_distinct_ordered(xs) AS

@@ -3,8 +3,9 @@
 -- payable, claims_withdrawn, new_claims (units newly payable, into public notice 公示 for notice_days
 -- working days: seeds 000/001, Dalian practice) and to_batch (claims whose notice has ended, for approval).
 
-CREATE OR REPLACE TEMP TABLE payable AS
-SELECT d.* FROM decision_details d JOIN run_params r ON d.region_code = r.region_code
+CREATE OR REPLACE TEMP TABLE payable AS   -- only the columns a claim takes (decision_details is wide)
+SELECT d.policy_id, d.region_code, d.uscc, d.unit_name, d.amount, d.amount_due, d.bank_account, d.bank_code, d.account_name
+FROM decision_details d JOIN run_params r ON d.region_code = r.region_code
 WHERE d.decision = 'PAY' AND d.amount > 0;
 
 -- in notice, but no longer payable as noticed (an objection alone holds the unit in its notice until resolved)

@@ -185,8 +185,10 @@ def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestRep
     if spec.name in ROW_RULES:  # also over no rows: a step may make tables others read (units_quarantined)
         sqlsteps.run(con, ROW_RULES[spec.name])
     _finalize(con, spec)
-    for k in range(len(paths)):  # the CSV parts parsed into temp tables (Parquet is read in place)
-        con.execute(f"DROP TABLE IF EXISTS rawpart_{spec.name}_{k}")
+    for k, path in enumerate(paths):  # the CSV parts parsed into temp tables (Parquet is read in place)
+        if path.suffix.lower() == ".csv":
+            part = f"rawpart_{spec.name}_{k}"
+            con.execute(f"DROP VIEW IF EXISTS {part}; DROP TABLE IF EXISTS {part}_in; DROP TABLE IF EXISTS {part}_lines")
     checkpoint(f"staged {spec.name}")
     for label in labels:
         staged = con.execute(f"SELECT count(*) FROM stg_{spec.name} WHERE _file = ?", [label]).fetchall()[0][0]

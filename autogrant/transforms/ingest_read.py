@@ -119,8 +119,9 @@ def _select_list(spec: FileSpec, present: set[str]) -> str:
 def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, part: str) -> tuple[str, int]:
     """One physical file as a SELECT of (_file, line, the spec's columns as trimmed text); (select, rows read).
 
-    Parquet is read where it lies (its row number gives the line); CSV is parsed once into the temp table ``part``,
-    its structurally broken records going to quarantine."""
+    Parquet is read where it lies (its row number gives the line); CSV is parsed once into the temp table
+    ``<part>_in``, its structurally broken records going to quarantine, and ``part`` is a view over it (trimmed
+    cells, line numbers): the check reads the parsed rows once, with no second copy of them."""
     if path.suffix.lower() == ".parquet":
         try:
             present = duckdb.sql("SELECT * FROM read_parquet(?) LIMIT 0", params=[str(path)]).columns
@@ -143,7 +144,7 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE csv_in AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+            f"CREATE OR REPLACE TEMP TABLE {part}_in AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
             f"rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')",
             [str(path)],
@@ -151,22 +152,21 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     except duckdb.InvalidInputException as exc:  # a file DuckDB's parser cannot walk at all (no record to hold)
         reason = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
         raise InputError(f"{label}: not a readable CSV file ({reason}); check its quotes and line breaks") from None
-    good = con.execute("SELECT count(*) FROM csv_in").fetchall()[0][0]
+    good = con.execute(f"SELECT count(*) FROM {part}_in").fetchall()[0][0]
     rejected = con.execute("SELECT count(DISTINCT line) FROM csv_rejects").fetchall()[0][0]
     if rejected:
         # Line numbers: record k sits on line k + 1 (one line per record); rejected records skip their line.
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE csv_lines AS
+            f"""CREATE OR REPLACE TEMP TABLE {part}_lines AS
                SELECT CAST(row_number() OVER (ORDER BY n) - 1 AS BIGINT) AS rid, n AS line
                FROM range(2, ? + 2) t(n) WHERE n NOT IN (SELECT line FROM csv_rejects)""",
             [good + rejected],
         )
-        lines = "(SELECT rowid AS rid, * FROM csv_in) c JOIN csv_lines l USING (rid)"
+        lines = f"(SELECT rowid AS rid, * FROM {part}_in) c JOIN {part}_lines l USING (rid)"
     else:
-        lines = "(SELECT CAST(rowid + 2 AS BIGINT) AS line, * FROM csv_in)"
+        lines = f"(SELECT CAST(rowid + 2 AS BIGINT) AS line, * FROM {part}_in)"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {part} AS SELECT ? AS _file, line, {_select_list(spec, set(names))} FROM {lines}",
-        [label],
+        f"CREATE OR REPLACE TEMP VIEW {part} AS SELECT '{_quote(label)}' AS _file, line, {_select_list(spec, set(names))} FROM {lines}"
     )
     con.execute(
         """INSERT INTO quarantine
@@ -175,7 +175,6 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
            FROM csv_rejects GROUP BY line""",
         [label],
     )
-    con.execute("DROP TABLE csv_in; DROP TABLE IF EXISTS csv_lines")
     return f"SELECT * FROM {part}", good + rejected
 
 
