@@ -1,28 +1,113 @@
-"""The drop's CSV files made ready for DuckDB ahead of the ingest (issue 13): while DuckDB parses and checks one file, a
-thread detects the next files' encoding and transcodes a GB18030 one to UTF-8 (Python's codecs, streaming). DuckDB
-releases the GIL while it works, so the two overlap; a province in GB18030 (what the agencies send) loses the
-transcoding from its ingest time. The files are taken in the order the ingest reads them; an error met on a file
-(neither UTF-8 nor GB18030) is raised when the ingest comes to that file, as without the thread.
+"""The drop's CSV files made ready for DuckDB ahead of the ingest (issue 13): each file's encoding found and a
+GB18030 file transcoded to UTF-8 (Python's codecs, streaming), in child processes, two at a time, while DuckDB
+parses and checks the files already ready.
+
+Child processes, not threads: the codecs hold the GIL, and so does the import of Great Expectations that runs
+beside the ingest (resources.warm_gate); in a thread the three took turns. A child is this module run as
+``python -m autogrant.transforms.csv_prefetch FILE WORKDIR`` (standard library only, so it starts in milliseconds);
+it prints ``encoding<TAB>path``. A file that is neither UTF-8 nor GB18030 makes it exit 2 with the reason, raised
+as InputError when the ingest comes to that file, as without the children; a child that fails otherwise (killed,
+no interpreter) is done again in this process.
 """
 
-from collections.abc import Callable
+import codecs
+import subprocess
+import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from autogrant.transforms.errors import InputError
+
+CHILDREN = 2  # the big files of a drop (roster, payments) at once; a drop partitioned by region has many small ones
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the file decodes as UTF-8, or when its well-formed multi-byte characters
+    outweigh its broken sequences (a UTF-8 file with a few damaged bytes: DuckDB quarantines those records, where
+    reading it as GB18030 would garble every Chinese name in it, silently); else GB18030 (a superset of GBK)."""
+    with path.open("rb") as fh:
+        if fh.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        extra = broken = 0
+        while chunk := fh.read(1 << 24):
+            text = decoder.decode(chunk)
+            extra += len(chunk) - len(text)  # the bytes beyond the first of each multi-byte character (2 per 汉字)
+            broken += text.count("\ufffd")
+        broken += decoder.decode(b"", final=True).count("\ufffd")
+    return "utf-8" if broken == 0 or extra >= 2 * broken else "gb18030"
+
+
+def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+    """DuckDB reads UTF-8 only (its encodings extension does not load): transcode in streaming chunks. A byte that is
+    not GB18030 is carried over as it is (invalid UTF-8): DuckDB quarantines its record alone (INVALID ENCODING)."""
+    target = workdir / f"{path.parent.name}_{path.name}.utf8.csv"
+    escape = "surrogateescape"
+    try:
+        with (
+            path.open("r", encoding=encoding, errors=escape, newline="") as src,
+            target.open("w", encoding="utf-8", errors=escape, newline="") as dst,
+        ):
+            while chunk := src.read(1 << 22):
+                dst.write(chunk)
+    except (UnicodeDecodeError, UnicodeEncodeError) as exc:
+        raise InputError(f"{path.name}: neither UTF-8 nor GB18030 text (byte {exc.start})") from None
+    return target
+
+
+def csv_ready(path: Path, workdir: Path) -> tuple[str, Path]:
+    """(encoding, the UTF-8 file DuckDB reads: the file itself, or its transcoded copy in workdir)."""
+    encoding = detect_encoding(path)
+    return encoding, transcode_to_utf8(path, encoding, workdir) if encoding == "gb18030" else path
+
 
 class Prefetch:
-    """``get(path)``: (encoding, path DuckDB reads), prepared ahead by ``prepare(path)`` on one thread."""
+    """``get(path)``: (encoding, path DuckDB reads), prepared ahead by child processes, in the order given."""
 
-    def __init__(self, paths: list[Path], prepare: Callable[[Path], tuple[str, Path]]):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autogrant-csv")
-        self._futures: dict[Path, Future] = {p: self._pool.submit(prepare, p) for p in paths}
+    def __init__(self, paths: list[Path], workdir: Path):
+        self._workdir = Path(workdir)
+        self._children: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pool = ThreadPoolExecutor(max_workers=CHILDREN, thread_name_prefix="autogrant-csv")
+        self._futures: dict[Path, Future] = {p: self._pool.submit(self._child, p) for p in paths}
 
-    def get(self, path: Path, prepare: Callable[[Path], tuple[str, Path]]) -> tuple[str, Path]:
+    def _child(self, path: Path) -> tuple[str, Path] | None:
+        """The file made ready by a child process; None when the child could not do it (done here instead)."""
+        cmd = [sys.executable, "-m", __name__, str(path), str(self._workdir)]
+        with self._lock:
+            if self._closed:
+                return None
+            try:
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+            except OSError:
+                return None
+            self._children.add(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            with self._lock:
+                self._children.discard(proc)
+        if proc.returncode == 2 and err.strip():
+            raise InputError(err.strip().splitlines()[-1])
+        if proc.returncode != 0 or "\t" not in out:
+            return None
+        encoding, ready = out.strip().split("\t", 1)
+        return encoding, Path(ready)
+
+    def get(self, path: Path) -> tuple[str, Path]:
         future = self._futures.pop(path, None)
-        return future.result() if future is not None else prepare(path)
+        ready = future.result() if future is not None else None
+        return ready if ready is not None else csv_ready(path, self._workdir)
 
     def close(self) -> None:
-        """Cancel what was not started; wait for the file in hand (its folder is removed after this)."""
+        """Stop the children still working (their files are not needed: the ingest ended) and wait for them."""
+        with self._lock:
+            self._closed = True
+            for proc in self._children:
+                proc.kill()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self):
@@ -30,3 +115,17 @@ class Prefetch:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def main(argv: list[str]) -> int:
+    try:
+        encoding, ready = csv_ready(Path(argv[0]), Path(argv[1]))
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"{encoding}\t{ready}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

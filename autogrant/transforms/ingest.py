@@ -15,7 +15,7 @@ from autogrant.transforms import privacy, reference, sqlsteps
 from autogrant.transforms.csv_prefetch import Prefetch
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.faults import checkpoint
-from autogrant.transforms.ingest_read import _PREFETCH, PARTITION_KEY, _load_physical, csv_ready, find_files
+from autogrant.transforms.ingest_read import _PREFETCH, PARTITION_KEY, _load_physical, find_files
 from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
 
 QUARANTINE_DDL = """
@@ -275,7 +275,7 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
     csvs = [p for spec in DATA_FILES for p in find_files(drop, spec, regions) if p.suffix.lower() == ".csv"]
     with (
         tempfile.TemporaryDirectory(prefix="autogrant-ingest-") as tmp,
-        Prefetch(csvs, lambda p: csv_ready(p, Path(tmp))) as ahead,
+        Prefetch(csvs, Path(tmp)) as ahead,
     ):
         token = _PREFETCH.set(ahead)  # encodings found and GB18030 transcoded ahead (csv_prefetch.py)
         try:

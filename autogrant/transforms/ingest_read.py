@@ -1,7 +1,6 @@
 """Reading a drop's files: which files (flat, or partitioned by region), their encoding (GB18030 transcoded to
 UTF-8), their header (English or Chinese names), and each physical file loaded as text into a table of its lines."""
 
-import codecs
 import contextvars
 import csv
 import io
@@ -9,50 +8,9 @@ from pathlib import Path
 
 import duckdb
 
+from autogrant.transforms.csv_prefetch import csv_ready
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.schema import FileSpec
-
-
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the file decodes as UTF-8, or when its well-formed multi-byte characters
-    outweigh its broken sequences (a UTF-8 file with a few damaged bytes: DuckDB quarantines those records, where
-    reading it as GB18030 would garble every Chinese name in it, silently); else GB18030 (a superset of GBK)."""
-    with path.open("rb") as fh:
-        if fh.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        extra = broken = 0
-        while chunk := fh.read(1 << 24):
-            text = decoder.decode(chunk)
-            extra += len(chunk) - len(text)  # the bytes beyond the first of each multi-byte character (2 per 汉字)
-            broken += text.count("\ufffd")
-        broken += decoder.decode(b"", final=True).count("\ufffd")
-    return "utf-8" if broken == 0 or extra >= 2 * broken else "gb18030"
-
-
-def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
-    """DuckDB reads UTF-8 only (its encodings extension does not load): transcode in streaming chunks. A byte that is
-    not GB18030 is carried over as it is (invalid UTF-8): DuckDB quarantines its record alone (INVALID ENCODING)."""
-    target = workdir / f"{path.parent.name}_{path.name}.utf8.csv"
-    escape = "surrogateescape"
-    try:
-        with (
-            path.open("r", encoding=encoding, errors=escape, newline="") as src,
-            target.open("w", encoding="utf-8", errors=escape, newline="") as dst,
-        ):
-            while chunk := src.read(1 << 22):
-                dst.write(chunk)
-    except (UnicodeDecodeError, UnicodeEncodeError) as exc:
-        raise InputError(f"{path.name}: neither UTF-8 nor GB18030 text (byte {exc.start})") from None
-    return target
-
-
-def csv_ready(path: Path, workdir: Path) -> tuple[str, Path]:
-    """(encoding, the UTF-8 file DuckDB reads: the file itself, or its transcoded copy in workdir)."""
-    encoding = detect_encoding(path)
-    return encoding, transcode_to_utf8(path, encoding, workdir) if encoding == "gb18030" else path
-
 
 _PREFETCH: contextvars.ContextVar = contextvars.ContextVar("autogrant_csv_prefetch", default=None)
 
@@ -138,7 +96,7 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
         return select, rows
 
     prefetch = _PREFETCH.get()
-    _, path = prefetch.get(path, lambda p: csv_ready(p, workdir)) if prefetch else csv_ready(path, workdir)
+    _, path = prefetch.get(path) if prefetch else csv_ready(path, workdir)
     names = map_header(spec, read_header(path), label)
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")

@@ -1,0 +1,56 @@
+"""csv_prefetch: the drop's CSV files made ready by child processes equal what this process would make of them;
+a child that cannot start leaves the work to this process; a file the ingest never reached stops its child."""
+
+import sys
+import time
+
+from autogrant.transforms.csv_prefetch import Prefetch, csv_ready
+
+TEXT = "统一社会信用代码,单位名称\n91210100MA0000000X,沈阳某某（集团）有限公司\n"
+
+
+def drop_files(tmp_path):
+    gb = tmp_path / "units_gb.csv"
+    gb.write_bytes(TEXT.encode("gb18030") + b"\x81\x30\xff,bad byte\n")  # a byte no GB18030 reads: carried over
+    utf = tmp_path / "units_utf8.csv"
+    utf.write_text(TEXT, encoding="utf-8")
+    return gb, utf
+
+
+def test_children_make_each_file_ready_as_this_process_would(tmp_path):
+    gb, utf = drop_files(tmp_path)
+    (tmp_path / "here").mkdir()
+    (tmp_path / "ahead").mkdir()
+    with Prefetch([gb, utf], tmp_path / "ahead") as ahead:
+        got = {p: ahead.get(p) for p in (gb, utf)}
+    for path in (gb, utf):
+        encoding, ready = csv_ready(path, tmp_path / "here")
+        assert got[path][0] == encoding
+        assert got[path][1].read_bytes() == ready.read_bytes()
+    assert got[gb][0] == "gb18030" and got[gb][1].parent == tmp_path / "ahead"
+    assert got[utf] == ("utf-8", utf)  # a UTF-8 file is read where it lies
+
+
+def test_a_child_that_cannot_start_leaves_the_file_to_this_process(tmp_path, monkeypatch):
+    gb, _ = drop_files(tmp_path)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with Prefetch([gb], tmp_path) as ahead:
+        encoding, ready = ahead.get(gb)
+    assert encoding == "gb18030"
+    assert ready.read_text(encoding="utf-8", errors="surrogateescape").startswith("统一社会信用代码")
+
+
+def test_closing_stops_the_children_still_working(tmp_path, monkeypatch):
+    big = tmp_path / "roster.csv"
+    big.write_bytes(TEXT.encode("gb18030") * 2_000_000)  # 140 MB: a child works on it for seconds
+    ahead = Prefetch([big], tmp_path)
+    for _ in range(100):  # until the child has started
+        if ahead._children:
+            break
+        time.sleep(0.02)
+    assert ahead._children, "no child was working"
+    (child,) = ahead._children
+    t0 = time.perf_counter()
+    ahead.close()
+    assert child.returncode is not None and child.returncode < 0  # killed by a signal, not run to its end
+    assert not ahead._children and time.perf_counter() - t0 < 1.0
