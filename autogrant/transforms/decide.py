@@ -227,6 +227,7 @@ def compute_facts(con) -> list[RegionError]:
 def compute_decisions(con) -> None:
     for step in DECISION_STEPS:
         sqlsteps.run(con, step)
+    con.execute("DROP TABLE unit_rules; DROP TABLE unit_flags")  # 40_decisions' wide intermediates: memory back
     trim_decisions_out(con, con.execute("SELECT fallback_payee IS NOT NULL FROM policy").fetchall()[0][0])
 
 

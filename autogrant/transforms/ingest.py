@@ -150,6 +150,9 @@ def _finalize(con, spec: FileSpec) -> None:
         f"CREATE OR REPLACE TABLE stg_{spec.name} AS SELECT {cols}, _file, line FROM chk_{spec.name} WHERE len(errors) = 0"
     )
     con.execute(f"DROP TABLE chk_{spec.name}; DROP VIEW raw_{spec.name}")
+    for i, c in enumerate(spec.columns):  # the dictionaries of the check (_check_sql): their memory back
+        if c.kind in DICTIONARY_KINDS:
+            con.execute(f"DROP TABLE IF EXISTS dict_{spec.name}_{i}")
 
 
 def _create_raw(con, spec: FileSpec, selects: list[str]) -> None:

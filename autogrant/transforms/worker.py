@@ -71,6 +71,9 @@ def decide_here(con, loaded, regions: list[str], as_of: dt.date, gate, timer: Ti
     """Every region in scope at once in the ledger process's connection (drop ingested, ledger state loaded)."""
     decision = RegionDecision(list(regions))
     _, errors = decide.decide(con, loaded, regions, as_of, timer)
+    # The roster (millions of spells, the only table with ID numbers) is read by the facts alone: dropped, the night's
+    # settling works in memory rather than against what DuckDB spilled to disk to hold it (issue 13).
+    con.execute("DROP TABLE stg_roster")
     decision.failures += [(e.region_code, "region", e.message) for e in errors]
     decision.units = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
     with timer.stage("validation"):
