@@ -64,11 +64,12 @@ def find_files(drop: Path, spec: FileSpec, regions: list[str] | None = None) -> 
     return []
 
 
-def _select_list(spec: FileSpec, present: set[str]) -> str:
+def _select_list(spec: FileSpec, present: set[str], trimmed: bool = False) -> str:
+    """The spec's columns as trimmed text (empty: NULL), a missing one NULL; ``trimmed``: the cells are so already."""
     cols = []
     for c in spec.columns:
         if c.name in present:
-            cols.append(f'NULLIF(trim(CAST("{c.name}" AS VARCHAR)), \'\') AS "{c.name}"')
+            cols.append(f'"{c.name}"' if trimmed else f'NULLIF(trim(CAST("{c.name}" AS VARCHAR)), \'\') AS "{c.name}"')
         else:
             cols.append(f'CAST(NULL AS VARCHAR) AS "{c.name}"')
     return ", ".join(cols)
@@ -78,8 +79,9 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     """One physical file as a SELECT of (_file, line, the spec's columns as trimmed text); (select, rows read).
 
     Parquet is read where it lies (its row number gives the line); CSV is parsed once into the temp table
-    ``<part>_in``, its structurally broken records going to quarantine, and ``part`` is a view over it (trimmed
-    cells, line numbers): the check reads the parsed rows once, with no second copy of them."""
+    ``<part>_in``, its cells trimmed on the way in and its structurally broken records going to quarantine;
+    ``part`` is a view over it that adds the line numbers: the check's passes read the parsed, trimmed rows, with no
+    second copy of them and no trim done twice."""
     if path.suffix.lower() == ".parquet":
         try:
             present = duckdb.sql("SELECT * FROM read_parquet(?) LIMIT 0", params=[str(path)]).columns
@@ -102,7 +104,8 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {part}_in AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+            f"CREATE OR REPLACE TEMP TABLE {part}_in AS SELECT {_select_list(spec, set(names))} "
+            f"FROM read_csv(?, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
             f"rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')",
             [str(path)],
@@ -124,7 +127,8 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     else:
         lines = f"(SELECT CAST(rowid + 2 AS BIGINT) AS line, * FROM {part}_in)"
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {part} AS SELECT '{_quote(label)}' AS _file, line, {_select_list(spec, set(names))} FROM {lines}"
+        f"CREATE OR REPLACE TEMP VIEW {part} AS SELECT '{_quote(label)}' AS _file, line, "
+        f"{_select_list(spec, set(names), trimmed=True)} FROM {lines}"
     )
     con.execute(
         """INSERT INTO quarantine
