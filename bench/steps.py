@@ -39,7 +39,7 @@ class TimedConnection:
 
     def execute(self, query, *args, **kwargs):
         t0 = time.perf_counter()
-        result = self._con.execute(query, *args, **kwargs)
+        self._con.execute(query, *args, **kwargs)
         TIMED.append((time.perf_counter() - t0, _where(), " ".join(str(query).split())))
         return self  # a cursor is the connection itself in DuckDB's Python API
 
