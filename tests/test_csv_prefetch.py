@@ -1,9 +1,11 @@
-"""csv_prefetch: the drop's CSV files made ready by child processes equal what this process would make of them;
-a child that cannot start leaves the work to this process; a file the ingest never reached stops its child."""
+"""csv_prefetch: the drop's big CSV files made ready by child processes equal what this process would make of them;
+a child that cannot start leaves the work to this process; a file the ingest never reached stops its child; a
+small file is made ready here."""
 
 import sys
 import time
 
+from autogrant.transforms import csv_prefetch
 from autogrant.transforms.csv_prefetch import Prefetch, csv_ready
 
 TEXT = "统一社会信用代码,单位名称\n91210100MA0000000X,沈阳某某（集团）有限公司\n"
@@ -17,7 +19,8 @@ def drop_files(tmp_path):
     return gb, utf
 
 
-def test_children_make_each_file_ready_as_this_process_would(tmp_path):
+def test_children_make_each_file_ready_as_this_process_would(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_prefetch, "CHILD_BYTES", 0)  # every file to a child, however small
     gb, utf = drop_files(tmp_path)
     (tmp_path / "here").mkdir()
     (tmp_path / "ahead").mkdir()
@@ -32,6 +35,7 @@ def test_children_make_each_file_ready_as_this_process_would(tmp_path):
 
 
 def test_a_child_that_cannot_start_leaves_the_file_to_this_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_prefetch, "CHILD_BYTES", 0)
     gb, _ = drop_files(tmp_path)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
     with Prefetch([gb], tmp_path) as ahead:
@@ -54,3 +58,10 @@ def test_closing_stops_the_children_still_working(tmp_path, monkeypatch):
     ahead.close()
     assert child.returncode is not None and child.returncode < 0  # killed by a signal, not run to its end
     assert not ahead._children and time.perf_counter() - t0 < 1.0
+
+
+def test_a_small_file_is_made_ready_here_without_a_child(tmp_path):
+    gb, utf = drop_files(tmp_path)
+    with Prefetch([gb, utf], tmp_path) as ahead:
+        assert not ahead._futures  # under CHILD_BYTES: no child started for them
+        assert ahead.get(gb) == csv_ready(gb, tmp_path)

@@ -1,6 +1,7 @@
 """The drop's CSV files made ready for DuckDB ahead of the ingest (issue 13): each file's encoding found and a
 GB18030 file transcoded to UTF-8 (Python's codecs, streaming), in child processes, two at a time, while DuckDB
-parses and checks the files already ready.
+parses and checks the files already ready. Files under CHILD_BYTES are made ready in this process when the ingest
+comes to them (milliseconds; a child takes longer to start).
 
 Child processes, not threads: the codecs hold the GIL, and so does the import of Great Expectations that runs
 beside the ingest (resources.warm_gate); in a thread the three took turns. A child is this module run as
@@ -20,6 +21,7 @@ from pathlib import Path
 from autogrant.transforms.errors import InputError
 
 CHILDREN = 2  # the big files of a drop (roster, payments) at once; a drop partitioned by region has many small ones
+CHILD_BYTES = 16 << 20  # a smaller file is made ready here, when the ingest comes to it: a child would cost more
 
 
 def detect_encoding(path: Path) -> str:
@@ -72,7 +74,8 @@ class Prefetch:
         self._lock = threading.Lock()
         self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=CHILDREN, thread_name_prefix="autogrant-csv")
-        self._futures: dict[Path, Future] = {p: self._pool.submit(self._child, p) for p in paths}
+        big = [p for p in paths if p.stat().st_size >= CHILD_BYTES]
+        self._futures: dict[Path, Future] = {p: self._pool.submit(self._child, p) for p in big}
 
     def _child(self, path: Path) -> tuple[str, Path] | None:
         """The file made ready by a child process; None when the child could not do it (done here instead)."""
