@@ -65,3 +65,20 @@ def test_a_small_file_is_made_ready_here_without_a_child(tmp_path):
     with Prefetch([gb, utf], tmp_path) as ahead:
         assert not ahead._futures  # under CHILD_BYTES: no child started for them
         assert ahead.get(gb) == csv_ready(gb, tmp_path)
+
+
+def test_partitions_of_two_files_with_the_same_names_get_copies_of_their_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_prefetch, "CHILD_BYTES", 0)
+    parts = []
+    for name in ("units", "roster"):  # units/region_code=210100/part-0.csv beside roster/region_code=210100/part-0.csv
+        part = tmp_path / name / "region_code=210100" / "part-0.csv"
+        part.parent.mkdir(parents=True)
+        part.write_bytes(f"{name},名称\n".encode("gb18030") * 20_000)
+        parts.append(part)
+    (tmp_path / "work").mkdir()
+    with Prefetch(parts, tmp_path / "work") as ahead:  # both children at once
+        ready = [ahead.get(p) for p in parts]
+    assert ready[0][1] != ready[1][1]
+    for part, (encoding, copy) in zip(parts, ready, strict=True):
+        assert encoding == "gb18030"
+        assert copy.read_text(encoding="utf-8") == part.read_bytes().decode("gb18030")

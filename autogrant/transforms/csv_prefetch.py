@@ -6,12 +6,13 @@ comes to them (milliseconds; a child takes longer to start).
 Child processes, not threads: the codecs hold the GIL, and so does the import of Great Expectations that runs
 beside the ingest (resources.warm_gate); in a thread the three took turns. A child is this module run as
 ``python -m autogrant.transforms.csv_prefetch FILE WORKDIR`` (standard library only, so it starts in milliseconds);
-it prints ``encoding<TAB>path``. A file that is neither UTF-8 nor GB18030 makes it exit 2 with the reason, raised
+it prints the encoding it found (the UTF-8 copy's path is utf8_copy's, known to both). A file that is neither UTF-8 nor GB18030 makes it exit 2 with the reason, raised
 as InputError when the ingest comes to that file, as without the children; a child that fails otherwise (killed,
 no interpreter) is done again in this process.
 """
 
 import codecs
+import hashlib
 import subprocess
 import sys
 import threading
@@ -42,10 +43,17 @@ def detect_encoding(path: Path) -> str:
     return "utf-8" if broken == 0 or extra >= 2 * broken else "gb18030"
 
 
+def utf8_copy(path: Path, workdir: Path) -> Path:
+    """Where a GB18030 file's UTF-8 copy goes: one name per source file (partitions of different files share their
+    folder's and their own names, ``region_code=210100/part-0.csv``, and may be transcoded at the same time)."""
+    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    return workdir / f"{key}_{path.name}.utf8.csv"
+
+
 def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     """DuckDB reads UTF-8 only (its encodings extension does not load): transcode in streaming chunks. A byte that is
     not GB18030 is carried over as it is (invalid UTF-8): DuckDB quarantines its record alone (INVALID ENCODING)."""
-    target = workdir / f"{path.parent.name}_{path.name}.utf8.csv"
+    target = utf8_copy(path, workdir)
     escape = "surrogateescape"
     try:
         with (
@@ -95,10 +103,10 @@ class Prefetch:
                 self._children.discard(proc)
         if proc.returncode == 2 and err.strip():
             raise InputError(err.strip().splitlines()[-1])
-        if proc.returncode != 0 or "\t" not in out:
+        encoding = out.strip()
+        if proc.returncode != 0 or not encoding:
             return None
-        encoding, ready = out.strip().split("\t", 1)
-        return encoding, Path(ready)
+        return encoding, utf8_copy(path, self._workdir) if encoding == "gb18030" else path
 
     def get(self, path: Path) -> tuple[str, Path]:
         future = self._futures.pop(path, None)
@@ -122,11 +130,11 @@ class Prefetch:
 
 def main(argv: list[str]) -> int:
     try:
-        encoding, ready = csv_ready(Path(argv[0]), Path(argv[1]))
+        encoding, _ = csv_ready(Path(argv[0]), Path(argv[1]))
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    print(f"{encoding}\t{ready}")
+    print(encoding)
     return 0
 
 

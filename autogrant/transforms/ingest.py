@@ -15,7 +15,7 @@ from autogrant.transforms import privacy, reference, sqlsteps
 from autogrant.transforms.csv_prefetch import Prefetch
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.faults import checkpoint
-from autogrant.transforms.ingest_read import _PREFETCH, PARTITION_KEY, _load_physical, find_files
+from autogrant.transforms.ingest_read import _PREFETCH, PARTITION_KEY, _drop_physical, _load_physical, find_files
 from autogrant.transforms.schema import CONTROL, DATA_FILES, ENUMS, FileSpec
 
 QUARANTINE_DDL = """
@@ -86,15 +86,21 @@ def _ok_typed(c, v: str) -> tuple[str, str]:
     return f"ok_{c.kind}({v})", f"to_{c.kind}({v})"
 
 
+def _dictionaries(spec: FileSpec) -> dict[int, str]:
+    """The check's dictionary table of each column whose kind repeats (DICTIONARY_KINDS), by column number."""
+    return {i: f"dict_{spec.name}_{i}" for i, c in enumerate(spec.columns) if c.kind in DICTIONARY_KINDS}
+
+
 def _check_sql(con, spec: FileSpec) -> str:
     """Make chk_<file>: the typed columns and the cell errors of each raw row (kinds -> macros of sql/00_macros.sql)."""
     joins, norm, inner, typed, checks, fine = [], [], [], [], [], []
     has_uscc = any(c.name == "uscc" for c in spec.columns)
+    dictionaries = _dictionaries(spec)
     for i, c in enumerate(spec.columns):
         col = f'"{c.name}"'
-        if c.kind in DICTIONARY_KINDS:
+        if i in dictionaries:
             ok, to = _ok_typed(c, "v")
-            d = f"dict_{spec.name}_{i}"
+            d = dictionaries[i]
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {d} AS SELECT v, {ok} AS ok, CASE WHEN {ok} THEN {to} END AS typed"
                 + (", to_uscc(v) AS key" if c.name == "uscc" else "")
@@ -150,9 +156,8 @@ def _finalize(con, spec: FileSpec) -> None:
         f"CREATE OR REPLACE TABLE stg_{spec.name} AS SELECT {cols}, _file, line FROM chk_{spec.name} WHERE len(errors) = 0"
     )
     con.execute(f"DROP TABLE chk_{spec.name}; DROP VIEW raw_{spec.name}")
-    for i, c in enumerate(spec.columns):  # the dictionaries of the check (_check_sql): their memory back
-        if c.kind in DICTIONARY_KINDS:
-            con.execute(f"DROP TABLE IF EXISTS dict_{spec.name}_{i}")
+    for d in _dictionaries(spec).values():  # the check's dictionaries: their memory back
+        con.execute(f"DROP TABLE {d}")
 
 
 def _create_raw(con, spec: FileSpec, selects: list[str]) -> None:
@@ -188,10 +193,8 @@ def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestRep
     if spec.name in ROW_RULES:  # also over no rows: a step may make tables others read (units_quarantined)
         sqlsteps.run(con, ROW_RULES[spec.name])
     _finalize(con, spec)
-    for k, path in enumerate(paths):  # the CSV parts parsed into temp tables (Parquet is read in place)
-        if path.suffix.lower() == ".csv":
-            part = f"rawpart_{spec.name}_{k}"
-            con.execute(f"DROP VIEW IF EXISTS {part}; DROP TABLE IF EXISTS {part}_in; DROP TABLE IF EXISTS {part}_lines")
+    for k, path in enumerate(paths):
+        _drop_physical(con, path, f"rawpart_{spec.name}_{k}")
     checkpoint(f"staged {spec.name}")
     for label in labels:
         staged = con.execute(f"SELECT count(*) FROM stg_{spec.name} WHERE _file = ?", [label]).fetchall()[0][0]

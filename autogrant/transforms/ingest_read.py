@@ -140,5 +140,11 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     return f"SELECT * FROM {part}", good + rejected
 
 
+def _drop_physical(con, path: Path, part: str) -> None:
+    """What _load_physical made for a CSV part (Parquet is read in place: nothing)."""
+    if path.suffix.lower() == ".csv":
+        con.execute(f"DROP VIEW IF EXISTS {part}; DROP TABLE IF EXISTS {part}_in; DROP TABLE IF EXISTS {part}_lines")
+
+
 def _quote(value) -> str:
     return str(value).replace("'", "''")
