@@ -3,6 +3,7 @@
     python -m bench                      # 300,000 units, both drops, pandas, agreement, growth curve
     python -m bench --units 75000 --growth none --no-pandas
     python -m bench --units 75000 --growth 75000,150000,300000,600000,1200000   # the growth curve to 1.2M
+    python -m bench --units 300000 --growth none --no-pandas --repeat 3         # medians of three rounds
 
 For each drop kind (--drops, default both): ``parquet`` (Parquet, English names) and ``gbcsv`` (what the agencies
 send: CSV in GB18030 with Chinese column names and Chinese enum values), each step in a child process of this one
@@ -16,6 +17,9 @@ send: CSV in GB18030 with Chinese column names and Chinese enum values), each st
   4. the agreement check: decision, reasons and amount of every unit must be equal in all of them, or the bench
      stops (exit 1) before printing any time;
   5. the growth curve: the whole run at each --growth size (Parquet).
+With --repeat N, steps 2 and 3 run N rounds in turn (first night, floor, second night) and each is reported as
+its median round (the machine is shared: one run's wall time moves by about 10 % with its load); every round's
+wall time is listed under the table.
 Writes bench/results.json and bench/results.md and prints the table.
 """
 
@@ -201,6 +205,11 @@ def markdown(r: dict) -> str:
                                                               if s in st else "" for s in STAGES) + " |")  # fmt: skip
     lines.append("")
     for kind, d in r["drops"].items():
+        if len(d.get("rounds", {}).get("autogrant", [])) > 1:  # each figure above is the median of these rounds
+            lines.append(f"Rounds on {kind} (wall s, the median run reported above): " + "; ".join(
+                f"{what} {', '.join(f'{w:.1f}' for w in walls)}" for what, walls in d["rounds"].items()) + ".")  # fmt: skip
+            lines.append("")
+    for kind, d in r["drops"].items():
         lines += drop_table(kind, d)
     if r.get("growth"):
         lines += ["Growth (the whole run on Parquet; linear when s per 100k units stays flat):", "",
@@ -226,27 +235,41 @@ def bench_drop(a, kind: str) -> dict:
     """Generate (or reuse) one drop, run autogrant and the floor (and pandas) on it, check their agreement."""
     drop, gen_s = ensure_drop(a.data, a.units, a.seed, kind)
     print(f"bench: {kind} drop {drop}" + (f" generated in {gen_s:.1f}s" if gen_s else " (reused)"), flush=True)
-    print(f"bench: {kind}: autogrant run …", flush=True)
-    auto = run_autogrant(drop, a.work, f"{a.units}-{kind}")
-    print(f"bench: {kind}: {auto['wall_s']:.1f}s, {auto['peak_mib']:,.0f} MiB; floor query …", flush=True)
     others = {"floor": a.work / f"floor-{kind}.parquet"}
-    floor = child(
-        [sys.executable, "-m", "bench.floor", str(drop), str(others["floor"]), str(a.work)], a.work / f"floor-{kind}.log"
-    )
+    firsts, floors, seconds = [], [], []
+    for rep in range(a.repeat):  # each round: a first night, the floor, the quiet second night, one after the other
+        tag = f" (round {rep + 1} of {a.repeat})" if a.repeat > 1 else ""
+        print(f"bench: {kind}: autogrant run{tag} …", flush=True)
+        firsts.append(run_autogrant(drop, a.work, f"{a.units}-{kind}"))
+        print(f"bench: {kind}: {firsts[-1]['wall_s']:.1f}s, {firsts[-1]['peak_mib']:,.0f} MiB; floor query …", flush=True)
+        floors.append(child([sys.executable, "-m", "bench.floor", str(drop), str(others["floor"]), str(a.work)],
+                            a.work / f"floor-{kind}.log"))  # fmt: skip
+        if rep + 1 < a.repeat:
+            seconds.append(run_autogrant(drop, a.work, f"{a.units}-{kind}", SECOND))
+    auto, floor = median(firsts), median(floors)
     pandas = None
     if kind == "parquet" and not a.no_pandas:
         print("bench: pandas implementation …", flush=True)
         others["pandas"] = a.work / "pandas.parquet"
         pandas = child([sys.executable, "-m", "bench.pandas_impl", str(drop), str(others["pandas"])], a.work / "pandas.log")
-    agreement = check_agreement(Path(auto["out"]), others)
-    second = run_autogrant(drop, a.work, f"{a.units}-{kind}", SECOND)  # nothing new to notice, nothing to release
+    agreement = check_agreement(Path(firsts[-1]["out"]), others)  # the last first night's OUT, as it stands now
+    seconds.append(run_autogrant(drop, a.work, f"{a.units}-{kind}", SECOND))  # nothing new to notice or release
+    second = median(seconds)
     print(f"bench: {kind}: quiet second night {second['wall_s']:.1f}s", flush=True)
     if auto["quarantined"]:
         raise SystemExit(f"bench: {auto['quarantined']} rows were quarantined; the floor and pandas assume a clean drop")
     print(f"bench: {kind}: floor {floor['wall_s']:.1f}s; ratio {auto['wall_s'] / floor['wall_s']:.2f}", flush=True)
     return {"drop": str(drop), "generated_s": gen_s, "agreement": agreement,
             "autogrant": {k: v for k, v in auto.items() if k != "out"}, "floor": floor, "pandas": pandas,
-            "second_night": {k: v for k, v in second.items() if k != "out"}}  # fmt: skip
+            "second_night": {k: v for k, v in second.items() if k != "out"},
+            "rounds": {"autogrant": [r["wall_s"] for r in firsts], "floor": [r["wall_s"] for r in floors],
+                       "second_night": [r["wall_s"] for r in seconds]}}  # fmt: skip
+
+
+def median(runs: list[dict]) -> dict:
+    """The run of median wall time (the lower middle one of an even number): the machine is shared, a single
+    run's wall time moves by 10 % with its load."""
+    return sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -261,6 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where generated drops are kept (reused)")
     ap.add_argument("--work", type=Path, default=HERE / "work", help="outputs and logs of the runs")
     ap.add_argument("--results", type=Path, default=HERE, help="where results.json and results.md go")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of first night, floor and second night per drop; each is reported as its median")  # fmt: skip
     a = ap.parse_args(argv)
     a.data.mkdir(parents=True, exist_ok=True)
     a.work.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.generate import LIAONING, generate_tables
 from autogrant.transforms.run import run_policy
 from bench import floor, pandas_impl
-from bench.__main__ import check_agreement
+from bench.__main__ import check_agreement, median
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,11 @@ def test_the_floor_reads_the_gb18030_csv_drop_as_autogrant_does(tmp_path):
     con.execute(f"COPY ({floor.query(drop, tmp_path)}) TO '{(tmp_path / 'floor.parquet').as_posix()}' (FORMAT parquet)")
     assert check_agreement(tmp_path / "out", {"floor": tmp_path / "floor.parquet"}) == {"floor": 600, "autogrant": 600}
     assert floor.is_utf8(tmp_path / "drop_units.csv")  # the floor read the transcoded copy
+
+
+def test_a_repeated_bench_reports_its_median_round():
+    """--repeat: each figure is the round of median wall time (the lower middle one of an even number)."""
+    rounds = [{"wall_s": w, "round": i} for i, w in enumerate((50.0, 41.0, 60.0))]
+    assert median(rounds)["round"] == 0
+    assert median(rounds[1:])["round"] == 1
+    assert median(rounds[2:])["round"] == 2

@@ -165,3 +165,35 @@ def test_a_region_rerun_replaces_only_that_region(tmp_path):
     con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
     assert con.execute("SELECT uscc, state FROM claims ORDER BY uscc").fetchall() == sorted([(a, "withdrawn"), (c, "in_notice")])
     con.close()
+
+
+def test_the_decisions_gate_runs_on_its_own_thread_which_ends_with_the_night(drop, tmp_path, monkeypatch):
+    """Every region's decisions gate runs on the gate's thread, beside the settling of the regions before it
+    (issue 13), once per region settled; the thread ends with the night, also with a night that stops."""
+    import threading
+
+    from autogrant.transforms import run
+    from autogrant.transforms.gate import Gate
+
+    seen = []
+    real = Gate._decisions
+
+    def recorded(self, frame, region, units_in_scope):
+        seen.append((region, threading.current_thread().name))
+        return real(self, frame, region, units_in_scope)
+
+    monkeypatch.setattr(Gate, "_decisions", recorded)
+    result = run_policy("LN-2021", drop.path, tmp_path / "out", today=NIGHT1)
+    assert not result.failures and REGION in result.decided_regions
+    assert sorted(r for r, _ in seen) == sorted(result.decided_regions)
+    assert {name.split("_")[0] for _, name in seen} == {"autogrant-gate"}
+
+    def broken(night, p):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(run, "move_money", broken)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        run_policy("LN-2021", drop.path, tmp_path / "out2", today=NIGHT1)
+    for thread in [t for t in threading.enumerate() if t.name.startswith("autogrant-gate")]:
+        thread.join(30)  # the one GX call under way finishes; the regions queued behind it are dropped
+        assert not thread.is_alive()

@@ -178,3 +178,28 @@ def test_the_ledger_refuses_a_payment_beyond_amount_due_even_from_a_bug(drop, le
     with pytest.raises(duckdb.ConstraintException):  # the same entry twice (same unit and sequence number)
         con.execute("INSERT INTO payments SELECT * REPLACE ('PY' AS entry_id) FROM payments WHERE uscc = ?", [drop.codes[0]])
     con.close()
+
+
+def test_a_quiet_night_takes_no_ledger_transaction_for_its_regions(drop, tmp_path, monkeypatch):
+    """A region with nothing approved, newly payable, withdrawn or ended in notice changes no ledger row: it takes
+    no transaction (nothing to seal, nothing to commit); the night that batches the ended notices does take one.
+    A closed night leaves its ledger checkpointed: no write-ahead log beside the file."""
+    out = tmp_path / "out"
+    night(drop.path, out, NIGHT1)  # both units into notice until 2026-11-27
+    steps = []
+    real = ledger._transaction
+
+    def counted(con, step):
+        steps.append(step)
+        real(con, step)
+
+    monkeypatch.setattr(ledger, "_transaction", counted)
+    journal = ledger_rows(out, "SELECT count(*) FROM journal")
+    night(drop.path, out, dt.date(2026, 11, 23))  # the next working day: the notice still open
+    assert steps == ["21_bank_returns_commit.sql"]
+    assert ledger_rows(out, "SELECT count(*) FROM journal") == journal
+    assert ledger_rows(out, "SELECT state FROM claims") == [("in_notice",)] * 2
+    assert not (out / "ledger.duckdb.wal").exists()
+    night(drop.path, out, NIGHT2)  # the notice has ended: the claims into a batch, in a transaction of their own
+    assert steps[1:] == ["21_bank_returns_commit.sql", "54_notice_commit.sql"]
+    assert batch_of(out) and ledger_rows(out, "SELECT state FROM claims") == [("batched",)] * 2

@@ -59,6 +59,7 @@ class Gate:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.gx, self.run_name = gx, run_name
+        self._pool, self._ahead = None, {}  # the gate's thread and its queued decisions gates (validate_ahead)
         self.root = Path(out) / "validation"
         self.docs = self.root / "docs"
         self.ctx = gx.get_context(mode="file", project_root_dir=str(self.root))
@@ -118,10 +119,28 @@ class Gate:
         result.suites[name] = evaluated
 
     def validate_region(self, con, region: str, units_in_scope: int, table: str = "decision_details") -> GateResult:
+        return self._decisions(_decisions_frame(con, region, table), region, units_in_scope)
+
+    def _decisions(self, frame, region: str, units_in_scope: int) -> GateResult:
         result = GateResult(region)
-        frame = con.sql(DECISIONS_FRAME.format(table=table), params=[region]).to_arrow_table().to_pandas()
         self._run("decisions", frame, region, {"units_in_scope": units_in_scope}, result)
         return result
+
+    def validate_ahead(self, con, units_in_scope: dict[str, int], table: str = "decision_details") -> None:
+        """Each region's decisions gate started now on the gate's own thread, which then runs every GX call of the
+        night: GX is Python work, a region's settling is DuckDB's, so the gate of the next regions runs beside the
+        settling of the one before (issue 13). The frames are read here, before any region moves money; a region
+        waits for its result (``result_ahead``) before its ledger steps, exactly as if validated now."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="autogrant-gate")
+        for region, n in units_in_scope.items():
+            self._ahead[region] = self._pool.submit(self._decisions, _decisions_frame(con, region, table), region, n)
+
+    def result_ahead(self, region: str) -> GateResult | None:
+        """The region's decisions gate started by ``validate_ahead``, waited for; None if it was not started."""
+        future = self._ahead.pop(region, None)
+        return None if future is None else future.result()
 
     def validate_batch(self, con, region: str, result: GateResult) -> None:
         frame = con.sql(BATCH_FRAME).to_arrow_table().to_pandas()
@@ -130,12 +149,27 @@ class Gate:
             """SELECT coalesce(sum(d.amount), 0), count(*) FROM decision_details d
                WHERE d.decision = 'PAY' AND d.uscc IN (SELECT uscc FROM release_rows WHERE payable)"""
         ).fetchall()[0]
-        self._run("payment_batch", frame, region, {"expected_total_fen": int(total), "expected_count": int(count)}, result)
+        parameters = {"expected_total_fen": int(total), "expected_count": int(count)}
+        if self._pool is None:
+            self._run("payment_batch", frame, region, parameters, result)
+        else:  # on the gate's thread, after the decisions gates queued before it: one GX call at a time
+            self._pool.submit(self._run, "payment_batch", frame, region, parameters, result).result()
+
+    def close(self, wait: bool = True) -> None:
+        """The gate's thread ended: its queued work done (``wait``) or dropped (a night that stops)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=not wait)
+            self._pool, self._ahead = None, {}
 
     def finish(self) -> Path:
+        self.close()
         self.ctx.build_data_docs(site_names=[datadocs.SITE])
         offline_docs(self.docs)
         return datadocs.write_index(self.ctx, self.docs)  # GX's index needs bootstrap-table, which is not offline
+
+
+def _decisions_frame(con, region: str, table: str):
+    return con.sql(DECISIONS_FRAME.format(table=table), params=[region]).to_arrow_table().to_pandas()
 
 
 UNITS_NAMED = 5  # units named per failed expectation; the count is always complete

@@ -126,9 +126,10 @@ def _check_sql(con, spec: FileSpec) -> str:
         )
     if not has_uscc:
         norm.append("CAST(NULL AS VARCHAR) AS _uscc")
-    return (
-        f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT _file, line, _uscc, "
+    return (  # the columns of stg_<file> first, in its order: _finalize makes it of this table without a copy
+        f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT "
         + ", ".join(typed)
+        + ", _file, line, _uscc"
         + f", CASE WHEN {' AND '.join(fine)} THEN [] ELSE list_filter(["  # the list is built for the bad rows only
         + ", ".join(checks)
         + f"], lambda e: e IS NOT NULL) END AS errors FROM (SELECT *{''.join(', ' + x for x in inner)} FROM (SELECT r.*, "
@@ -140,7 +141,6 @@ def _check_sql(con, spec: FileSpec) -> str:
 
 
 def _finalize(con, spec: FileSpec) -> None:
-    cols = ", ".join(f'"{c.name}"' for c in spec.columns)
     if spec.amount_columns:
         amount = " + ".join(f'coalesce("{c}", 0)' for c in spec.amount_columns)
         con.execute(
@@ -152,10 +152,10 @@ def _finalize(con, spec: FileSpec) -> None:
             SELECT _file, line, e.column, e.value, e.reason, _uscc
             FROM (SELECT _file, line, _uscc, unnest(errors) AS e FROM chk_{spec.name} WHERE len(errors) > 0)"""
     )
-    con.execute(
-        f"CREATE OR REPLACE TABLE stg_{spec.name} AS SELECT {cols}, _file, line FROM chk_{spec.name} WHERE len(errors) = 0"
-    )
-    con.execute(f"DROP TABLE chk_{spec.name}; DROP VIEW raw_{spec.name}")
+    # stg_<file>: chk_<file> less its quarantined rows and its two working columns, renamed (no copy of the rows)
+    con.execute(f"DROP TABLE IF EXISTS stg_{spec.name}; DELETE FROM chk_{spec.name} WHERE len(errors) > 0")
+    con.execute(f"ALTER TABLE chk_{spec.name} DROP COLUMN errors; ALTER TABLE chk_{spec.name} DROP COLUMN _uscc")
+    con.execute(f"ALTER TABLE chk_{spec.name} RENAME TO stg_{spec.name}; DROP VIEW raw_{spec.name}")
     for d in _dictionaries(spec).values():  # the check's dictionaries: their memory back
         con.execute(f"DROP TABLE {d}")
 

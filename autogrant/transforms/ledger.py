@@ -50,6 +50,11 @@ def attach(con, path: Path) -> None:
     except duckdb.Error as exc:
         raise InputError(_unusable(path, str(exc))) from None
     sqlsteps.run(con, "01_ledger_schema.sql")
+    # A commit appends to the write-ahead log (durable once it returns) and does not rewrite the file: the night's
+    # many small commits were each followed by a checkpoint once the log passed DuckDB's 16 MB default. The file is
+    # checkpointed when the connection closes (DuckDB's checkpoint on shutdown) and before a backup copy (backup.py);
+    # after a crash, the next attach replays the log.
+    con.execute("SET checkpoint_threshold = '1GB'")
 
 
 def check_readable(path: Path) -> None:
@@ -167,7 +172,12 @@ def release_candidates(con, p: RunParams) -> None:
 def release(con, p: RunParams, out: Path) -> list[str]:
     """Commit the region's approved batches to the ledger, then write their files; returns the batch ids."""
     set_params(con, p)
-    _transaction(con, "51_release_commit.sql")
+    approved = con.execute(
+        "SELECT count(*) FROM ledger.batches WHERE state = 'approved' AND policy_id = ? AND region_code = ?",
+        [p.policy_id, p.region_code],
+    ).fetchall()[0][0]
+    if approved:  # none approved: the step would change no row, so no transaction (nothing new to seal or commit)
+        _transaction(con, "51_release_commit.sql")
     return write_pending_files(con, out, p.policy_id, p.region_code)
 
 
@@ -175,7 +185,11 @@ def advance(con, p: RunParams) -> None:
     """New payable units into notice; ended notices into a batch awaiting approval."""
     set_params(con, p)
     sqlsteps.run(con, "53_notice.sql")
-    _transaction(con, "54_notice_commit.sql")
+    steps = con.execute(
+        "SELECT (SELECT count(*) FROM claims_withdrawn) + (SELECT count(*) FROM new_claims) + (SELECT count(*) FROM to_batch)"
+    ).fetchall()[0][0]
+    if steps:  # a quiet night in the region (nothing withdrawn, noticed or batched): no transaction
+        _transaction(con, "54_notice_commit.sql")
 
 
 # ---- the clerks' commands -------------------------------------------------------------------------------------

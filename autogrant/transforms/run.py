@@ -86,7 +86,12 @@ Decide = Callable[[Night], list[RegionDecision]]
 def decide_here(night: Night) -> list[RegionDecision]:
     """The in-process worker: every region in scope at once, in the night's own connection."""
     res = night.result
-    return [worker.decide_here(night.con, night.loaded, res.regions, res.as_of, night.gate, night.timer)]
+    decision = worker.decide_here(night.con, night.loaded, res.regions, res.as_of, None, night.timer)
+    if night.gate is not None:  # each region's decisions gate beside the settling; a region waits for its own
+        stopped = {f[0] for f in decision.failures}
+        with night.timer.stage("validation"):
+            night.gate.validate_ahead(night.con, {r: decision.units.get(r, 0) for r in decision.regions if r not in stopped})
+    return [decision]
 
 
 def run_policy(policy_id: str, data: Path, out: Path, decide_with: Decide = decide_here,
@@ -100,6 +105,8 @@ def run_policy(policy_id: str, data: Path, out: Path, decide_with: Decide = deci
         for region in night.result.regions:
             (settle_with or settle_region)(night, region)
     except BaseException:
+        if night.gate is not None:
+            night.gate.close(wait=False)
         night.con.close()
         raise
     return close_night(night)
@@ -229,10 +236,13 @@ def settle_region(night: Night, region: str) -> None:
         p = region_params(night, region)
         try:
             with night.timer.stage("validation"):
-                ledger.release_candidates(con, p)
-                if night.gate is not None and con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
+                if night.gate is not None:
                     from autogrant.transforms.gate import GateResult, raise_if_failed
 
+                    if (ahead := night.gate.result_ahead(region)) is not None:
+                        raise_if_failed(ahead)  # its decisions gate, started by decide_here: failed, the region stops
+                ledger.release_candidates(con, p)
+                if night.gate is not None and con.execute("SELECT count(*) FROM release_rows").fetchall()[0][0]:
                     g = GateResult(region)
                     night.gate.validate_batch(con, region, g)
                     raise_if_failed(g)
