@@ -82,3 +82,42 @@ def test_partitions_of_two_files_with_the_same_names_get_copies_of_their_own(tmp
     for part, (encoding, copy) in zip(parts, ready, strict=True):
         assert encoding == "gb18030"
         assert copy.read_text(encoding="utf-8") == part.read_bytes().decode("gb18030")
+
+
+def whole_file_encoding(data: bytes) -> str:
+    """The encoding rule of detect_encoding, applied to the whole file decoded at once."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    text = data.decode("utf-8", errors="replace")
+    extra, broken = len(data) - len(text), text.count("\ufffd")
+    return "utf-8" if broken == 0 or extra >= 2 * broken else "gb18030"
+
+
+def test_the_encoding_found_and_the_copy_made_chunk_by_chunk_are_those_of_the_whole_file(tmp_path, monkeypatch):
+    """ASCII chunks are skipped unread (finding the encoding) or copied as they are (transcoding), but not one that
+    follows a character cut at a chunk's end: b"\\xe6" then "bc" then b"\\xb1\\x89" is three broken bytes of
+    UTF-8, not the 汉 those bytes would make if "bc" were skipped; in GB18030 b"\\x81" then "@" is one character."""
+    import random
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    path = tmp_path / "f.csv"
+    cases = [(b"a\xe6bc\xb1\x89", 2), ("汉字,ab\n".encode() * 3, 4), ("汉字".encode("gb18030") + b"abcdef", 3),
+             (b"ab\x81@cd", 3)]  # fmt: skip
+    rng = random.Random(5)
+    pieces = [b"a", b"bc,", b"\n", "汉".encode(), "汉".encode("gb18030"), b"\xe6", b"\xb1\x89", b"\xff"]
+    cases += [(b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))), rng.randint(1, 7)) for _ in range(300)]
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.binary(max_size=40), st.integers(1, 9))
+    def fuzzed(data, chunk):
+        cases.append((data, chunk))
+
+    fuzzed()
+    for data, chunk in cases:
+        path.write_bytes(data)
+        monkeypatch.setattr(csv_prefetch, "CHUNK", chunk)
+        assert csv_prefetch.detect_encoding(path) == whole_file_encoding(data), (data, chunk)
+        copy = csv_prefetch.transcode_to_utf8(path, "gb18030", tmp_path).read_bytes()
+        assert copy == data.decode("gb18030", "surrogateescape").encode("utf-8", "surrogateescape"), (data, chunk)

@@ -23,6 +23,7 @@ from autogrant.transforms.errors import InputError
 
 CHILDREN = 2  # the big files of a drop (roster, payments) at once; a drop partitioned by region has many small ones
 CHILD_BYTES = 16 << 20  # a smaller file is made ready here, when the ingest comes to it: a child would cost more
+CHUNK = 1 << 20  # bytes read at a time to find the encoding and to transcode
 
 
 def detect_encoding(path: Path) -> str:
@@ -35,11 +36,15 @@ def detect_encoding(path: Path) -> str:
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         extra = broken = 0
-        while chunk := fh.read(1 << 24):
+        while chunk := fh.read(CHUNK):
+            if chunk.isascii() and not decoder.getstate()[0]:
+                continue  # ASCII, nothing pending before it: no multi-byte character and no broken one (fast)
             text = decoder.decode(chunk)
             extra += len(chunk) - len(text)  # the bytes beyond the first of each multi-byte character (2 per 汉字)
             broken += text.count("\ufffd")
-        broken += decoder.decode(b"", final=True).count("\ufffd")
+        text = decoder.decode(b"", final=True)  # a character the end of the file cut: its bytes were counted above
+        extra -= len(text)
+        broken += text.count("\ufffd")
     return "utf-8" if broken == 0 or extra >= 2 * broken else "gb18030"
 
 
@@ -55,13 +60,17 @@ def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     not GB18030 is carried over as it is (invalid UTF-8): DuckDB quarantines its record alone (INVALID ENCODING)."""
     target = utf8_copy(path, workdir)
     escape = "surrogateescape"
+    decoder = codecs.getincrementaldecoder(encoding)(errors=escape)
     try:
-        with (
-            path.open("r", encoding=encoding, errors=escape, newline="") as src,
-            target.open("w", encoding="utf-8", errors=escape, newline="") as dst,
-        ):
-            while chunk := src.read(1 << 22):
-                dst.write(chunk)
+        with path.open("rb") as src, target.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                if chunk.isascii() and not decoder.getstate()[0]:
+                    dst.write(chunk)  # ASCII, no character cut before it: the same bytes in GB18030 and UTF-8
+                else:
+                    dst.write(decoder.decode(chunk).encode("utf-8", escape))
+            # a character cut by the end of the file: decoded on its own (the decoder's own final flush keeps the
+            # first byte of a broken sequence and drops the bytes after it: b"\xed8" would lose its "8")
+            dst.write(decoder.getstate()[0].decode(encoding, escape).encode("utf-8", escape))
     except (UnicodeDecodeError, UnicodeEncodeError) as exc:
         raise InputError(f"{path.name}: neither UTF-8 nor GB18030 text (byte {exc.start})") from None
     return target
