@@ -83,7 +83,7 @@ def csv_ready(path: Path, workdir: Path) -> tuple[str, Path]:
 
 
 class Prefetch:
-    """``get(path)``: (encoding, path DuckDB reads), prepared ahead by child processes, in the order given."""
+    """``get(path)``: (encoding, path DuckDB reads), prepared ahead by child processes, the largest first."""
 
     def __init__(self, paths: list[Path], workdir: Path):
         self._workdir = Path(workdir)
@@ -91,7 +91,7 @@ class Prefetch:
         self._lock = threading.Lock()
         self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=CHILDREN, thread_name_prefix="autogrant-csv")
-        big = [p for p in paths if p.stat().st_size >= CHILD_BYTES]
+        big = sorted((p for p in paths if p.stat().st_size >= CHILD_BYTES), key=lambda p: -p.stat().st_size)  # longest first
         self._futures: dict[Path, Future] = {p: self._pool.submit(self._child, p) for p in big}
 
     def _child(self, path: Path) -> tuple[str, Path] | None:

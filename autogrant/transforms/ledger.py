@@ -50,11 +50,6 @@ def attach(con, path: Path) -> None:
     except duckdb.Error as exc:
         raise InputError(_unusable(path, str(exc))) from None
     sqlsteps.run(con, "01_ledger_schema.sql")
-    # A commit appends to the write-ahead log (durable once it returns) and does not rewrite the file: the night's
-    # many small commits were each followed by a checkpoint once the log passed DuckDB's 16 MB default. The file is
-    # checkpointed when the connection closes (DuckDB's checkpoint on shutdown) and before a backup copy (backup.py);
-    # after a crash, the next attach replays the log.
-    con.execute("SET checkpoint_threshold = '1GB'")
 
 
 def check_readable(path: Path) -> None:
