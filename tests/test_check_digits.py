@@ -61,3 +61,10 @@ def test_id_check_digit_matches_stdnum(con):
     got = dict(con.execute("SELECT s, ok_person_id(s) FROM unnest(?) t(s)", [codes]).fetchall())
     assert all(got[c] == _stdnum_id_ok(c) for c in codes)
     assert sum(not v for v in got.values()) > 300
+    # as a clerk types them: a lower-case x, spaces, a letter among the digits; normalised (upper case, no spaces)
+    ending_x = [c for c in codes if c.endswith("X")][:40]
+    typed = [c[:-1] + "x" for c in ending_x] + [c[:6] + " " + c[6:14] + " " + c[14:] for c in codes[:60]]
+    typed += [c[:-1].lower() + "x" for c in ending_x] + [c[:16] + "a" + c[17:] for c in valid[:20]] + [c[:17] for c in valid[:5]]
+    got = dict(con.execute("SELECT s, ok_person_id(s) FROM unnest(?) t(s)", [typed]).fetchall())
+    assert all(got[c] == _stdnum_id_ok(c.replace(" ", "").upper()) for c in typed)
+    assert sum(got.values()) > 50 and sum(not v for v in got.values()) > 20

@@ -19,7 +19,10 @@ CREATE OR REPLACE MACRO ok_uscc(s) AS
 
 -- GB 11643-1999 公民身份号码: 17 digits and an ISO 7064 MOD 11-2 check character; the birth date must exist.
 -- The birthplace (first 6 digits) is only warned on: district codes change over time.
-CREATE OR REPLACE MACRO to_person_id(s) AS upper(replace(s, ' ', ''));
+-- Upper case and no spaces; a value with no space and no lower-case x at its end is kept as it is (upper() and
+-- replace() copy every string: 7.8 million of them): a lower-case letter anywhere else makes it invalid either way.
+CREATE OR REPLACE MACRO to_person_id(s) AS
+    CASE WHEN strpos(s, ' ') = 0 AND s[18] <> 'x' THEN s ELSE upper(replace(s, ' ', '')) END;
 -- The 17 digits as one integer n; digit i (from the left) is n // 10^(17-i) % 10, weight 2^(18-i) mod 11.
 CREATE OR REPLACE MACRO person_id_sum(n) AS (n // 10000000000000000 % 10 * 7 + n // 1000000000000000 % 10 * 9 + n // 100000000000000 % 10 * 10 + n // 10000000000000 % 10 * 5 + n // 1000000000000 % 10 * 8 + n // 100000000000 % 10 * 4 + n // 10000000000 % 10 * 2 + n // 1000000000 % 10 * 1 + n // 100000000 % 10 * 6 + n // 10000000 % 10 * 3 + n // 1000000 % 10 * 7 + n // 100000 % 10 * 9 + n // 10000 % 10 * 10 + n // 1000 % 10 * 5 + n // 100 % 10 * 8 + n // 10 % 10 * 4 + n // 1 % 10 * 2) % 11;
 CREATE OR REPLACE MACRO person_id_check(s) AS '10X98765432'[person_id_sum(TRY_CAST(s[1:17] AS BIGINT)) + 1];
@@ -92,7 +95,11 @@ CREATE OR REPLACE MACRO ok_enum(field_name, s) AS to_enum(field_name, s) IS NOT 
 CREATE OR REPLACE MACRO duplicate_uscc_lines(tbl, lines_of, rule) AS TABLE
     SELECT uscc, 'appears on ' || count(*) || ' lines' || lines_of || ' (lines '
                  || string_agg(CAST(line AS VARCHAR), ', ' ORDER BY line) || '): ' || rule AS reason
-    FROM query_table(tbl) WHERE uscc IS NOT NULL GROUP BY uscc HAVING count(*) > 1;
+    FROM query_table(tbl)
+    -- the repeated USCCs found first: the ordered list of lines is built for those alone (an UPDATE joined to the
+    -- aggregate over every USCC took 0.7 s for 300,000 units, almost none of them repeated)
+    WHERE uscc IN (SELECT uscc FROM query_table(tbl) WHERE uscc IS NOT NULL GROUP BY uscc HAVING count(*) > 1)
+    GROUP BY uscc;
 
 -- Yuan text with 2 decimals from integer fen, for files people read.
 CREATE OR REPLACE MACRO yuan(fen) AS
