@@ -18,7 +18,7 @@ send: CSV in GB18030 with Chinese column names and Chinese enum values), each st
      stops (exit 1) before printing any time;
   5. the growth curve: the whole run at each --growth size (Parquet).
 With --repeat N, steps 2 and 3 run N rounds in turn (first night, floor, second night) and each is reported as
-its median round (the machine is shared: one run's wall time moves by about 10 % with its load); every round's
+its median round (the machine is shared: one run's wall time moves by 10 % or more with its load); every round's
 wall time is listed under the table.
 Writes bench/results.json and bench/results.md and prints the table.
 """
@@ -268,7 +268,7 @@ def bench_drop(a, kind: str) -> dict:
 
 def median(runs: list[dict]) -> dict:
     """The run of median wall time (the lower middle one of an even number): the machine is shared, a single
-    run's wall time moves by 10 % with its load."""
+    run's wall time moves by 10 % or more with its load."""
     return sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2]
 
 

@@ -6,9 +6,9 @@ comes to them (milliseconds; a child takes longer to start).
 Child processes, not threads: the codecs hold the GIL, and so does the import of Great Expectations that runs
 beside the ingest (resources.warm_gate); in a thread the three took turns. A child is this module run as
 ``python -m autogrant.transforms.csv_prefetch FILE WORKDIR`` (standard library only, so it starts in milliseconds);
-it prints the encoding it found (the UTF-8 copy's path is utf8_copy's, known to both). A file that is neither UTF-8 nor GB18030 makes it exit 2 with the reason, raised
-as InputError when the ingest comes to that file, as without the children; a child that fails otherwise (killed,
-no interpreter) is done again in this process.
+it prints the encoding it found (the UTF-8 copy's path is utf8_copy's, known to both). A file that is neither
+UTF-8 nor GB18030 makes it exit 2 with the reason, raised as InputError when the ingest comes to that file, as
+without the children; a child that fails otherwise (killed, no interpreter) is done again in this process.
 """
 
 import codecs
@@ -26,6 +26,12 @@ CHILD_BYTES = 16 << 20  # a smaller file is made ready here, when the ingest com
 CHUNK = 1 << 20  # bytes read at a time to find the encoding and to transcode
 
 
+def _plain_ascii(chunk: bytes, decoder) -> bool:
+    """The chunk is ASCII and no character was cut at the end of the one before: it reads the same in UTF-8 and
+    GB18030 (the same bytes, no multi-byte character, no broken one), so it need not go through ``decoder``."""
+    return chunk.isascii() and not decoder.getstate()[0]
+
+
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) when the file decodes as UTF-8, or when its well-formed multi-byte characters
     outweigh its broken sequences (a UTF-8 file with a few damaged bytes: DuckDB quarantines those records, where
@@ -37,8 +43,8 @@ def detect_encoding(path: Path) -> str:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         extra = broken = 0
         while chunk := fh.read(CHUNK):
-            if chunk.isascii() and not decoder.getstate()[0]:
-                continue  # ASCII, nothing pending before it: no multi-byte character and no broken one (fast)
+            if _plain_ascii(chunk, decoder):
+                continue
             text = decoder.decode(chunk)
             extra += len(chunk) - len(text)  # the bytes beyond the first of each multi-byte character (2 per 汉字)
             broken += text.count("\ufffd")
@@ -64,8 +70,8 @@ def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     try:
         with path.open("rb") as src, target.open("wb") as dst:
             while chunk := src.read(CHUNK):
-                if chunk.isascii() and not decoder.getstate()[0]:
-                    dst.write(chunk)  # ASCII, no character cut before it: the same bytes in GB18030 and UTF-8
+                if _plain_ascii(chunk, decoder):
+                    dst.write(chunk)
                 else:
                     dst.write(decoder.decode(chunk).encode("utf-8", escape))
             # a character cut by the end of the file: decoded on its own (the decoder's own final flush keeps the
@@ -91,7 +97,8 @@ class Prefetch:
         self._lock = threading.Lock()
         self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=CHILDREN, thread_name_prefix="autogrant-csv")
-        big = sorted((p for p in paths if p.stat().st_size >= CHILD_BYTES), key=lambda p: -p.stat().st_size)  # longest first
+        sizes = {p: p.stat().st_size for p in paths}
+        big = sorted((p for p in paths if sizes[p] >= CHILD_BYTES), key=lambda p: -sizes[p])  # the longest first
         self._futures: dict[Path, Future] = {p: self._pool.submit(self._child, p) for p in big}
 
     def _child(self, path: Path) -> tuple[str, Path] | None:
