@@ -203,3 +203,31 @@ def test_a_quiet_night_takes_no_ledger_transaction_for_its_regions(drop, tmp_pat
     night(drop.path, out, NIGHT2)  # the notice has ended: the claims into a batch, in a transaction of their own
     assert steps[1:] == ["21_bank_returns_commit.sql", "54_notice_commit.sql"]
     assert batch_of(out) and ledger_rows(out, "SELECT state FROM claims") == [("batched",)] * 2
+
+
+def test_a_ledger_a_night_left_is_walked_again_only_once_changed_or_a_week_on(drop, tmp_path, monkeypatch):
+    """check_readable walks every index on a copy of the ledger (seconds at province scale). A night that ends well
+    seals the file it leaves (size, SHA-256, the day its indexes were walked): the next night on that very file does
+    not walk them again; a clerk's approval between nights changes the file and the walk runs; so it does once the
+    walk is DEEP_CHECK_DAYS old."""
+    import json
+
+    from autogrant.transforms.files import sha256_file
+
+    out = tmp_path / "out"
+    path = out / "ledger.duckdb"
+    night(drop.path, out, NIGHT1)
+    sealed = json.loads((out / f"ledger.duckdb{ledger.SEAL}").read_text(encoding="utf-8"))
+    assert sealed["sha256"] == sha256_file(path) and sealed["size"] == path.stat().st_size
+    walks, walk = [], ledger._walk_indexes
+    monkeypatch.setattr(ledger, "_walk_indexes", lambda p, tables: (walks.append(p), walk(p, tables))[1])
+    night(drop.path, out, NIGHT2)  # the notice has ended: a batch awaiting approval
+    assert walks == []
+    ledger.approve(path, batch_of(out), "demo-approver")  # the file changed between nights
+    night(drop.path, out, NIGHT3)
+    assert walks == [path]
+    night(drop.path, out, NIGHT3 + dt.timedelta(days=1))
+    assert walks == [path]
+    monkeypatch.setattr(ledger, "DEEP_CHECK_DAYS", 0)  # as if a week had passed since the walk
+    night(drop.path, out, NIGHT3 + dt.timedelta(days=2))
+    assert walks == [path, path]

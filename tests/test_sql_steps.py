@@ -5,6 +5,7 @@ schema ledger, as the attached ledger gives it) and the table it must make
 (the columns compared, the rows expected, in any order). Runs in milliseconds, without a drop or a policy file.
 `ledger_schema: true` gives the ledger's own tables (sql/01_ledger_schema.sql, with its keys and checks, in an
 in-memory database attached as ledger): a given `ledger.<table>` then only names the columns its rows fill.
+`steps_before` names steps run first (what a night runs before the step, where the case gives their inputs).
 `reference_tables: true` and `reference_macros: true` load what decide.load_reference_tables and
 reference.define_macros (payment_channel) make.
 """
@@ -63,6 +64,8 @@ def test_sql_step(path):
             sqlsteps.run(con, "01_ledger_schema.sql")
         for name, table in case["given"].items():
             _given(con, name, table, exists=bool(case.get("ledger_schema")) and name.startswith("ledger."))
+        for step in case.get("steps_before", []):
+            sqlsteps.run(con, step)
         sqlsteps.run(con, case["step"])
         for name, table in case["expect"].items():
             cols = ", ".join(f'"{c}"' for c in table["columns"])

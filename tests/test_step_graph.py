@@ -99,6 +99,8 @@ def test_the_graph_fails_on_a_step_that_reads_ahead(monkeypatch):
 def test_the_code_runs_the_phases_in_the_declared_order():
     from autogrant.transforms import decide, ingest
 
+    assert decide.SCOPE_STEPS == sqlsteps.phase("scope") == ("28_scope_units.sql",)
+    assert decide.PERSON_STEPS == sqlsteps.phase("persons") == ("29_person_counts.sql",)
     assert decide.FACT_STEPS == sqlsteps.phase("facts")
     assert decide.DECISION_STEPS == sqlsteps.phase("decisions")
     assert sorted(set(ingest.ROW_RULES.values())) == list(sqlsteps.phase("stage"))

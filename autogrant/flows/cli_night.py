@@ -44,6 +44,10 @@ def print_run(result) -> None:
     for c in sorted(result.ingest.counts.values(), key=lambda c: c.file):
         t.add_row(c.file, str(c.rows_read), str(c.rows_staged), str(c.rows_quarantined))
     out_console.print(t)
+    if result.drop_cache == "hit":
+        from autogrant.transforms.drop_cache import FOLDER
+
+        out_console.print(messages.t("run_drop_kept", path=result.out / FOLDER), markup=False, highlight=False, soft_wrap=True)
     d = Table(title=messages.t("run_decisions_title", as_of=result.as_of), title_justify="left")
     d.add_column(messages.t("col.region"))
     for col in ("PAY", "HOLD", "REJECT"):

@@ -1,38 +1,7 @@
--- Reads: ledger_paid, policy, policy_regions, quarantine, stg_difficulty, stg_dishonest, stg_other_subsidies,
---        stg_payments, stg_prior_disbursements, stg_roster, stg_units, stg_zombie, units_quarantined
--- Makes: scope_units, unit_facts, unit_headcounts, unit_lists, unit_premiums
+-- Reads: ledger_paid, policy, quarantine, scope_units, stg_difficulty, stg_dishonest, stg_other_subsidies,
+--        stg_payments, stg_prior_disbursements, stg_zombie, unit_headcounts
+-- Makes: unit_facts, unit_lists, unit_premiums
 -- unit_facts, one row per unit in scope: headcounts, layoff figures, premium base, arrears, list hits, paid so far.
-
-CREATE OR REPLACE TEMP TABLE scope_units AS
-SELECT u.uscc, u.unit_name, u.region_code, u.unit_type, u.industry_code, u.size_class AS size_class_registered,
-       u.employees, u.revenue, u.total_assets, u.status, u.bank_account, u.bank_code, u.account_name,
-       false AS register_row_quarantined
-FROM stg_units u JOIN policy_regions r USING (region_code)
-UNION ALL
-SELECT q.uscc, q.unit_name, q.region_code, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true
-FROM units_quarantined q JOIN policy_regions r USING (region_code)
-WHERE q.uscc NOT IN (SELECT uscc FROM stg_units);
-
--- H(D): distinct persons insured on day D (start_date <= D and end_date empty or >= D). A person counts once
--- however many of their spells with the unit cover D: one row per (unit, person) first, then counts per unit.
-CREATE OR REPLACE TEMP TABLE unit_headcounts AS
-SELECT uscc,
-       count(*) FILTER (WHERE on_start) AS headcount_start,
-       count(*) FILTER (WHERE on_end) AS headcount_end,
-       count(*) FILTER (WHERE on_ref) AS headcount_ref,
-       CAST(sum(natural_exits) AS BIGINT) AS natural_exits
-FROM (
-    SELECT s.uscc, s.person_id,
-           bool_or(s.start_date <= p.year_start - 1 AND (s.end_date IS NULL OR s.end_date >= p.year_start - 1)) AS on_start,
-           bool_or(s.start_date <= p.year_end AND (s.end_date IS NULL OR s.end_date >= p.year_end)) AS on_end,
-           bool_or(s.start_date <= p.reference_date AND (s.end_date IS NULL OR s.end_date >= p.reference_date)) AS on_ref,
-           -- spells ending in Y by retirement or death: natural decline, left out by formula net_decline_excl_natural
-           count(*) FILTER (WHERE s.end_date BETWEEN p.year_start AND p.year_end AND s.end_reason IN ('retirement', 'death')) AS natural_exits
-    FROM stg_roster s CROSS JOIN policy p
-    WHERE s.uscc IN (SELECT uscc FROM scope_units)
-    GROUP BY s.uscc, s.person_id
-)
-GROUP BY uscc;
 
 -- 上年度实际缴纳失业保险费: unit + staff paid for fee months of Y, paid by the cut-off; late fees never count.
 -- Arrears of Y settled after the year still count (辽人社发〔2017〕14号 二, 人社厅发〔2017〕129号 二(二): 补缴后…要发放).
@@ -58,10 +27,12 @@ SELECT u.uscc,
        EXISTS (SELECT 1 FROM stg_difficulty f WHERE f.uscc = u.uscc AND f.recognised_date <= p.as_of) AS on_difficulty_list,
        coalesce((SELECT sum(b.amount) FROM stg_prior_disbursements b WHERE b.uscc = u.uscc AND b.policy_id = p.policy_id), 0)
          + coalesce((SELECT sum(l.amount_fen) FROM ledger_paid l WHERE l.uscc = u.uscc), 0) AS already_paid,
-       (SELECT string_agg(DISTINCT q.file || ' line ' || q.line, ', ') FROM quarantine q
-        WHERE q.uscc = u.uscc AND q.file NOT LIKE 'bank_returns/%'
-          -- a bad contribution account row only leaves the unit without a fallback account (33_payee_account.sql)
-          AND q.file NOT LIKE 'contribution_accounts%') AS quarantined_rows
+       -- each row once, by file and line (a row with several bad cells is in quarantine once a cell)
+       (SELECT string_agg(r.file || ' line ' || r.line, ', ' ORDER BY r.file, r.line) FROM (
+            SELECT DISTINCT q.file, q.line FROM quarantine q
+            WHERE q.uscc = u.uscc AND q.file NOT LIKE 'bank_returns/%'
+              -- a bad contribution account row only leaves the unit without a fallback account (33_payee_account.sql)
+              AND q.file NOT LIKE 'contribution_accounts%') r) AS quarantined_rows
 FROM scope_units u CROSS JOIN policy p;
 
 CREATE OR REPLACE TABLE unit_facts AS

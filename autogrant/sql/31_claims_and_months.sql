@@ -1,5 +1,5 @@
--- Reads: policy, stg_benefit_claims, stg_payments, stg_roster, unit_facts
--- Makes: unit_claims, unit_facts, unit_facts_before_22, unit_full_months, unit_insured_months
+-- Reads: policy, stg_payments, unit_claims, unit_facts, unit_insured_months
+-- Makes: unit_facts, unit_facts_before_22, unit_full_months
 -- unit_facts with the figures of the 2023-on notices added (issue 16), each computed only where the policy asks:
 --   benefit_claimants      distinct persons whose unemployment-benefit claim in Y names the unit (benefit_claims.csv)
 --   insured_month_total    Σ over the 12 months of Y of the persons insured with the unit on some day of the month
@@ -9,28 +9,6 @@
 --   net_decline*: layoff_count ÷ headcount_start;
 --   benefit_claims_over_avg_insured: benefit_claimants ÷ (insured_month_total ÷ 12) = claimants × 12 ÷ insured_month_total
 -- Under benefit_claims_over_avg_insured, layoff_count is the claimant count (what explain and the report show).
-
-CREATE OR REPLACE TEMP TABLE unit_claims AS
-SELECT c.uscc, count(DISTINCT c.person_id) AS benefit_claimants
-FROM stg_benefit_claims c CROSS JOIN policy p
-WHERE p.layoff_formula = 'benefit_claims_over_avg_insured'
-  AND c.claim_date BETWEEN p.year_start AND p.year_end
-  AND c.uscc IN (SELECT uscc FROM unit_facts)
-GROUP BY c.uscc;
-
-CREATE OR REPLACE TEMP TABLE unit_insured_months AS
-WITH months AS (
-    SELECT CAST(m AS DATE) AS month_start, CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end
-    FROM policy p, range(CAST(p.year_start AS TIMESTAMP), CAST(p.year_end AS TIMESTAMP), INTERVAL 1 MONTH) t(m)
-    -- also the size rule by average insured headcount (35_size_by_avg_insured.sql)
-    WHERE p.layoff_formula = 'benefit_claims_over_avg_insured' OR p.size_classification = 'avg_insured_headcount'
-), per_month AS (
-    SELECT s.uscc, m.month_start, count(DISTINCT s.person_id) AS insured
-    FROM stg_roster s JOIN months m ON s.start_date <= m.month_end AND (s.end_date IS NULL OR s.end_date >= m.month_start)
-    WHERE s.uscc IN (SELECT uscc FROM unit_facts)
-    GROUP BY s.uscc, m.month_start
-)
-SELECT uscc, CAST(sum(insured) AS BIGINT) AS insured_month_total FROM per_month GROUP BY uscc;
 
 -- 足额缴纳: a fee month counts when something was due for it and all of it was paid by the cut-off
 CREATE OR REPLACE TEMP TABLE unit_full_months AS

@@ -11,6 +11,7 @@ write_index(ctx, docs) docs/index.html: a static page (no script) listing every 
 """
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -72,8 +73,15 @@ def _vendor_assets(static: Path) -> dict[str, str]:
     return {name: rel for name, (rel, _) in assets.items()}
 
 
-def offline_docs(docs: Path) -> int:
-    """Rewrite every page so that it makes no request to the internet; returns the pages rewritten."""
+def built_since(docs: Path) -> float:
+    """The time of the index last written: every page older than it was made offline by the night that wrote it."""
+    index = docs / "index.html"
+    return index.stat().st_mtime if index.is_file() else 0.0
+
+
+def offline_docs(docs: Path, since: float = 0.0) -> int:
+    """Rewrite every page written since ``since`` (a time; 0: every page) so that it makes no request to the
+    internet; returns the pages rewritten."""
     if not docs.exists():
         return 0
     static = docs / "static"
@@ -84,6 +92,8 @@ def offline_docs(docs: Path) -> int:
             css.write_text(REMOTE_URL.sub("none", text), encoding="utf-8")
     pages = 0
     for page in docs.rglob("*.html"):
+        if since and page.stat().st_mtime < since:
+            continue
         prefix = "../" * (len(page.relative_to(docs).parts) - 1) + "static/"
         text = page.read_text(encoding="utf-8")
 
@@ -124,29 +134,42 @@ def _t(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+ROWS_FILE = "index_rows.json"  # beside docs/: each stored result's row, read once (a result never changes)
+
+
 def _rows(ctx, docs: Path) -> list[dict]:
-    """One row per validation result in the context's store, with the path of its page under docs (None if absent)."""
+    """One row per validation result in the context's store, with the path of its page under docs (None if absent).
+    A result is read from the store the first time only: its row is kept in ROWS_FILE, so the index of a year of
+    nights is written in the time of a night's."""
     store = ctx.validation_results_store
-    rows = []
+    kept_file = docs.parent / ROWS_FILE
+    try:
+        kept = json.loads(kept_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    rows, known = [], {}
     for key in store.list_keys():
         suite, run_name, run_time, batch = key.to_tuple()
-        page = Path("validations", suite, run_name, run_time, f"{batch}.html")
-        result = store.get(key)
-        stats = result.statistics or {}
-        m = RUN_NAME.match(run_name)
-        night = f"{m['night'][:4]}-{m['night'][4:6]}-{m['night'][6:]}" if m else ""
-        rows.append(
-            {
-                "night": night,
+        name = "/".join((suite, run_name, run_time, batch))
+        row = kept.get(name) if isinstance(kept, dict) else None
+        if not isinstance(row, dict):
+            result = store.get(key)
+            stats = result.statistics or {}
+            m = RUN_NAME.match(run_name)
+            row = {
+                "night": f"{m['night'][:4]}-{m['night'][4:6]}-{m['night'][6:]}" if m else "",
                 "region": m["region"] if m else "",
                 "suite": suite,
                 "success": bool(result.success),
                 "counts": f"{stats.get('successful_expectations', '')}/{stats.get('evaluated_expectations', '')}",
                 "time": key.run_id.run_time.strftime("%Y-%m-%d %H:%M:%S") if key.run_id.run_time else run_time,
                 "run": run_name,
-                "href": page.as_posix() if (docs / page).is_file() else None,
             }
-        )
+        known[name] = row
+        page = Path("validations", suite, run_name, run_time, f"{batch}.html")
+        rows.append(row | {"href": page.as_posix() if (docs / page).is_file() else None})
+    if known != kept:
+        files.write_text(kept_file, json.dumps(known, ensure_ascii=False))
     rows.sort(key=lambda r: r["time"], reverse=True)  # stable sorts: newest night first, then region, suite, latest run
     rows.sort(key=lambda r: (r["region"], r["suite"]))
     rows.sort(key=lambda r: r["night"], reverse=True)

@@ -13,6 +13,8 @@ from autogrant.transforms.paths import REFERENCE_DIR
 from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
 from autogrant.transforms.run_state import Timer
 
+SCOPE_STEPS = sqlsteps.phase("scope")
+PERSON_STEPS = sqlsteps.phase("persons")  # the only steps that read ID numbers (the roster, the benefit claims)
 FACT_STEPS = sqlsteps.phase("facts")
 DECISION_STEPS = sqlsteps.phase("decisions")
 
@@ -188,14 +190,16 @@ def require_files(con) -> None:
         )
 
 
-def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None, timer=None) -> tuple[dt.date, list[RegionError]]:
+def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None, timer=None, counted: bool = False
+           ) -> tuple[dt.date, list[RegionError]]:  # fmt: skip
     """The one way every unit is decided (a night's workers, simulate, explain): the policy as tables, then facts and
     decisions over every unit of the regions at once, on an ingested drop (and the ledger's state, where there is
-    one). The as-of and the regions that cannot be decided."""
+    one). The as-of and the regions that cannot be decided. ``counted``: the person counts of
+    sql/29_person_counts.sql are in the connection already (restored by transforms/drop_cache.py)."""
     timer = timer or Timer()
     with timer.stage("facts"):
         as_of = load_policy_tables(con, loaded, regions, as_of)
-        errors = compute_facts(con)
+        errors = compute_facts(con, counted)
     with timer.stage("decisions"):
         compute_decisions(con)
     return as_of, errors
@@ -209,11 +213,11 @@ def decide_drop(con, loaded: LoadedPolicy, data, regions: list[str] | None, as_o
     return scope, as_of, errors
 
 
-def compute_facts(con) -> list[RegionError]:
+def compute_facts(con, counted: bool = False) -> list[RegionError]:
     require_files(con)
     load_reference_tables(con)
     ensure_ledger_views(con)
-    for step in FACT_STEPS:
+    for step in SCOPE_STEPS + (() if counted else PERSON_STEPS) + FACT_STEPS:
         sqlsteps.run(con, step)
     return [
         RegionError(code, f"region {code}: {missing}; no decision is written for it")

@@ -69,6 +69,7 @@ class IngestReport:
     counts: dict[str, FileCount] = field(default_factory=dict)
     input_files: list[Path] = field(default_factory=list)
     warnings: int = 0
+    digests: dict[str, str] = field(default_factory=dict)  # SHA-256 by input file, where known (drop_cache.py)
 
     def balanced(self) -> bool:
         return all(c.rows_read == c.rows_staged + c.rows_quarantined for c in self.counts.values())
@@ -227,7 +228,7 @@ def check_control(con, drop: Path, report: IngestReport, workdir: Path) -> None:
     if not paths:
         return
     scratch = IngestReport()
-    con.execute("CREATE OR REPLACE TEMP TABLE quarantine_saved AS SELECT * FROM quarantine")
+    con.execute("CREATE OR REPLACE TABLE quarantine_saved AS SELECT * FROM quarantine")  # a table, as it was
     stage_file(con, drop, CONTROL, workdir, scratch)
     report.input_files.extend(scratch.input_files)
     bad = con.execute("SELECT line, \"column\", reason FROM quarantine WHERE file LIKE 'control.%' ORDER BY line").fetchall()
@@ -265,6 +266,13 @@ def _amount_total(con, spec: FileSpec, file: str) -> int:
     return int(staged) + int(held)
 
 
+def prepare(con) -> None:
+    """What the ingest defines before any file, and what later steps use too: the enums, the macros."""
+    load_enums(con)
+    sqlsteps.run(con, "00_macros.sql")
+    reference.define_macros(con)  # payment_channel(amount_fen), from reference/payment_channels.yaml
+
+
 def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
     """Stage every file of the drop; raises InputError for an unusable drop (missing file or column, control mismatch).
 
@@ -272,9 +280,7 @@ def ingest(con, drop: Path, regions: list[str] | None = None) -> IngestReport:
     drop = Path(drop)
     if not drop.is_dir():
         raise InputError(f"data folder {drop} " + ("is a file, not a folder" if drop.exists() else "does not exist"))
-    load_enums(con)
-    sqlsteps.run(con, "00_macros.sql")
-    reference.define_macros(con)  # payment_channel(amount_fen), from reference/payment_channels.yaml
+    prepare(con)
     report = IngestReport()
     con.execute(QUARANTINE_DDL)
     con.execute("CREATE OR REPLACE TABLE quarantine_amounts (file VARCHAR, amount_fen HUGEINT)")

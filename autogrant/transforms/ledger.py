@@ -9,6 +9,7 @@ the commit and the file is repaired by the next run (``recover``), which writes 
 
 import contextlib
 import datetime as dt
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ def attach(con, path: Path) -> None:
     path = Path(path)
     if path.exists():
         check_readable(path)  # a damaged ledger is refused before anything is written to it
+    else:  # a new ledger: nothing in it to walk
+        _deep_checked[str(path.resolve())] = dt.date.today().isoformat()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con.execute("ATTACH ? AS ledger", [str(path)])
@@ -52,9 +55,45 @@ def attach(con, path: Path) -> None:
     sqlsteps.run(con, "01_ledger_schema.sql")
 
 
+SEAL = ".checked.json"  # beside the ledger: the file as a night left it, after the whole check
+DEEP_CHECK_DAYS = 7  # the indexes are walked again at least this often, sealed or not
+_deep_checked: dict[str, str] = {}  # ledger file -> the day its indexes were last walked (this process saw)
+
+
+def seal(path: Path) -> None:
+    """After a night's connection closed: the ledger file's size and SHA-256 as it left it, and the day its indexes
+    were last walked. The next night whose ledger is byte for byte this file walks them only when that day is
+    DEEP_CHECK_DAYS old (check_readable): anything that wrote the file since (a clerk's command, a crash, a copy)
+    changes its SHA-256, and the whole check runs."""
+    from autogrant.transforms.files import sha256_file, write_text
+
+    path = Path(path)
+    day = _deep_checked.get(str(path.resolve()))
+    if day is None or not path.is_file() or Path(f"{path}.wal").exists():
+        return
+    write_text(
+        Path(f"{path}{SEAL}"), json.dumps({"size": path.stat().st_size, "sha256": sha256_file(path), "indexes_walked": day})
+    )
+
+
+def _sealed(path: Path) -> str | None:
+    """The day the indexes of this very file were last walked, when its seal says so and it is recent enough."""
+    from autogrant.transforms.files import sha256_file
+
+    try:
+        got = json.loads(Path(f"{path}{SEAL}").read_text(encoding="utf-8"))
+        day = dt.date.fromisoformat(got["indexes_walked"])
+        fresh = (dt.date.today() - day).days < DEEP_CHECK_DAYS and not Path(f"{path}.wal").exists()
+        same = fresh and got["size"] == path.stat().st_size and got["sha256"] == sha256_file(path)
+        return day.isoformat() if same else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def check_readable(path: Path) -> None:
     """InputError unless ``path`` is a DuckDB file whose every table and index reads back (each block read has its
-    checksum checked). The file is opened read-only and left exactly as it is: indexes are walked on a copy."""
+    checksum checked). The file is opened read-only and left exactly as it is: indexes are walked on a copy, unless
+    the file is byte for byte the one a night left after walking them (``seal``: at most DEEP_CHECK_DAYS ago)."""
     path = Path(path)
     if path.is_dir():
         raise InputError(f"ledger {path} is a folder, not a ledger file: give --ledger FILE, or --out the run's folder")
@@ -64,23 +103,33 @@ def check_readable(path: Path) -> None:
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'l'").fetchall()
         for schema, table in tables:
             con.execute(f'SELECT count(hash(t)) FROM l."{schema}"."{table}" t').fetchall()
-        with tempfile.TemporaryDirectory(prefix="autogrant-ledger-check-") as tmp:
-            for suffix in ("", ".wal"):
-                if Path(f"{path}{suffix}").is_file():
-                    shutil.copyfile(f"{path}{suffix}", Path(tmp) / f"copy.duckdb{suffix}")
-            copy, copy_file = duckdb.connect(":memory:"), str(Path(tmp) / "copy.duckdb")
-            try:  # deleting every row walks every index entry (DuckDB loads index blocks only when used)
-                copy.execute("ATTACH ? AS c", [copy_file])
-                for schema, table in tables:
-                    copy.execute(f'DELETE FROM c."{schema}"."{table}"')
-            except duckdb.Error as exc:
-                raise InputError(_unusable(path, str(exc).replace(copy_file, str(path)))) from None
-            finally:
-                copy.close()
+        if (day := _sealed(path)) is not None:
+            _deep_checked[str(path.resolve())] = day
+            return
+        _walk_indexes(path, tables)
+        _deep_checked[str(path.resolve())] = dt.date.today().isoformat()
     except duckdb.Error as exc:
         raise InputError(_unusable(path, str(exc))) from None
     finally:
         con.close()
+
+
+def _walk_indexes(path: Path, tables: list[tuple[str, str]]) -> None:
+    """Every index entry of the ledger read, on a copy of the file (deleting every row walks every entry: DuckDB
+    loads index blocks only when used)."""
+    with tempfile.TemporaryDirectory(prefix="autogrant-ledger-check-") as tmp:
+        for suffix in ("", ".wal"):
+            if Path(f"{path}{suffix}").is_file():
+                shutil.copyfile(f"{path}{suffix}", Path(tmp) / f"copy.duckdb{suffix}")
+        copy, copy_file = duckdb.connect(":memory:"), str(Path(tmp) / "copy.duckdb")
+        try:
+            copy.execute("ATTACH ? AS c", [copy_file])
+            for schema, table in tables:
+                copy.execute(f'DELETE FROM c."{schema}"."{table}"')
+        except duckdb.Error as exc:
+            raise InputError(_unusable(path, str(exc).replace(copy_file, str(path)))) from None
+        finally:
+            copy.close()
 
 
 def _unusable(path: Path, error: str) -> str:

@@ -32,6 +32,7 @@ Output layout (OUT):
 
 import datetime as dt
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ import duckdb
 from autogrant.transforms import (
     clerk_lists,
     decide,
+    drop_cache,
     files,
     home,
     identities,
@@ -78,6 +80,15 @@ class Night:
     gate: object | None = None
     apart: bool = False  # the regions are decided by workers in other processes (their tables come as Parquet)
     notices: NoticeWriter = field(default_factory=NoticeWriter)  # the workbooks beside the night; waited for at close
+    cache: drop_cache.DropCache | None = None  # the drop's tables kept from the night before (decided here only)
+    keeping: threading.Thread | None = None  # tonight's tables being kept for the next night (drop_cache.keep)
+    ledger_file: Path | None = None  # sealed when the night ends well (ledger.seal)
+
+    def close(self) -> None:
+        """The connection closed, once the thread that keeps the drop's tables (on a cursor of it) has ended."""
+        if self.keeping is not None:
+            self.keeping.join()
+        self.con.close()
 
 
 Decide = Callable[[Night], list[RegionDecision]]
@@ -85,8 +96,12 @@ Decide = Callable[[Night], list[RegionDecision]]
 
 def decide_here(night: Night) -> list[RegionDecision]:
     """The in-process worker: every region in scope at once, in the night's own connection."""
-    res = night.result
-    decision = worker.decide_here(night.con, night.loaded, res.regions, res.as_of, None, night.timer)
+    res, cache = night.result, night.cache
+    counted = cache is not None and cache.state == "hit"
+    decision = worker.decide_here(night.con, night.loaded, res.regions, res.as_of, None, night.timer, counted)
+    if cache is not None and cache.state == "miss":
+        with night.timer.stage("ingest", quiet=True):  # the drop as staged, kept for the next night on the same drop
+            night.keeping = drop_cache.keep(night.con, cache, res.ingest)  # written beside the settling
     if night.gate is not None:  # each region's decisions gate beside the settling; a region waits for its own
         stopped = {f[0] for f in decision.failures}
         with night.timer.stage("validation"):
@@ -107,7 +122,7 @@ def run_policy(policy_id: str, data: Path, out: Path, decide_with: Decide = deci
     except BaseException:
         if night.gate is not None:
             night.gate.close(wait=False)
-        night.con.close()
+        night.close()
         raise
     return close_night(night)
 
@@ -141,17 +156,28 @@ def open_night(
     try:
         home.record_home(out, loaded.id, ledger_path)
         checkpoint("run started")
-        with timer.stage("ingest"):  # the drop, and the ledger as the bank returns leave it
-            report = ingest.ingest(con, Path(data), regions=None if partitions else [])
+        with timer.stage(
+            "ingest"
+        ):  # the drop (or its tables as the night before kept them), the ledger as the bank returns leave it
+            cache = None
+            if partitions and Path(data).is_dir():
+                resolved = home.parse_date(as_of, "as-of") or loaded.rules.default_as_of.value
+                cache = drop_cache.look(out, Path(data), {"policy": loaded.id, "policy_sha256": loaded.sha256,
+                                                          "scope": scope, "as_of": str(resolved)})  # fmt: skip
+            report = drop_cache.restore(con, cache) if cache is not None and cache.state == "hit" else None
+            report = report or ingest.ingest(con, Path(data), regions=None if partitions else [])
+            if cache is not None:
+                report.digests = {str(Path(data) / rel): h for rel, h in cache.digests().items()} if cache.state == "hit" else {}
             worker.require_balanced(report)
             checkpoint("ingested")
             as_of = settle_returns(con, loaded, scope, as_of, today, operator, out)
             if not partitions:
                 worker.write_ledger_state(con, out)
-        result = RunResult(loaded.id, out, as_of, today, scope, report)
+        result = RunResult(loaded.id, out, as_of, today, scope, report, drop_cache=cache.state if cache else "off")
         args = {"policy": loaded.id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of),
                 "today": str(today), "operator": operator} | ({} if partitions else {"fan_out": True})  # fmt: skip
-        night = Night(con, loaded, result, timer, operator, args, apart=not partitions)
+        night = Night(con, loaded, result, timer, operator, args, apart=not partitions, cache=cache,
+                      ledger_file=home.ledger_file(out, ledger_path))  # fmt: skip
         if validate:
             with timer.stage("validation"):
                 from autogrant.transforms.gate import Gate
@@ -298,13 +324,15 @@ def refresh_after_release(con) -> None:
 
 
 def close_night(night: Night) -> RunResult:
-    """The night's top-level files, records, manifest and report (run_outputs.publish_night); the connection closed."""
+    """The night's top-level files, records, manifest and report (run_outputs.publish_night); the connection closed,
+    the ledger sealed."""
     try:
         publish_night(
             night.con, night.result, night.loaded, night.args, night.operator, night.gate, night.timer, night.notices.wait
         )  # every notice whole on disk before the manifest says the night is done
         shutil.rmtree(night.result.out / worker.WORK, ignore_errors=True)
         checkpoint("run finished")
-        return night.result
     finally:
-        night.con.close()
+        night.close()
+    ledger.seal(night.ledger_file)  # the ledger as the night left it: the next night on it walks no index again
+    return night.result

@@ -203,9 +203,13 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "today": result.today.isoformat(),
         "pay_by": loaded.pay_by(result.as_of).isoformat(),
         "regions": result.regions,
-        "inputs": {p.name if p.parent.name == "" else str(p): files.sha256_file(p) for p in sorted(result.ingest.input_files)},
+        "inputs": {
+            p.name if p.parent.name == "" else str(p): result.ingest.digests.get(str(p)) or files.sha256_file(p)
+            for p in sorted(result.ingest.input_files)
+        },
         "rows": counts,
         "rows_balanced": result.ingest.balanced(),
+        "drop_cache": result.drop_cache,
         "ingest_warnings": result.ingest.warnings,
         "region_failures": [failures[k] for k in sorted(failures)],
         "region_runs": records,

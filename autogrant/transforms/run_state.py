@@ -43,6 +43,7 @@ class RunResult:
     overpayments: dict[str, dict] = field(default_factory=dict)  # region -> units, excess_fen (overpayments.csv)
     stages: list[Stage] = field(default_factory=list)
     workers: dict[str, dict] = field(default_factory=dict)  # region -> units, seconds, peak MiB of the worker process
+    drop_cache: str = "off"  # hit: the drop's tables came from OUT/.cache/drop/ (transforms/drop_cache.py); miss; off
 
     @property
     def ok(self) -> bool:
@@ -64,7 +65,8 @@ class Timer:
         self.seconds: dict[str, float] = {}
         self.peak: dict[str, float] = {}
 
-    def stage(self, name: str):
+    def stage(self, name: str, quiet: bool = False):
+        """Time a stage (again: summed); ``quiet``: no progress line (work added to a stage already reported)."""
         timer = self
 
         class _Ctx:
@@ -74,7 +76,7 @@ class Timer:
             def __exit__(self, *exc):
                 timer.seconds[name] = timer.seconds.get(name, 0.0) + time.perf_counter() - self.t0
                 timer.peak[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                if exc[0] is None and name in progress.RUN_STAGES:  # the per-region stages report per region
+                if exc[0] is None and name in progress.RUN_STAGES and not quiet:  # the per-region stages report per region
                     progress.stage_done(name, time.perf_counter() - self.t0)
 
         return _Ctx()

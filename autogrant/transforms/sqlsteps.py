@@ -28,7 +28,9 @@ STEPS = (
     ("20_bank_returns.sql", "ledger_in"),  # run.settle_returns: the bank's returns, then the ledger's state
     ("21_bank_returns_commit.sql", "ledger_in"),
     ("22_ledger_state.sql", "ledger_in"),
-    ("30_unit_facts.sql", "facts"),  # decide.compute_facts
+    ("28_scope_units.sql", "scope"),  # decide.compute_facts
+    ("29_person_counts.sql", "persons"),  # decide.compute_facts, unless drop_cache restored what it makes
+    ("30_unit_facts.sql", "facts"),
     ("31_claims_and_months.sql", "facts"),
     ("32_si_premiums.sql", "facts"),
     ("33_payee_account.sql", "facts"),

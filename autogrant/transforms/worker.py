@@ -67,13 +67,15 @@ def gate_regions(con, gate, decision: RegionDecision) -> None:
             decision.failures.append((region, "gate", str(exc)))
 
 
-def decide_here(con, loaded, regions: list[str], as_of: dt.date, gate, timer: Timer) -> RegionDecision:
-    """Every region in scope at once in the ledger process's connection (drop ingested, ledger state loaded)."""
+def decide_here(con, loaded, regions: list[str], as_of: dt.date, gate, timer: Timer, counted: bool = False) -> RegionDecision:
+    """Every region in scope at once in the ledger process's connection (drop ingested, ledger state loaded).
+    ``counted``: the drop's tables came from transforms/drop_cache.py, the person counts with them."""
     decision = RegionDecision(list(regions))
-    _, errors = decide.decide(con, loaded, regions, as_of, timer)
-    # The roster (millions of spells, the only table with ID numbers) is read by the facts alone: dropped, the night's
-    # settling works in memory rather than against what DuckDB spilled to disk to hold it (issue 13).
-    con.execute("DROP TABLE stg_roster")
+    _, errors = decide.decide(con, loaded, regions, as_of, timer, counted)
+    # The roster (millions of spells, the only table with ID numbers besides the benefit claims) is read by
+    # sql/29_person_counts.sql alone: dropped, the night's settling works in memory rather than against what DuckDB
+    # spilled to disk to hold it (issue 13).
+    con.execute("DROP TABLE IF EXISTS stg_roster; DROP TABLE IF EXISTS stg_benefit_claims")
     decision.failures += [(e.region_code, "region", e.message) for e in errors]
     decision.units = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
     with timer.stage("validation"):

@@ -1,0 +1,222 @@
+"""The drop as staged, kept for the next night on the same drop (issue 13: a quiet second night).
+
+The agencies do not send a new drop every night: a night whose drop, policy, scope, as-of and code are those of the
+night before reads the same rows into the same tables. That night takes the tables back from OUT/.cache/drop/ (one
+Parquet file a table) instead of reading the drop again; the facts, decisions, gates and money steps run as on any night.
+
+What is kept: every staged file less the two that hold persons' ID numbers (the roster and the benefit claims), the
+quarantine and warnings as ingest leaves them (ID numbers masked, transforms/privacy.py), the drop's file list, and
+what sql/29_person_counts.sql counts per unit from those two files. No table kept holds an ID number.
+
+When it is used: the key (policy file, scope, as-of, the code, the DuckDB and python-stdnum versions) is equal,
+every file the ingest reads has the same name, size and SHA-256 as on the night that wrote the cache, and the cache is
+as that night wrote it (each file's SHA-256 in meta.json, meta.json signed with the payment key). The SHA-256s are
+also what the manifest records of the inputs: on a night that reads the drop they are computed beside the ingest.
+A cache that cannot be read is a miss (the drop is read); one is written whole or not at all (a folder renamed into
+place), on a thread beside the night's settling. ``AUTOGRANT_DROP_CACHE=0`` turns it off (every night reads its drop).
+"""
+
+import base64
+import concurrent.futures
+import hashlib
+import json
+import os
+import shutil
+import threading
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from autogrant.transforms import ingest
+from autogrant.transforms.errors import InputError
+from autogrant.transforms.files import sha256_file
+from autogrant.transforms.ingest_read import find_files
+from autogrant.transforms.paths import PACKAGE
+from autogrant.transforms.schema import CONTROL, DATA_FILES
+
+FOLDER = Path(".cache") / "drop"  # under OUT: one Parquet file a table, and meta.json (written last)
+PERSON_FILES = ("stg_roster", "stg_benefit_claims")  # never kept: ID numbers
+KEPT = ("quarantine", "quarantine_amounts", "ingest_warnings", "drop_files", "units_quarantined")  # besides stg_*
+COUNTED = ("unit_claims", "unit_headcounts", "unit_insured_months")  # sql/29_person_counts.sql
+
+
+@cache
+def code_digest() -> str:
+    """The package's code and static files (SQL, policies, reference tables) and the libraries that read the drop."""
+    h = hashlib.sha256()
+    for p in sorted(PACKAGE.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".sql", ".yaml", ".yml", ".csv") and "data_samples" not in p.parts:
+            h.update(p.relative_to(PACKAGE).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    for lib in ("duckdb", "python-stdnum"):
+        h.update(f"{lib}={metadata.version(lib)}\0".encode())
+    return h.hexdigest()
+
+
+def drop_paths(drop: Path) -> list[Path]:
+    """The files the ingest reads of a drop (every region's partitions), in a fixed order."""
+    return sorted({p for spec in (*DATA_FILES, CONTROL) for p in find_files(drop, spec)})
+
+
+@dataclass
+class DropCache:
+    """One night's look at the cache: ``state`` is hit (the tables come from it), miss (the drop is read, then
+    kept) or off."""
+
+    out: Path
+    drop: Path
+    key: str
+    state: str = "miss"
+    listing: list[list] = field(default_factory=list)  # [relative path, size, mtime_ns] of each file read
+    meta: dict | None = None  # the cache's meta.json as checked (a hit)
+    _digests: concurrent.futures.Future | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.out / FOLDER
+
+    def digests(self) -> dict[str, str]:
+        """SHA-256 of each file read, by relative path (the manifest's inputs too)."""
+        return self._digests.result() if self._digests is not None else {}
+
+
+def _listing(drop: Path) -> list[list]:
+    return [[p.relative_to(drop).as_posix(), (s := p.stat()).st_size, s.st_mtime_ns] for p in drop_paths(drop)]
+
+
+def _hash_all(drop: Path, listing: list[list]) -> dict[str, str]:
+    return {rel: sha256_file(drop / rel) for rel, _, _ in listing}
+
+
+def _stored(path: Path) -> dict | None:
+    """The meta of a whole cache folder, or None when there is none or it cannot be read."""
+    try:
+        return json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def look(out: Path, drop: Path, policy_key: dict) -> DropCache:
+    """Whether tonight may take the drop's tables from the cache. On a miss the files' SHA-256s are computed on a
+    thread beside the ingest (hashlib and file reads leave the interpreter free)."""
+    key = hashlib.sha256(json.dumps(policy_key | {"code": code_digest()}, sort_keys=True).encode()).hexdigest()
+    c = DropCache(Path(out), Path(drop), key)
+    if os.environ.get("AUTOGRANT_DROP_CACHE", "1") == "0":
+        c.state = "off"
+        return c
+    c.listing = _listing(c.drop)
+    for stale in c.path.parent.glob(f"{c.path.name}.partial-*"):  # what a killed night's keep left
+        shutil.rmtree(stale, ignore_errors=True)
+    meta = _stored(c.path)
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="autogrant-hash")
+    c._digests = pool.submit(_hash_all, c.drop, c.listing)
+    pool.shutdown(wait=False)
+    if (isinstance(meta, dict) and meta.get("key") == key and meta.get("listing") == c.listing
+            and meta.get("digests") == c.digests() and _intact(c.out, c.path, meta)):  # fmt: skip
+        c.state, c.meta = "hit", meta
+    return c
+
+
+def _signed(doc: dict) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _intact(out: Path, folder: Path, meta: dict) -> bool:
+    """Each kept file has the SHA-256 meta.json gives it, and meta.json bears the signature of the payment key
+    (transforms/signing.py): the cache decides who is paid, so a hand that can write OUT but does not hold the key
+    cannot change it (with the DEMO key under OUT, as for the payment files, this proves nothing against that hand)."""
+    from cryptography.exceptions import InvalidSignature
+
+    from autogrant.transforms.signing import signing_key
+
+    doc = {k: v for k, v in meta.items() if k != "signature"}
+    try:
+        signing_key(out)[0].public_key().verify(base64.b64decode(meta["signature"]), _signed(doc))
+        return all(sha256_file(folder / name) == h for name, h in meta["files"].items())
+    except (KeyError, TypeError, ValueError, OSError, InvalidSignature, InputError):  # a key that cannot be read: a miss
+        return False
+
+
+def restore(con, c: DropCache) -> ingest.IngestReport | None:
+    """The kept tables into the night's connection, with the types the ingest gave them; None (nothing restored,
+    the drop is read) when the cache cannot be read after all."""
+    ingest.prepare(con)
+    meta = c.meta
+    try:
+        con.execute("BEGIN")
+        for table, ddl in meta["tables"].items():
+            con.execute(f"DROP TABLE IF EXISTS {table}; {ddl}")
+            con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet(?)", [str(c.path / f"{table}.parquet")])
+        con.execute("COMMIT")
+    except (duckdb.Error, KeyError, TypeError):
+        con.execute("ROLLBACK")
+        c.state = "miss"
+        return None
+    report = ingest.IngestReport(warnings=meta["report"]["warnings"])
+    report.counts = {k: ingest.FileCount(**v) for k, v in meta["report"]["counts"].items()}
+    report.input_files = [c.drop / rel for rel in meta["report"]["input_files"]]
+    return report
+
+
+def keep(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread | None:
+    """After sql/29_person_counts.sql on a night that read its drop: the tables written to the cache, on a thread
+    of its own (its own cursor: the night goes on), whole or not at all (a folder renamed into place once its
+    meta.json is written). Not kept (an older cache removed) when a file read changed while the night read it.
+    The caller joins the thread before it closes the connection."""
+    if c.state != "miss":
+        return None
+    try:
+        return _start(con, c, report)
+    except (duckdb.Error, OSError, KeyError, InputError):  # never the night's failure: the next night reads its drop
+        shutil.rmtree(c.path, ignore_errors=True)
+        return None
+
+
+def _start(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread | None:
+    digests = c.digests()
+    shutil.rmtree(c.path, ignore_errors=True)  # last night's cache is of another drop: never left beside this one
+    if _listing(c.drop) != c.listing:
+        return None
+    report.digests = {str(c.drop / rel): h for rel, h in digests.items()}
+    names = [t for (t,) in con.execute(
+        """SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND NOT temporary
+           AND table_name LIKE 'stg\\_%' ESCAPE '\\'"""
+    ).fetchall() if t not in PERSON_FILES] + [*KEPT, *COUNTED]  # fmt: skip
+    ddl = dict(con.execute(
+        "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = 'memory' AND table_name IN (SELECT unnest(?))",
+        [names]).fetchall())  # fmt: skip
+    meta = {"key": c.key, "listing": c.listing, "digests": digests, "tables": {t: ddl[t] for t in names}, "report": {
+        "warnings": report.warnings, "counts": {k: asdict(v) for k, v in report.counts.items()},
+        "input_files": [p.relative_to(c.drop).as_posix() for p in report.input_files]}}  # fmt: skip
+    huge = {t: [col for (col,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'memory' AND table_name = ? AND data_type = 'HUGEINT'",
+        [t]).fetchall()] for t in names}  # fmt: skip
+    from autogrant.transforms.signing import signing_key
+
+    key = signing_key(c.out)[0]  # here, not on the thread: the DEMO key is made once, by the night's own thread
+    cursor = con.cursor()
+    thread = threading.Thread(target=_write, args=(cursor, key, c.path, meta, huge), name="autogrant-keep-drop", daemon=True)
+    thread.start()
+    return thread
+
+
+def _write(cursor, key, folder: Path, meta: dict, huge: dict[str, list[str]]) -> None:
+    tmp = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for table in meta["tables"]:
+            # HUGEINT has no Parquet type: written as DECIMAL(38,0), read back into the table's own type
+            cols = ", ".join(f'CAST("{col}" AS DECIMAL(38,0)) AS "{col}"' for col in huge[table])
+            select = f"SELECT * REPLACE ({cols}) FROM {table}" if cols else f"SELECT * FROM {table}"
+            cursor.execute(f"COPY ({select}) TO '{tmp / f'{table}.parquet'}' (FORMAT parquet)")
+        meta["files"] = {f"{table}.parquet": sha256_file(tmp / f"{table}.parquet") for table in meta["tables"]}
+        meta["signature"] = base64.b64encode(key.sign(_signed(meta))).decode("ascii")
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp, folder)
+    except Exception:  # noqa: BLE001 - whatever stops it, no cache (the next night reads its drop), never the night
+        shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        cursor.close()

@@ -1,0 +1,193 @@
+"""The drop kept for the next night (transforms/drop_cache.py): a night on the same drop takes the staged tables from
+OUT/.cache/drop/ and writes, file for file, what a night that reads the drop writes; any change to a file read, to
+the scope, the as-of or the policy reads the drop again; a cache that cannot be read is read past; the cache holds
+no ID number."""
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from stdnum.cn import ric
+
+from autogrant.transforms import drop_cache
+from autogrant.transforms.run import run_policy
+from tests.conftest import NIGHT1, NIGHT2, REGION, read_decisions
+from tests.random_drop_generate import generate
+
+# what a night writes that carries its own times, paths or keys (everything else must be byte-equal)
+TIMED = ("manifest.json", "report.html", "run.json", "ledger.duckdb", "ledger.duckdb.checked.json", "autogrant-error.log")
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """Every file a night publishes under OUT, less the cache, the ledger, the validation site and what carries times."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name not in TIMED and not {".cache", "validation", ".work"} & set(p.relative_to(out).parts)
+    }
+
+
+def ledger_rows(out: Path) -> dict[str, list]:
+    """The ledger's business rows (no time column, no hash that seals one)."""
+    con = duckdb.connect(str(out / "ledger.duckdb"), read_only=True)
+    try:
+        got = {}
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
+            cols = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
+                if not any(w in c for w in ("_at", "time", "hash", "run_id", "entry"))]  # fmt: skip
+            got[table] = sorted(map(repr, con.execute(f'SELECT {", ".join(cols)} FROM "{table}"').fetchall()))
+        return got
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("seed,policy", [(3, "LN-2021"), (8, "CN-2024"), (12, "IM-2020")])
+def test_a_night_from_the_cache_writes_what_a_night_reading_the_drop_writes(tmp_path, monkeypatch, seed, policy):
+    """Random drops over the whole contract (awkward encodings, quarantined rows, optional files): night 1 reads the
+    drop and keeps it; night 2 on a copy of OUT takes it from the cache, and on another copy reads the drop again.
+    Decisions, quarantine, notices, payment files, lists and the ledger's rows are equal."""
+    expect = generate(tmp_path / "drop", seed, policy)
+    if expect["exit"] == 2:
+        pytest.skip("an unusable drop: no night to repeat")
+    opts = {"as_of": expect["as_of"], "validate": False}
+    first = run_policy(policy, tmp_path / "drop", tmp_path / "a", today=NIGHT1, **opts)
+    assert first.drop_cache == "miss"
+    assert (tmp_path / "a" / drop_cache.FOLDER / "meta.json").is_file()
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    kept = run_policy(policy, tmp_path / "drop", tmp_path / "a", today=NIGHT2, **opts)
+    monkeypatch.setenv("AUTOGRANT_DROP_CACHE", "0")
+    read = run_policy(policy, tmp_path / "drop", tmp_path / "b", today=NIGHT2, **opts)
+    assert (kept.drop_cache, read.drop_cache) == ("hit", "off")
+    assert kept.ingest.counts == read.ingest.counts and kept.ingest.warnings == read.ingest.warnings
+    assert [str(p) for p in kept.ingest.input_files] == [str(p) for p in read.ingest.input_files]
+    assert [f.message for f in kept.failures] == [f.message for f in read.failures]
+    a, b = published(tmp_path / "a"), published(tmp_path / "b")
+    assert "decisions.csv" in a and "quarantine.csv" in a
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+    assert ledger_rows(tmp_path / "a") == ledger_rows(tmp_path / "b")
+
+
+def test_a_file_changed_in_place_is_read_again_even_with_its_size_and_time_kept(drop, tmp_path):
+    """A unit renamed in units.csv, the file's size and modification time put back: the SHA-256 differs, the drop is
+    read again and the decision shows the new name."""
+    out = tmp_path / "out"
+    assert run_policy("LN-2021", drop.path, out, today=NIGHT1, validate=False).drop_cache == "miss"
+    units = drop.path / "units.csv"
+    st, text = units.stat(), units.read_text(encoding="utf-8")
+    assert "大连华兴机械有限公司" in text
+    units.write_text(text.replace("大连华兴机械有限公司", "大连华盛机械有限公司"), encoding="utf-8")
+    os.utime(units, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert units.stat().st_size == st.st_size
+    again = run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False)
+    assert again.drop_cache == "miss"
+    names = {r["unit_name"] for r in read_decisions(out).values()}
+    assert "大连华盛机械有限公司" in names and "大连华兴机械有限公司" not in names
+    third = run_policy("LN-2021", drop.path, out, today=NIGHT2 + dt.timedelta(days=1), validate=False)
+    assert third.drop_cache == "hit"  # the changed drop, kept by the night that read it
+
+
+def test_another_scope_as_of_or_policy_file_reads_the_drop_again(drop, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert run_policy("LN-2021", drop.path, out, today=NIGHT1, validate=False).drop_cache == "miss"
+    assert run_policy("LN-2021", drop.path, out, today=NIGHT1, validate=False, regions=[REGION]).drop_cache == "miss"
+    as_of = dt.date(2021, 6, 30)
+    assert run_policy("LN-2021", drop.path, out, today=NIGHT1, validate=False, regions=[REGION], as_of=as_of).drop_cache == "miss"
+    assert run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False, regions=[REGION], as_of=as_of).drop_cache == "hit"
+    from autogrant.transforms import policy
+
+    loaded = policy.load("LN-2021")
+    other = policy.LoadedPolicy(loaded.policy, "0" * 64, loaded.label)  # the same rules from a file with other bytes
+    got = run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False, regions=[REGION], as_of=as_of, loaded=other)
+    assert got.drop_cache == "miss"
+
+
+def test_a_cache_that_cannot_be_read_or_was_left_half_written_is_read_past(drop, tmp_path):
+    out = tmp_path / "out"
+    run_policy("LN-2021", drop.path, out, today=NIGHT1, validate=False)
+    want = read_decisions(out)
+    folder = out / drop_cache.FOLDER
+    (folder / "stg_units.parquet").write_bytes(b"PAR1 not a parquet file")  # a disk fault, a hand edit
+    partial = folder.with_name(f"{folder.name}.partial-99999")  # what a night killed while keeping leaves
+    partial.mkdir()
+    (partial / "stg_units.parquet").write_bytes(b"")
+    got = run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False)
+    assert got.drop_cache == "miss"
+    assert read_decisions(out) == want
+    assert not partial.exists()
+    assert run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False).drop_cache == "hit"  # kept anew
+
+
+def test_the_cache_holds_no_id_number_and_never_the_roster(tmp_path):
+    """A drop with a roster and benefit claims (CN-2024): no kept table is a person file, and no string value kept
+    contains a valid ID number."""
+    expect = generate(tmp_path / "drop", 8, "CN-2024")
+    assert expect["optional"]["benefit_claims"] != "missing"
+    run_policy("CN-2024", tmp_path / "drop", tmp_path / "out", today=NIGHT1, as_of=expect["as_of"], validate=False)
+    folder = tmp_path / "out" / drop_cache.FOLDER
+    kept = sorted(p.stem for p in folder.glob("*.parquet"))
+    assert "stg_units" in kept and "unit_headcounts" in kept
+    assert not {"stg_roster", "stg_benefit_claims"} & set(kept)
+    con = duckdb.connect()
+    values = 0
+    for name in kept:
+        cols = [c for c, t, *_ in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{folder / name}.parquet')").fetchall()
+                if t.startswith("VARCHAR")]  # fmt: skip
+        for col in cols:
+            for (v,) in con.execute(
+                f'SELECT DISTINCT "{col}" FROM read_parquet(\'{folder / name}.parquet\') WHERE "{col}" IS NOT NULL'
+            ).fetchall():
+                values += 1
+                tokens = [v[i : i + 18] for i in range(0, max(len(v) - 17, 0))]
+                assert not any(ric.is_valid(t) for t in tokens), f"{name}.{col} holds an ID number"
+    assert values > 100  # the check read what was kept
+
+
+@pytest.mark.slow  # an acceptance test through the CLI: CI runs it (pytest -m slow)
+def test_the_command_says_when_a_night_took_its_drop_from_the_cache(drop, tmp_path):
+    """As an operator runs it: the second night's output says the drop was not read again, and where from."""
+    args = [sys.executable, "-m", "autogrant.flows.cli", "run", "--policy", "LN-2021", "--data", str(drop.path),
+            "--out", str(tmp_path / "out"), "--no-prefect", "--today"]  # fmt: skip
+    env = os.environ | {"AUTOGRANT_PROGRESS": "0"}
+    one = subprocess.run([*args, str(NIGHT1)], capture_output=True, text=True, env=env)
+    two = subprocess.run([*args, str(NIGHT2)], capture_output=True, text=True, env=env)
+    assert (one.returncode, two.returncode) == (0, 0), one.stderr + two.stderr
+    assert ".cache/drop" not in one.stdout
+    line = next(x for x in two.stdout.splitlines() if ".cache/drop" in x)
+    assert "SHA-256" in line
+
+
+def test_a_cache_changed_by_hand_is_never_used(drop, tmp_path):
+    """The cache decides who is paid, so it is used only as the night that kept it wrote it: a kept file rewritten
+    (another account for a unit), and then also its SHA-256 put into meta.json (the signature no longer fits), are
+    each read past; the decisions keep the drop's account."""
+    out = tmp_path / "out"
+    run_policy("LN-2021", drop.path, out, today=NIGHT1, validate=False)
+    folder = out / drop_cache.FOLDER
+    units = folder / "stg_units.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * REPLACE ('6222999999999999' AS bank_account) FROM read_parquet('{units}')) TO '{units}.new' (FORMAT parquet)"
+    )
+    os.replace(f"{units}.new", units)
+    got = run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False)
+    assert got.drop_cache == "miss"
+    assert "6222999999999999" not in (out / "decisions.csv").read_text(encoding="utf-8")
+    meta_text = (folder / "meta.json").read_text(encoding="utf-8")  # as the night that read the drop kept it anew
+    con.execute(
+        f"COPY (SELECT * REPLACE ('6222999999999999' AS bank_account) FROM read_parquet('{units}')) TO '{units}.new' (FORMAT parquet)"
+    )
+    os.replace(f"{units}.new", units)
+    meta = json.loads(meta_text)
+    meta["files"]["stg_units.parquet"] = drop_cache.sha256_file(units)
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    got = run_policy("LN-2021", drop.path, out, today=NIGHT2 + dt.timedelta(days=1), validate=False)
+    assert got.drop_cache == "miss"
+    assert "6222999999999999" not in (out / "decisions.csv").read_text(encoding="utf-8")
