@@ -16,6 +16,7 @@ import pytest
 from stdnum.cn import ric
 
 from autogrant.transforms import drop_cache
+from autogrant.transforms.files import sha256_file
 from autogrant.transforms.run import run_policy
 from tests.conftest import NIGHT1, NIGHT2, REGION, read_decisions
 from tests.random_drop_generate import generate
@@ -186,7 +187,7 @@ def test_a_cache_changed_by_hand_is_never_used(drop, tmp_path):
     )
     os.replace(f"{units}.new", units)
     meta = json.loads(meta_text)
-    meta["files"]["stg_units.parquet"] = drop_cache.sha256_file(units)
+    meta["files"]["stg_units.parquet"] = sha256_file(units)
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     got = run_policy("LN-2021", drop.path, out, today=NIGHT2 + dt.timedelta(days=1), validate=False)
     assert got.drop_cache == "miss"

@@ -29,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 
 import duckdb
+from cryptography.exceptions import InvalidSignature
 
 from autogrant.transforms import ingest
 from autogrant.transforms.errors import InputError
@@ -36,6 +37,7 @@ from autogrant.transforms.files import sha256_file
 from autogrant.transforms.ingest_read import find_files
 from autogrant.transforms.paths import PACKAGE
 from autogrant.transforms.schema import CONTROL, DATA_FILES
+from autogrant.transforms.signing import canonical, signing_key
 
 FOLDER = Path(".cache") / "drop"  # under OUT: one Parquet file a table, and meta.json (written last)
 PERSON_FILES = ("stg_roster", "stg_benefit_claims")  # never kept: ID numbers
@@ -78,8 +80,12 @@ class DropCache:
         return self.out / FOLDER
 
     def digests(self) -> dict[str, str]:
-        """SHA-256 of each file read, by relative path (the manifest's inputs too)."""
+        """SHA-256 of each file read, by relative path."""
         return self._digests.result() if self._digests is not None else {}
+
+    def digests_by_path(self) -> dict[str, str]:
+        """The same by path as the ingest names its input files (IngestReport.digests: the manifest's inputs)."""
+        return {str(self.drop / rel): h for rel, h in self.digests().items()}
 
 
 def _listing(drop: Path) -> list[list]:
@@ -119,21 +125,13 @@ def look(out: Path, drop: Path, policy_key: dict) -> DropCache:
     return c
 
 
-def _signed(doc: dict) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
 def _intact(out: Path, folder: Path, meta: dict) -> bool:
     """Each kept file has the SHA-256 meta.json gives it, and meta.json bears the signature of the payment key
     (transforms/signing.py): the cache decides who is paid, so a hand that can write OUT but does not hold the key
     cannot change it (with the DEMO key under OUT, as for the payment files, this proves nothing against that hand)."""
-    from cryptography.exceptions import InvalidSignature
-
-    from autogrant.transforms.signing import signing_key
-
     doc = {k: v for k, v in meta.items() if k != "signature"}
     try:
-        signing_key(out)[0].public_key().verify(base64.b64decode(meta["signature"]), _signed(doc))
+        signing_key(out)[0].public_key().verify(base64.b64decode(meta["signature"]), canonical(doc))
         return all(sha256_file(folder / name) == h for name, h in meta["files"].items())
     except (KeyError, TypeError, ValueError, OSError, InvalidSignature, InputError):  # a key that cannot be read: a miss
         return False
@@ -154,7 +152,7 @@ def restore(con, c: DropCache) -> ingest.IngestReport | None:
         con.execute("ROLLBACK")
         c.state = "miss"
         return None
-    report = ingest.IngestReport(warnings=meta["report"]["warnings"])
+    report = ingest.IngestReport(warnings=meta["report"]["warnings"], digests=c.digests_by_path())
     report.counts = {k: ingest.FileCount(**v) for k, v in meta["report"]["counts"].items()}
     report.input_files = [c.drop / rel for rel in meta["report"]["input_files"]]
     return report
@@ -179,22 +177,19 @@ def _start(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread |
     shutil.rmtree(c.path, ignore_errors=True)  # last night's cache is of another drop: never left beside this one
     if _listing(c.drop) != c.listing:
         return None
-    report.digests = {str(c.drop / rel): h for rel, h in digests.items()}
+    report.digests = c.digests_by_path()
     names = [t for (t,) in con.execute(
         """SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND NOT temporary
            AND table_name LIKE 'stg\\_%' ESCAPE '\\'"""
     ).fetchall() if t not in PERSON_FILES] + [*KEPT, *COUNTED]  # fmt: skip
-    ddl = dict(con.execute(
-        "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = 'memory' AND table_name IN (SELECT unnest(?))",
-        [names]).fetchall())  # fmt: skip
-    meta = {"key": c.key, "listing": c.listing, "digests": digests, "tables": {t: ddl[t] for t in names}, "report": {
+    catalog = {t: (ddl, huge) for t, ddl, huge in con.execute(
+        """SELECT table_name, t.sql, coalesce(list(column_name) FILTER (WHERE data_type = 'HUGEINT'), [])
+           FROM duckdb_tables() t JOIN duckdb_columns() USING (database_name, schema_name, table_name)
+           WHERE database_name = 'memory' AND table_name IN (SELECT unnest(?)) GROUP BY ALL""", [names]).fetchall()}  # fmt: skip
+    meta = {"key": c.key, "listing": c.listing, "digests": digests, "tables": {t: catalog[t][0] for t in names}, "report": {
         "warnings": report.warnings, "counts": {k: asdict(v) for k, v in report.counts.items()},
         "input_files": [p.relative_to(c.drop).as_posix() for p in report.input_files]}}  # fmt: skip
-    huge = {t: [col for (col,) in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'memory' AND table_name = ? AND data_type = 'HUGEINT'",
-        [t]).fetchall()] for t in names}  # fmt: skip
-    from autogrant.transforms.signing import signing_key
-
+    huge = {t: catalog[t][1] for t in names}
     key = signing_key(c.out)[0]  # here, not on the thread: the DEMO key is made once, by the night's own thread
     cursor = con.cursor()
     thread = threading.Thread(target=_write, args=(cursor, key, c.path, meta, huge), name="autogrant-keep-drop", daemon=True)
@@ -213,7 +208,7 @@ def _write(cursor, key, folder: Path, meta: dict, huge: dict[str, list[str]]) ->
             select = f"SELECT * REPLACE ({cols}) FROM {table}" if cols else f"SELECT * FROM {table}"
             cursor.execute(f"COPY ({select}) TO '{tmp / f'{table}.parquet'}' (FORMAT parquet)")
         meta["files"] = {f"{table}.parquet": sha256_file(tmp / f"{table}.parquet") for table in meta["tables"]}
-        meta["signature"] = base64.b64encode(key.sign(_signed(meta))).decode("ascii")
+        meta["signature"] = base64.b64encode(key.sign(canonical(meta))).decode("ascii")
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(tmp, folder)
     except Exception:  # noqa: BLE001 - whatever stops it, no cache (the next night reads its drop), never the night

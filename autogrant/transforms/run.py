@@ -156,9 +156,8 @@ def open_night(
     try:
         home.record_home(out, loaded.id, ledger_path)
         checkpoint("run started")
-        with timer.stage(
-            "ingest"
-        ):  # the drop (or its tables as the night before kept them), the ledger as the bank returns leave it
+        # the drop (or its tables as the night before kept them), the ledger as the bank returns leave it
+        with timer.stage("ingest"):
             cache = None
             if partitions and Path(data).is_dir():
                 resolved = home.parse_date(as_of, "as-of") or loaded.rules.default_as_of.value
@@ -166,8 +165,6 @@ def open_night(
                                                           "scope": scope, "as_of": str(resolved)})  # fmt: skip
             report = drop_cache.restore(con, cache) if cache is not None and cache.state == "hit" else None
             report = report or ingest.ingest(con, Path(data), regions=None if partitions else [])
-            if cache is not None:
-                report.digests = {str(Path(data) / rel): h for rel, h in cache.digests().items()} if cache.state == "hit" else {}
             worker.require_balanced(report)
             checkpoint("ingested")
             as_of = settle_returns(con, loaded, scope, as_of, today, operator, out)

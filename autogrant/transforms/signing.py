@@ -48,7 +48,8 @@ def sig_path(utf8: Path) -> Path:
     return utf8.with_name(utf8.name.removesuffix(".csv") + ".sig.json")
 
 
-def _canonical(doc: dict) -> bytes:
+def canonical(doc: dict) -> bytes:
+    """The bytes a signature covers: the document as sorted, compact UTF-8 JSON (the batch files', the drop cache's)."""
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -60,7 +61,7 @@ def sign_batch(out: Path, batch_id: str, paths: list[Path], ledger_entry: dict) 
         "batch_id": batch_id, "algorithm": "Ed25519", "public_key": _public_b64(key), "demo": demo,
         "files": {p.relative_to(out).as_posix(): files.sha256_file(p) for p in paths}, "ledger_entry": ledger_entry,
     }  # fmt: skip
-    signature = base64.b64encode(key.sign(_canonical(doc))).decode("ascii")
+    signature = base64.b64encode(key.sign(canonical(doc))).decode("ascii")
     target = sig_path(paths[0])
     files.write_text(target, json.dumps({"document": doc, "signature": signature}, ensure_ascii=False, indent=2) + "\n")
     return target.relative_to(out).as_posix()
@@ -92,7 +93,7 @@ def check(out: Path, sig: Path) -> list[str]:
     if expected is not None and public != expected:
         return [f"{rel}: signed with a key other than {source}"]
     try:
-        Ed25519PublicKey.from_public_bytes(base64.b64decode(public)).verify(signature, _canonical(doc))
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public)).verify(signature, canonical(doc))
     except (InvalidSignature, ValueError):
         return [f"{rel}: the Ed25519 signature does not verify"]
     found = []
