@@ -163,6 +163,43 @@ def test_the_command_says_when_a_night_took_its_drop_from_the_cache(drop, tmp_pa
     assert ".cache/drop" not in one.stdout
     line = next(x for x in two.stdout.splitlines() if ".cache/drop" in x)
     assert "SHA-256" in line
+    assert "warning" not in one.stderr + two.stderr
+    # tables that cannot be kept: the night ends well (exit 0) and says so, in one line on stderr
+    (tmp_path / "out2").mkdir()
+    (tmp_path / "out2" / ".cache").write_text("not a folder", encoding="utf-8")
+    args[args.index(str(tmp_path / "out"))] = str(tmp_path / "out2")
+    three = subprocess.run([*args, str(NIGHT1)], capture_output=True, text=True, env=env)
+    assert three.returncode == 0, three.stderr
+    warned = [x for x in three.stderr.splitlines() if x.startswith("autogrant: warning:")]
+    assert len(warned) == 1 and "Error" in warned[0], three.stderr
+
+
+def test_a_drop_that_could_not_be_kept_is_said_and_the_night_is_unchanged(drop, tmp_path, monkeypatch):
+    """A night whose tables cannot be kept (here OUT/.cache is a file: the folder cannot be made) decides and
+    publishes as a night with the cache off; the manifest says the tables were not kept and why; the next night
+    reads the drop again."""
+    off, out = tmp_path / "off", tmp_path / "out"
+    monkeypatch.setenv("AUTOGRANT_DROP_CACHE", "0")
+    assert run_policy("LN-2021", drop.path, off, today=NIGHT1, validate=False).drop_cache == "off"
+    monkeypatch.delenv("AUTOGRANT_DROP_CACHE")
+    out.mkdir()
+    (out / ".cache").write_text("not a folder", encoding="utf-8")
+    got = run_policy("LN-2021", drop.path, out, today=NIGHT1, validate=False)
+    assert (got.drop_cache, got.ok) == ("miss", True)
+    assert got.drop_not_kept and "Error" in got.drop_not_kept
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["drop_cache_kept"], manifest["drop_cache_not_kept"]) == (False, got.drop_not_kept)
+    mine = (".keys/", "ledger-backups/")  # its own key; a copy of its ledger
+    a, b = ({k: v for k, v in published(o).items() if not k.startswith(mine)} for o in (out, off))
+    assert "decisions.csv" in a
+    assert a.keys() == b.keys() and [k for k in a if a[k] != b[k]] == []
+    again = run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False)
+    assert again.drop_cache == "miss" and again.drop_not_kept
+    (out / ".cache").unlink()
+    kept = run_policy("LN-2021", drop.path, out, today=NIGHT2, validate=False)
+    assert (kept.drop_cache, kept.drop_not_kept) == ("miss", None)
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["drop_cache_kept"] is True
+    assert "drop_cache_not_kept" not in json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
 def test_a_cache_changed_by_hand_is_never_used(drop, tmp_path):

@@ -197,3 +197,30 @@ def test_the_decisions_gate_runs_on_its_own_thread_which_ends_with_the_night(dro
     for thread in [t for t in threading.enumerate() if t.name.startswith("autogrant-gate")]:
         thread.join(30)  # the one GX call under way finishes; the regions queued behind it are dropped
         assert not thread.is_alive()
+
+
+def test_the_gate_reads_every_region_at_once_and_cuts_each_region_its_own_rows():
+    """gate.by_region: the rows of every region read in one query, cut into each region's rows exactly as a query of
+    that region alone reads them (same rows, same order, region_code dropped); rows out of order or of a region not
+    asked for are refused."""
+    import random
+
+    import pyarrow as pa
+
+    from autogrant.transforms.gate import by_region
+
+    rnd = random.Random(5)
+    regions = ["210100", "210200", "210300", "210400"]
+    rows = [(rnd.choice(regions[:3]), f"U{rnd.randrange(10**6):06d}", rnd.randrange(10**6)) for _ in range(500)]
+    table = pa.table(dict(zip(("region_code", "uscc", "amount_fen"), zip(*sorted(rows), strict=True), strict=True)))
+    cut = by_region(table, regions)
+    assert list(cut) == regions
+    for region in regions:
+        alone = sorted((u, a) for r, u, a in rows if r == region)
+        assert list(zip(cut[region]["uscc"].to_pylist(), cut[region]["amount_fen"].to_pylist(), strict=True)) == alone
+        assert cut[region].column_names == ["uscc", "amount_fen"]
+    assert cut["210400"].num_rows == 0 and sum(t.num_rows for t in cut.values()) == 500
+    with pytest.raises(ValueError, match="not asked for"):
+        by_region(table, regions[:2])
+    with pytest.raises(ValueError, match="not sorted"):
+        by_region(table.take(list(reversed(range(500)))), regions)

@@ -48,6 +48,8 @@ def print_run(result) -> None:
         from autogrant.transforms.drop_cache import FOLDER
 
         out_console.print(messages.t("run_drop_kept", path=result.out / FOLDER), markup=False, highlight=False, soft_wrap=True)
+    if result.drop_not_kept:  # the night is done; the next one on this drop reads it again
+        err_console.print("autogrant: warning: " + messages.t("run_drop_not_kept", why=result.drop_not_kept), markup=False)
     d = Table(title=messages.t("run_decisions_title", as_of=result.as_of), title_justify="left")
     d.add_column(messages.t("col.region"))
     for col in ("PAY", "HOLD", "REJECT"):

@@ -36,6 +36,7 @@ from autogrant.transforms.errors import InputError
 from autogrant.transforms.files import sha256_file
 from autogrant.transforms.ingest_read import find_files
 from autogrant.transforms.paths import PACKAGE
+from autogrant.transforms.privacy import mask_text
 from autogrant.transforms.schema import CONTROL, DATA_FILES
 from autogrant.transforms.signing import canonical, signing_key
 
@@ -73,6 +74,7 @@ class DropCache:
     state: str = "miss"
     listing: list[list] = field(default_factory=list)  # [relative path, size, mtime_ns] of each file read
     meta: dict | None = None  # the cache's meta.json as checked (a hit)
+    not_kept: str | None = None  # a miss whose tables could not be kept: why (the manifest and stderr say it)
     _digests: concurrent.futures.Future | None = None
 
     @property
@@ -167,8 +169,9 @@ def keep(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread | N
         return None
     try:
         return _start(con, c, report)
-    except (duckdb.Error, OSError, KeyError, InputError):  # never the night's failure: the next night reads its drop
+    except (duckdb.Error, OSError, KeyError, InputError) as exc:  # never the night's failure: the next one reads its drop
         shutil.rmtree(c.path, ignore_errors=True)
+        c.not_kept = _why(exc)
         return None
 
 
@@ -176,6 +179,7 @@ def _start(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread |
     digests = c.digests()
     shutil.rmtree(c.path, ignore_errors=True)  # last night's cache is of another drop: never left beside this one
     if _listing(c.drop) != c.listing:
+        c.not_kept = "a file of the drop changed while the night read it"
         return None
     report.digests = c.digests_by_path()
     names = [t for (t,) in con.execute(
@@ -192,12 +196,13 @@ def _start(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread |
     huge = {t: catalog[t][1] for t in names}
     key = signing_key(c.out)[0]  # here, not on the thread: the DEMO key is made once, by the night's own thread
     cursor = con.cursor()
-    thread = threading.Thread(target=_write, args=(cursor, key, c.path, meta, huge), name="autogrant-keep-drop", daemon=True)
+    thread = threading.Thread(target=_write, args=(cursor, key, c, meta, huge), name="autogrant-keep-drop", daemon=True)
     thread.start()
     return thread
 
 
-def _write(cursor, key, folder: Path, meta: dict, huge: dict[str, list[str]]) -> None:
+def _write(cursor, key, c: DropCache, meta: dict, huge: dict[str, list[str]]) -> None:
+    folder = c.path
     tmp = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     try:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -211,7 +216,14 @@ def _write(cursor, key, folder: Path, meta: dict, huge: dict[str, list[str]]) ->
         meta["signature"] = base64.b64encode(key.sign(canonical(meta))).decode("ascii")
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(tmp, folder)
-    except Exception:  # noqa: BLE001 - whatever stops it, no cache (the next night reads its drop), never the night
+    except Exception as exc:  # noqa: BLE001 - whatever stops it, no cache (the next night reads its drop), never the night
         shutil.rmtree(tmp, ignore_errors=True)
+        c.not_kept = _why(exc)
     finally:
         cursor.close()
+
+
+def _why(exc: BaseException) -> str:
+    """One line: the error's kind and its first line (an ID number in it masked)."""
+    first = mask_text((str(exc).splitlines() or [""])[0])
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

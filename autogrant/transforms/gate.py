@@ -9,6 +9,8 @@ offline, with an index of every validation, by ``datadocs``.
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.compute as pc
+
 from autogrant.expectations import suites
 from autogrant.transforms import datadocs
 from autogrant.transforms.datadocs import offline_docs
@@ -28,10 +30,11 @@ SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,
                  ELSE greatest(coalesce(p.benefit_months * d.avg_monthly_benefit * d.headcount_ref, 0),
                                CASE WHEN p.premium_months_alt IS NOT NULL AND d.si_due_months > 0
                                     THEN (p.premium_months_alt * d.si_due_total_fen) // d.si_due_months ELSE 0 END) END AS BIGINT)
-         AS formula_max_fen
+         AS formula_max_fen,
+       d.region_code  -- to cut the frame of every region, read at once, by region; dropped before GX sees it
 FROM {table} d CROSS JOIN policy p
-WHERE d.region_code = ?
-ORDER BY d.uscc
+WHERE {where}
+ORDER BY {order}d.uscc
 """
 
 BATCH_FRAME = """
@@ -129,13 +132,18 @@ class Gate:
     def validate_ahead(self, con, units_in_scope: dict[str, int], table: str = "decision_details") -> None:
         """Each region's decisions gate started now on the gate's own thread, which then runs every GX call of the
         night: GX is Python work, a region's settling is DuckDB's, so the gate of the next regions runs beside the
-        settling of the one before (issue 13). The frames are read here, before any region moves money; a region
-        waits for its result (``result_ahead``) before its ledger steps, exactly as if validated now."""
+        settling of the one before (issue 13). Every region's rows are read here at once, before any region moves
+        money (each region's frame is made from its slice on the gate's thread); a region waits for its result (``result_ahead``) before its ledger steps, exactly as if validated now."""
         from concurrent.futures import ThreadPoolExecutor
 
         self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="autogrant-gate")
-        for region, n in units_in_scope.items():
-            self._ahead[region] = self._pool.submit(self._decisions, _decisions_frame(con, region, table), region, n)
+        regions = sorted(units_in_scope)
+        query = DECISIONS_FRAME.format(table=table, where="d.region_code IN (SELECT unnest(?))", order="d.region_code, ")
+        for region, rows in by_region(con.sql(query, params=[regions]).to_arrow_table(), regions).items():
+            self._ahead[region] = self._pool.submit(self._decisions_arrow, rows, region, units_in_scope[region])
+
+    def _decisions_arrow(self, rows, region: str, units_in_scope: int) -> GateResult:
+        return self._decisions(rows.to_pandas(), region, units_in_scope)  # the frame made on the gate's thread
 
     def result_ahead(self, region: str) -> GateResult | None:
         """The region's decisions gate started by ``validate_ahead``, waited for; None if it was not started."""
@@ -175,8 +183,25 @@ class Gate:
         return datadocs.write_index(self.ctx, self.docs)  # GX's index needs bootstrap-table, which is not offline
 
 
+def by_region(rows, regions: list[str]) -> dict:
+    """Rows sorted by region_code, cut into each region's rows (a slice, no copy), region_code dropped: what
+    ``_decisions_frame`` reads of each region, read at once. ValueError for rows not sorted so, or of another region."""
+    codes, start, cut = rows.column("region_code"), 0, {}
+    for region in regions:
+        n = pc.sum(pc.equal(codes, region)).as_py() or 0
+        part = rows.slice(start, n)
+        if n and pc.min_max(part.column("region_code")).as_py() != {"min": region, "max": region}:
+            raise ValueError(f"the rows are not sorted by region_code ({region})")
+        cut[region] = part.drop_columns(["region_code"])
+        start += n
+    if start != len(rows):
+        raise ValueError(f"{len(rows) - start} rows of a region not asked for")
+    return cut
+
+
 def _decisions_frame(con, region: str, table: str):
-    return con.sql(DECISIONS_FRAME.format(table=table), params=[region]).to_arrow_table().to_pandas()
+    query = DECISIONS_FRAME.format(table=table, where="d.region_code = ?", order="")
+    return con.sql(query, params=[region]).to_arrow_table().drop_columns(["region_code"]).to_pandas()
 
 
 UNITS_NAMED = 5  # units named per failed expectation; the count is always complete

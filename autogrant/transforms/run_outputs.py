@@ -210,6 +210,8 @@ def build_manifest(con, result: RunResult, loaded: LoadedPolicy, args: dict) -> 
         "rows": counts,
         "rows_balanced": result.ingest.balanced(),
         "drop_cache": result.drop_cache,
+        **({"drop_cache_kept": result.drop_not_kept is None} if result.drop_cache == "miss" else {}),
+        **({"drop_cache_not_kept": result.drop_not_kept} if result.drop_not_kept else {}),
         "ingest_warnings": result.ingest.warnings,
         "region_failures": [failures[k] for k in sorted(failures)],
         "region_runs": records,

@@ -44,6 +44,7 @@ class RunResult:
     stages: list[Stage] = field(default_factory=list)
     workers: dict[str, dict] = field(default_factory=dict)  # region -> units, seconds, peak MiB of the worker process
     drop_cache: str = "off"  # hit: the drop's tables came from OUT/.cache/drop/ (transforms/drop_cache.py); miss; off
+    drop_not_kept: str | None = None  # a miss whose tables could not be kept for the next night: why
 
     @property
     def ok(self) -> bool:
