@@ -41,7 +41,6 @@ from autogrant.transforms.schema import CONTROL, DATA_FILES
 from autogrant.transforms.signing import canonical, signing_key
 
 FOLDER = Path(".cache") / "drop"  # under OUT: one Parquet file a table, and meta.json (written last)
-PERSON_FILES = ("stg_roster", "stg_benefit_claims")  # never kept: ID numbers
 KEPT = ("quarantine", "quarantine_amounts", "ingest_warnings", "drop_files", "units_quarantined")  # besides stg_*
 COUNTED = ("unit_claims", "unit_headcounts", "unit_insured_months")  # sql/29_person_counts.sql
 
@@ -185,7 +184,7 @@ def _start(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread |
     names = [t for (t,) in con.execute(
         """SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND NOT temporary
            AND table_name LIKE 'stg\\_%' ESCAPE '\\'"""
-    ).fetchall() if t not in PERSON_FILES] + [*KEPT, *COUNTED]  # fmt: skip
+    ).fetchall() if t not in ingest.PERSON_TABLES] + [*KEPT, *COUNTED]  # fmt: skip
     catalog = {t: (ddl, huge) for t, ddl, huge in con.execute(
         """SELECT table_name, t.sql, coalesce(list(column_name) FILTER (WHERE data_type = 'HUGEINT'), [])
            FROM duckdb_tables() t JOIN duckdb_columns() USING (database_name, schema_name, table_name)

@@ -133,7 +133,8 @@ class Gate:
         """Each region's decisions gate started now on the gate's own thread, which then runs every GX call of the
         night: GX is Python work, a region's settling is DuckDB's, so the gate of the next regions runs beside the
         settling of the one before (issue 13). Every region's rows are read here at once, before any region moves
-        money (each region's frame is made from its slice on the gate's thread); a region waits for its result (``result_ahead``) before its ledger steps, exactly as if validated now."""
+        money (each region's frame is made from its slice on the gate's thread); a region waits for its result
+        (``result_ahead``) before its ledger steps, exactly as if validated now."""
         from concurrent.futures import ThreadPoolExecutor
 
         self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="autogrant-gate")

@@ -75,6 +75,8 @@ class IngestReport:
         return all(c.rows_read == c.rows_staged + c.rows_quarantined for c in self.counts.values())
 
 
+PERSON_TABLES = ("stg_roster", "stg_benefit_claims")  # the staged files that hold persons' ID numbers
+
 # Kinds whose values repeat (a few thousand dates, 300,000 USCCs over 8 million roster rows): each distinct value is
 # checked and parsed once, in a dictionary table joined back to the rows. The others are checked row by row.
 DICTIONARY_KINDS = {"uscc", "date", "month", "enum", "region", "year", "bool", "industry"}

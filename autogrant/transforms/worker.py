@@ -75,7 +75,8 @@ def decide_here(con, loaded, regions: list[str], as_of: dt.date, gate, timer: Ti
     # The roster (millions of spells, the only table with ID numbers besides the benefit claims) is read by
     # sql/29_person_counts.sql alone: dropped, the night's settling works in memory rather than against what DuckDB
     # spilled to disk to hold it (issue 13).
-    con.execute("DROP TABLE IF EXISTS stg_roster; DROP TABLE IF EXISTS stg_benefit_claims")
+    for table in ingest.PERSON_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     decision.failures += [(e.region_code, "region", e.message) for e in errors]
     decision.units = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
     with timer.stage("validation"):
