@@ -321,8 +321,10 @@ def move_money(night: Night, p: ledger.RunParams) -> None:
     paid tonight is never noticed again and its decision shows what the ledger paid it."""
     con, res = night.con, night.result
     res.released_batches += ledger.release(con, p, res.out)
-    refresh_after_release(con)
+    if refresh_after_release(con):
+        res.details_as_written.clear()  # the regions written before hold the decisions as they were
     diff = write_region_decisions(con, res.out, p.region_code)
+    res.details_as_written.add(p.region_code)
     from autogrant.transforms.audit import record_night
 
     record_night(con, res.out, p.region_code, p.today)  # the night's decisions, kept for `autogrant audit`
@@ -338,15 +340,17 @@ def move_money(night: Night, p: ledger.RunParams) -> None:
     checkpoint(f"region {p.region_code} done")
 
 
-def refresh_after_release(con) -> None:
+def refresh_after_release(con) -> bool:
     """After a release commit: the payments just entered added to each paid unit's already_paid, the ledger's
     state reloaded, and the decisions taken again (set-based, every unit at once) on the facts as they now are.
-    A unit paid in full tonight is then ALREADY_PAID (amount 0), as the next night would decide it."""
+    A unit paid in full tonight is then ALREADY_PAID (amount 0), as the next night would decide it. True when the
+    decisions were taken again."""
     if not con.execute("SELECT count(*) FROM release_payments").fetchall()[0][0]:
-        return
+        return False
     sqlsteps.run(con, "52_after_release.sql")
     ledger.load_state(con)
     decide.compute_decisions(con)
+    return True
 
 
 def close_night(night: Night) -> RunResult:

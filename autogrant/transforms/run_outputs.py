@@ -20,7 +20,7 @@ def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operato
     with timer.stage("files"):
         assemble_decisions(con, res.out, res.policy_id)
         write_region_records(res, operator)
-        night_evidence(con, res.out, loaded)
+        night_evidence(con, res, loaded)
         res.overpayments = write_overpayments(con, res.out)
         write_quarantine(con, res.out)
         unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
@@ -109,21 +109,25 @@ def write_region_records(res: RunResult, operator: str) -> None:
         files.write_text(folder / RUN_RECORD, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
 
 
-def night_evidence(con, out: Path, loaded: LoadedPolicy) -> None:
+def night_evidence(con, res: RunResult, loaded: LoadedPolicy) -> bool:
     """decision_details becomes every region's last decided run (regions/<code>/decision_details.parquet), so that
-    the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does."""
-    parts = sorted(
-        p.as_posix()
-        for code in loaded.rules.regions.value
-        if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()
-    )
-    if not parts:
-        return
+    the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does. When
+    tonight wrote every region that has a file, from the table as it still is (res.details_as_written), and the
+    table holds rows of those regions alone, it is that union already: nothing is read (issue 13). True when files were read."""
+    files_of = {code: p for code in loaded.rules.regions.value
+                if (p := Path(res.out) / "regions" / code / "decision_details.parquet").is_file()}  # fmt: skip
+    if not files_of:
+        return False
+    in_table = {r for (r,) in con.execute("SELECT DISTINCT region_code FROM decision_details").fetchall()}
+    if set(files_of) == res.details_as_written >= in_table:  # a region without units has its (empty) file
+        return False
+    parts = sorted(p.as_posix() for p in files_of.values())
     con.execute(
         """CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?, union_by_name = true)
            WHERE policy_id = ? ORDER BY region_code, uscc""",
         [parts, loaded.id],
     )
+    return True
 
 
 def write_quarantine(con, out: Path) -> None:

@@ -1,0 +1,103 @@
+"""The night's evidence (run_outputs.night_evidence): the manifest, the report and the overpayments cover every
+region's last decided run, as the region files hold it. When tonight wrote every region's file from the decisions
+as they still are, the connection's table is that union and no file is read; a release that takes the decisions
+again after a region was written, a rerun of one region or a stopped region reads the files. Either way the
+published figures are the same as when the files are read."""
+
+import json
+import shutil
+
+import pytest
+
+from autogrant.data_samples.drop_files import write_drop
+from autogrant.data_samples.edge_cases import DropBuilder
+from autogrant.transforms import ledger, run_outputs
+from tests.conftest import NIGHT1, NIGHT2, NIGHT3, REGION, batch_of, night
+from tests.random_drop_generate import generate
+
+EARLIER = "210100"  # the first region settled (regions go in code order), before REGION
+VOLATILE = {"stages", "arguments", "ledger_chain"}  # times, the OUT path, hashes over timed entries
+
+
+def figures(out) -> dict:
+    """What the evidence feeds: the manifest less its times and hashes, the overpayments list."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return {"manifest": {k: v for k, v in manifest.items() if k not in VOLATILE},
+            "overpayments": (out / "overpayments.csv").read_bytes()}  # fmt: skip
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Each night's answer of night_evidence (True: the files were read); ``reads.force`` makes it read them."""
+    seen, original = [], run_outputs.night_evidence
+
+    def spy(con, res, loaded):
+        if spy.force:
+            res.details_as_written.clear()
+        seen.append(original(con, res, loaded))
+        return seen[-1]
+
+    spy.force, spy.seen = False, seen
+    monkeypatch.setattr(run_outputs, "night_evidence", spy)
+    return spy
+
+
+def two_regions(tmp_path):
+    b = DropBuilder(y=2020)
+    for region in (EARLIER, REGION):
+        b.fund(region)
+        b.unit(region, name="大连华兴机械有限公司")
+        b.unit(region, name="大连瑞丰商贸有限公司", start=20)
+    write_drop(b.tables(), tmp_path / "drop")
+    return tmp_path / "drop"
+
+
+@pytest.mark.parametrize("approved", [[EARLIER], [REGION]])
+def test_the_evidence_is_the_table_only_when_every_file_was_written_from_it_as_it_is(tmp_path, reads, approved):
+    """Three nights (notice, batch, release) on two copies of OUT, one reading the files every night. A release in
+    the first region settled alone takes the decisions again before any file: nothing read. A release in the later
+    one takes them again after the earlier region's file: the files are read. The figures are equal on both copies."""
+    drop = two_regions(tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    for today in (NIGHT1, NIGHT2, NIGHT3):
+        if today == NIGHT3:
+            for out in (a, b):
+                for region in approved:
+                    ledger.approve(out / "ledger.duckdb", batch_of(out, region), "demo-approver")
+        reads.force = False
+        night(drop, a, today)
+        reads.force = True
+        night(drop, b, today)
+        assert figures(a) == figures(b)
+    mine = reads.seen[0::2]  # copy a's nights
+    assert mine == [False, False, REGION in approved]
+    assert reads.seen[1::2] == [True, True, True]
+    manifest = json.loads((a / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["decisions"]) == {EARLIER, REGION}
+
+
+def test_a_rerun_of_one_region_reads_the_others_files(tmp_path, reads):
+    drop = two_regions(tmp_path)
+    out = tmp_path / "out"
+    night(drop, out, NIGHT1)
+    night(drop, out, NIGHT2, regions=[REGION])
+    assert reads.seen == [False, True]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["decisions"]) == {EARLIER, REGION}  # the region not rerun is still in the figures
+
+
+@pytest.mark.parametrize("seed,policy", [(3, "LN-2021"), (8, "CN-2024"), (12, "IM-2020")])
+def test_random_drops_publish_the_same_figures_whether_the_files_are_read_or_not(tmp_path, reads, seed, policy):
+    """Random drops over the whole contract (quarantined rows, stopped regions, optional files)."""
+    expect = generate(tmp_path / "drop", seed, policy)
+    if expect["exit"] == 2:
+        pytest.skip("an unusable drop: no night")
+    from autogrant.transforms.run import run_policy
+
+    opts = {"as_of": expect["as_of"], "validate": False, "today": NIGHT1}
+    run_policy(policy, tmp_path / "drop", tmp_path / "a", **opts)
+    reads.force = True
+    run_policy(policy, tmp_path / "drop", tmp_path / "b", **opts)
+    assert reads.seen[1] is True
+    assert figures(tmp_path / "a") == figures(tmp_path / "b")
+    shutil.rmtree(tmp_path / "drop")
