@@ -1,8 +1,9 @@
-"""The night's evidence (run_outputs.night_evidence): the manifest, the report and the overpayments cover every
-region's last decided run, as the region files hold it. When tonight wrote every region's file from the decisions
-as they still are, the connection's table is that union and no file is read; a release that takes the decisions
-again after a region was written, a rerun of one region or a stopped region reads the files. Either way the
-published figures are the same as when the files are read."""
+"""The night's top-level decisions and evidence (run_outputs.tables_are_the_files, assemble_decisions,
+night_evidence): decisions.csv, the manifest, the report and the overpayments cover every region's last decided run,
+as the region files hold it. When tonight wrote every region's files from the decisions as they still are, the
+connection's tables are that union and no file is read back; a release that takes the decisions again after a
+region was written, a rerun of one region or a stopped region reads the files. Either way what is published is the
+same, byte for byte, as when the files are read."""
 
 import json
 import shutil
@@ -12,33 +13,33 @@ import pytest
 from autogrant.data_samples.drop_files import write_drop
 from autogrant.data_samples.edge_cases import DropBuilder
 from autogrant.transforms import ledger, run_outputs
-from tests.conftest import NIGHT1, NIGHT2, NIGHT3, REGION, batch_of, night
+from tests.conftest import NIGHT1, NIGHT2, NIGHT3, REGION, batch_of, night, read_decisions
 from tests.random_drop_generate import generate
+from tests.test_drop_cache import published
 
 EARLIER = "210100"  # the first region settled (regions go in code order), before REGION
 VOLATILE = {"stages", "arguments", "ledger_chain"}  # times, the OUT path, hashes over timed entries
+OWN = {".keys", "ledger-backups"}  # each OUT's own DEMO key (and payment signatures by it); its ledger's copies
 
 
 def figures(out) -> dict:
-    """What the evidence feeds: the manifest less its times and hashes, the overpayments list."""
+    """What a night publishes (every file but those that carry times, keys or paths), and its manifest less those."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return {"manifest": {k: v for k, v in manifest.items() if k not in VOLATILE},
-            "overpayments": (out / "overpayments.csv").read_bytes()}  # fmt: skip
+    files = {k: v for k, v in published(out).items() if k.split("/")[0] not in OWN and not k.endswith(".sig.json")}
+    return {"manifest": {k: v for k, v in manifest.items() if k not in VOLATILE}, "files": files}
 
 
 @pytest.fixture
 def reads(monkeypatch):
-    """Each night's answer of night_evidence (True: the files were read); ``reads.force`` makes it read them."""
-    seen, original = [], run_outputs.night_evidence
+    """Each night's answer of tables_are_the_files (False: the files are read); ``reads.force`` makes it False."""
+    seen, original = [], run_outputs.tables_are_the_files
 
-    def spy(con, res, loaded):
-        if spy.force:
-            res.details_as_written.clear()
-        seen.append(original(con, res, loaded))
+    def spy(con, res):
+        seen.append(False if spy.force else original(con, res))
         return seen[-1]
 
     spy.force, spy.seen = False, seen
-    monkeypatch.setattr(run_outputs, "night_evidence", spy)
+    monkeypatch.setattr(run_outputs, "tables_are_the_files", spy)
     return spy
 
 
@@ -56,7 +57,8 @@ def two_regions(tmp_path):
 def test_the_evidence_is_the_table_only_when_every_file_was_written_from_it_as_it_is(tmp_path, reads, approved):
     """Three nights (notice, batch, release) on two copies of OUT, one reading the files every night. A release in
     the first region settled alone takes the decisions again before any file: nothing read. A release in the later
-    one takes them again after the earlier region's file: the files are read. The figures are equal on both copies."""
+    one takes them again after the earlier region's file: the files are read. Every published file and the manifest
+    are equal on both copies."""
     drop = two_regions(tmp_path)
     a, b = tmp_path / "a", tmp_path / "b"
     for today in (NIGHT1, NIGHT2, NIGHT3):
@@ -70,8 +72,8 @@ def test_the_evidence_is_the_table_only_when_every_file_was_written_from_it_as_i
         night(drop, b, today)
         assert figures(a) == figures(b)
     mine = reads.seen[0::2]  # copy a's nights
-    assert mine == [False, False, REGION in approved]
-    assert reads.seen[1::2] == [True, True, True]
+    assert mine == [True, True, REGION not in approved]
+    assert reads.seen[1::2] == [False, False, False]
     manifest = json.loads((a / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["decisions"]) == {EARLIER, REGION}
 
@@ -81,9 +83,10 @@ def test_a_rerun_of_one_region_reads_the_others_files(tmp_path, reads):
     out = tmp_path / "out"
     night(drop, out, NIGHT1)
     night(drop, out, NIGHT2, regions=[REGION])
-    assert reads.seen == [False, True]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["decisions"]) == {EARLIER, REGION}  # the region not rerun is still in the figures
+    assert {r["region_code"] for r in read_decisions(out).values()} == {EARLIER, REGION}  # and in decisions.csv
+    assert reads.seen == [True, False]
 
 
 @pytest.mark.parametrize("seed,policy", [(3, "LN-2021"), (8, "CN-2024"), (12, "IM-2020")])
@@ -98,6 +101,6 @@ def test_random_drops_publish_the_same_figures_whether_the_files_are_read_or_not
     run_policy(policy, tmp_path / "drop", tmp_path / "a", **opts)
     reads.force = True
     run_policy(policy, tmp_path / "drop", tmp_path / "b", **opts)
-    assert reads.seen[1] is True
+    assert reads.seen[1] is False
     assert figures(tmp_path / "a") == figures(tmp_path / "b")
     shutil.rmtree(tmp_path / "drop")

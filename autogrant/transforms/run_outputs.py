@@ -18,9 +18,10 @@ def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operato
     overpayments, quarantine, unregistered payers, bank reconciliation; ``files_written()`` (the notices written beside
     the night, on disk); then the gate's Data Docs, manifest, report."""
     with timer.stage("files"):
-        assemble_decisions(con, res.out, res.policy_id)
+        as_written = tables_are_the_files(con, res)
+        assemble_decisions(con, res.out, res.policy_id, as_written)
         write_region_records(res, operator)
-        night_evidence(con, res, loaded)
+        night_evidence(con, res.out, loaded, as_written)
         res.overpayments = write_overpayments(con, res.out)
         write_quarantine(con, res.out)
         unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
@@ -53,10 +54,24 @@ def write_region_decisions(con, out: Path, region: str) -> dict | None:
     return diff
 
 
-def assemble_decisions(con, out: Path, policy_id: str) -> None:
-    """OUT/decisions.csv and .parquet: every region folder of this policy, sorted by region_code, uscc."""
+def tables_are_the_files(con, res: RunResult) -> bool:
+    """Every region folder with a decisions file was written tonight from the connection's decisions as they still
+    are (res.details_as_written), and the tables hold rows of those regions alone: the tables are then the union
+    of the region files, and the night's top-level decisions and evidence need read no file back (issue 13). A
+    rerun of one region, a stopped region or a release after a region was written: False."""
+    on_disk = {p.parent.name for name in ("decisions.parquet", "decision_details.parquet")
+               for p in (res.out / "regions").glob(f"*/{name}")}  # fmt: skip
+    in_table = {r for (r,) in con.execute("SELECT DISTINCT region_code FROM decision_details").fetchall()}
+    return on_disk == res.details_as_written >= in_table  # a region without units has its (empty) files
+
+
+def assemble_decisions(con, out: Path, policy_id: str, as_written: bool = False) -> None:
+    """OUT/decisions.csv and .parquet: every region folder of this policy, sorted by region_code, uscc (from
+    decisions_out itself when ``as_written``: tables_are_the_files)."""
     parts = sorted((out / "regions").glob("*/decisions.parquet"))
-    if not parts:
+    if as_written:
+        con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE policy_id = ?", [policy_id])
+    elif not parts:
         con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE false")
     else:
         con.execute(
@@ -109,17 +124,15 @@ def write_region_records(res: RunResult, operator: str) -> None:
         files.write_text(folder / RUN_RECORD, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
 
 
-def night_evidence(con, res: RunResult, loaded: LoadedPolicy) -> bool:
+def night_evidence(con, out: Path, loaded: LoadedPolicy, as_written: bool = False) -> bool:
     """decision_details becomes every region's last decided run (regions/<code>/decision_details.parquet), so that
-    the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does. When
-    tonight wrote every region that has a file, from the table as it still is (res.details_as_written), and the
-    table holds rows of those regions alone, it is that union already: nothing is read (issue 13). True when files were read."""
-    files_of = {code: p for code in loaded.rules.regions.value
-                if (p := Path(res.out) / "regions" / code / "decision_details.parquet").is_file()}  # fmt: skip
-    if not files_of:
+    the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does; when
+    ``as_written`` (tables_are_the_files) it is that already, and nothing is read. True when files were read."""
+    if as_written:
         return False
-    in_table = {r for (r,) in con.execute("SELECT DISTINCT region_code FROM decision_details").fetchall()}
-    if set(files_of) == res.details_as_written >= in_table:  # a region without units has its (empty) file
+    files_of = {code: p for code in loaded.rules.regions.value
+                if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()}  # fmt: skip
+    if not files_of:
         return False
     parts = sorted(p.as_posix() for p in files_of.values())
     con.execute(

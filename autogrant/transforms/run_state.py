@@ -46,7 +46,7 @@ class RunResult:
     drop_cache: str = "off"  # hit: the drop's tables came from OUT/.cache/drop/ (transforms/drop_cache.py); miss; off
     drop_not_kept: str | None = None  # a miss whose tables could not be kept for the next night: why
     # regions whose decision_details.parquet tonight wrote from the connection's decision_details as it still is
-    # (emptied when the decisions are taken again after a release): run_outputs.night_evidence reads no file then
+    # (emptied when the decisions are taken again after a release): run_outputs.tables_are_the_files
     details_as_written: set[str] = field(default_factory=set)
 
     @property
