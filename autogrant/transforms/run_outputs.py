@@ -65,13 +65,12 @@ def tables_are_the_files(con, res: RunResult) -> bool:
     return on_disk == res.details_as_written >= in_table  # a region without units has its (empty) files
 
 
-def assemble_decisions(con, out: Path, policy_id: str, as_written: bool = False) -> None:
+def assemble_decisions(con, out: Path, policy_id: str, as_written: bool) -> None:
     """OUT/decisions.csv and .parquet: every region folder of this policy, sorted by region_code, uscc (from
     decisions_out itself when ``as_written``: tables_are_the_files)."""
-    parts = sorted((out / "regions").glob("*/decisions.parquet"))
     if as_written:
         con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE policy_id = ?", [policy_id])
-    elif not parts:
+    elif not (parts := sorted((out / "regions").glob("*/decisions.parquet"))):
         con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE false")
     else:
         con.execute(
@@ -124,23 +123,24 @@ def write_region_records(res: RunResult, operator: str) -> None:
         files.write_text(folder / RUN_RECORD, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
 
 
-def night_evidence(con, out: Path, loaded: LoadedPolicy, as_written: bool = False) -> bool:
+def night_evidence(con, out: Path, loaded: LoadedPolicy, as_written: bool) -> None:
     """decision_details becomes every region's last decided run (regions/<code>/decision_details.parquet), so that
     the manifest and the report cover every region of the policy after a rerun of one, as decisions.csv does; when
-    ``as_written`` (tables_are_the_files) it is that already, and nothing is read. True when files were read."""
+    ``as_written`` (tables_are_the_files) it is that already, and nothing is read."""
     if as_written:
-        return False
-    files_of = {code: p for code in loaded.rules.regions.value
-                if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()}  # fmt: skip
-    if not files_of:
-        return False
-    parts = sorted(p.as_posix() for p in files_of.values())
+        return
+    parts = sorted(
+        p.as_posix()
+        for code in loaded.rules.regions.value
+        if (p := Path(out) / "regions" / code / "decision_details.parquet").is_file()
+    )
+    if not parts:
+        return
     con.execute(
         """CREATE OR REPLACE TABLE decision_details AS SELECT * FROM read_parquet(?, union_by_name = true)
            WHERE policy_id = ? ORDER BY region_code, uscc""",
         [parts, loaded.id],
     )
-    return True
 
 
 def write_quarantine(con, out: Path) -> None:
