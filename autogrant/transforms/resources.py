@@ -7,6 +7,12 @@ then spill to disk rather than grow the process:
     AUTOGRANT_DUCKDB_MEMORY   DuckDB's memory_limit (default 1GB); "" leaves DuckDB's default
     AUTOGRANT_SPILL_DIR       where DuckDB spills (default: <system temp>/autogrant-spill-<pid>, removed on exit)
 
+Under a memory limit DuckDB's block allocator may keep the same amount (block_allocator_memory): the buffer blocks
+a statement frees are kept for the next one instead of going back to the system and faulting in again, page by
+page. A 300,000-unit night frees and takes back gigabytes: 2.9 million page faults and 12-13 s of system time on
+its first night, against 2.1 million and 9.5 s so (measured with /usr/bin/time; issue 13). The memory is the
+database's: it goes back to the system when the connection closes, and the peak stays under the limit's share.
+
 Start-up: Great Expectations takes seconds to import. A run that validates imports it on a thread started before
 the ingest, while DuckDB (which releases the GIL) reads the drop; the gate's own import then finds it loaded.
 """
@@ -26,6 +32,7 @@ def limit(con) -> None:
     memory = os.environ.get("AUTOGRANT_DUCKDB_MEMORY", DEFAULT_MEMORY).strip()
     if memory:
         con.execute("SET memory_limit = ?", [memory])
+        con.execute("SET block_allocator_memory = ?", [memory])  # blocks kept for reuse, up to the same (module doc)
     spill = os.environ.get("AUTOGRANT_SPILL_DIR", "").strip()
     if spill:
         folder = Path(spill)
