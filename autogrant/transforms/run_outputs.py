@@ -168,9 +168,7 @@ def reason_counts(con) -> dict[str, int]:
     rows = con.execute(
         "SELECT code, count(*) FROM (SELECT unnest(codes) AS code FROM decision_details) GROUP BY code ORDER BY code"
     ).fetchall()
-    return dict(rows) | {
-        d: n for d, n in con.execute("SELECT decision, count(*) FROM decision_details GROUP BY ALL ORDER BY ALL").fetchall()
-    }
+    return dict(rows) | dict(con.execute("SELECT decision, count(*) FROM decision_details GROUP BY ALL ORDER BY ALL").fetchall())
 
 
 def ledger_status(con, policy_id: str) -> dict[str, dict]:
