@@ -87,3 +87,13 @@ def test_every_step_after_the_ledger_schema_has_a_case():
     named = {yaml.safe_load(p.read_text(encoding="utf-8"))["step"] for p in CASES}
     steps = [f for f, phase in sqlsteps.STEPS if phase not in ("macros", "ledger")]
     assert [f for f in steps if f not in named] == []
+
+
+def test_roster_repeats_compare_the_spells_not_their_hashes(monkeypatch):
+    """11_stage_roster.sql finds repeated spells among those whose hash is shared: with every spell given the same
+    hash (the worst collision), only the spells whose person, unit and start_date are equal are still quarantined."""
+    step, text = "11_stage_roster.sql", sqlsteps.text
+    colliding = text(step).replace("hash(person_id, uscc, start_date)", "0")
+    assert colliding.count("AND 0 IN (") == 1 and colliding.count("SELECT 0 FROM") == 1  # both passes: one hash for all
+    monkeypatch.setattr(sqlsteps, "text", lambda name: colliding if name == step else text(name))
+    test_sql_step(Path(__file__).parent / "sql_steps" / "11_stage_roster.yaml")

@@ -9,10 +9,17 @@ UPDATE chk_roster SET errors = list_append(errors, {
 WHERE end_date < start_date;
 
 -- The spells sent more than once, found first: the update then joins the roster to those few (none in a clean
--- drop) rather than to an aggregate built inside it.
+-- drop) rather than to an aggregate built inside it. Found in two passes: the spells whose hash of (person, unit,
+-- start_date) is shared, grouping one integer per row (8 million rows: 1.0 s against 1.7 s for the three values),
+-- then among those few the spells whose three values are the same: two spells that only share a hash are not repeats.
 CREATE OR REPLACE TEMP TABLE roster_repeats AS
 SELECT person_id, uscc, start_date, min(line) AS first_line
-FROM chk_roster WHERE person_id IS NOT NULL AND uscc IS NOT NULL AND start_date IS NOT NULL
+FROM chk_roster
+WHERE person_id IS NOT NULL AND uscc IS NOT NULL AND start_date IS NOT NULL
+  AND hash(person_id, uscc, start_date) IN (
+      SELECT hash(person_id, uscc, start_date) FROM chk_roster
+      WHERE person_id IS NOT NULL AND uscc IS NOT NULL AND start_date IS NOT NULL
+      GROUP BY 1 HAVING count(*) > 1)
 GROUP BY ALL HAVING count(*) > 1;
 
 UPDATE chk_roster SET errors = list_append(errors, {
