@@ -105,7 +105,7 @@ def spoil(b, modes: dict[str, str]) -> list[str]:
     """A few invalid rows in the drop b (a DropBuilder), each making its unit INVALID_INPUT; returns the USCCs spoiled."""
     r, spoiled = b.rng, []
     units = [u for u in b.units[1:]]
-    kinds = r.sample(["person_id", "end_before_start", "paid_no_date", "three_decimals", "removed_before",
+    kinds = r.sample(["person_id", "end_before_start", "spell_twice", "paid_no_date", "three_decimals", "removed_before",
                           "register_check", "register_twice", "prior_bad_date"], r.randrange(0, 4))  # fmt: skip
     for kind in kinds:
         if (kind == "removed_before" and modes["lists/dishonest"] != "rows") or (
@@ -122,6 +122,10 @@ def spoil(b, modes: dict[str, str]) -> list[str]:
         elif kind == "end_before_start":
             b.persons += 1
             b.rows["roster"].append(b.spell(person_id(r, b.persons), code, dt.date(b.year, 6, 1), dt.date(b.year, 5, 1), "other"))
+        elif kind == "spell_twice":  # the same spell on two lines, each date spelt as it comes: the later one refused
+            b.persons += 1
+            pid, start = person_id(r, b.persons), dt.date(b.year - 3, 3, 1)
+            b.rows["roster"] += [b.spell(pid, code, start, None, ""), b.spell(pid, code, start, None, "")]
         elif kind == "paid_no_date":
             b.rows["payments"].append({"uscc": code, "fee_month": f"{b.year}-03", "unit_due": "10.00", "staff_due": "0",
                                        "unit_paid": "10", "staff_paid": "0", "paid_date": ""})  # fmt: skip
