@@ -101,3 +101,29 @@ def test_random_drops_publish_the_same_figures_whether_the_files_are_read_or_not
     run_policy(policy, tmp_path / "drop", tmp_path / "b", **opts)
     assert len(reads.seen) == 2  # both nights reached their top-level files
     assert figures(tmp_path / "a") == figures(tmp_path / "b")
+
+
+def test_a_region_file_that_cannot_be_written_fails_the_night_before_its_top_level_files(tmp_path, monkeypatch):
+    """The region files are written on a thread beside the settling (run_outputs.RegionFiles): a failure there is
+    the night's failure, raised once every region has settled, and no top-level file or manifest is published."""
+    from autogrant.transforms import run
+
+    drop = two_regions(tmp_path)
+    real = run.write_region_decisions
+
+    def failing(con, out, region):
+        if region == EARLIER:
+            raise OSError(f"no space left on the device for region {region}")
+        return real(con, out, region)
+
+    monkeypatch.setattr(run, "write_region_decisions", failing)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match=f"region {EARLIER}"):
+        night(drop, out, NIGHT1)
+    assert (out / "regions" / REGION / "decisions.csv").is_file()  # the other region was written all the same
+    assert not (out / "regions" / EARLIER / "decisions.csv").exists()
+    assert not [p.name for p in out.iterdir() if p.name in ("decisions.csv", "decisions.parquet", "manifest.json")]
+    assert not list(out.rglob(".*.tmp-*"))
+    monkeypatch.setattr(run, "write_region_decisions", real)
+    night(drop, out, NIGHT1)  # the rerun writes what the failed night could not
+    assert {r["region_code"] for r in read_decisions(out).values()} == {EARLIER, REGION}

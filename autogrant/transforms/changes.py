@@ -12,7 +12,9 @@ SELECT coalesce(n.uscc, o.uscc) AS uscc, coalesce(n.unit_name, o.unit_name) AS u
        o.decision AS decision_before, n.decision AS decision_after,
        o.amount AS amount_before, n.amount AS amount_after,
        o.reasons AS reasons_before, n.reasons AS reasons_after
-FROM (SELECT * FROM read_csv(?, all_varchar = true)) o
+-- the five columns compared, not the whole file: the CSV reader then leaves the other twelve unparsed (1.5 s -> 0.7 s
+-- for a 300,000-unit night's regions, issue 13)
+FROM (SELECT uscc, unit_name, decision, amount, reasons FROM read_csv(?, all_varchar = true)) o
 FULL JOIN region_out n ON o.uscc = n.uscc
 WHERE o.uscc IS NULL OR n.uscc IS NULL OR o.decision <> n.decision OR o.amount <> n.amount
    OR coalesce(o.reasons, '') <> coalesce(n.reasons, '')

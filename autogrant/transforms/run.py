@@ -7,10 +7,12 @@
                     on a Dask worker, flows/nightly.py) -> RegionDecision, each region's decisions gate included
     absorb          the decisions into the ledger process (read back from Parquet for workers elsewhere)
     settle_region   per region: approved batches (batch gate) released (ledger, then files) -> tonight's payments
-                    into the decisions (refresh_after_release) -> decisions files and changes -> newly payable units
-                    into public notice, ended notices into a batch awaiting approval
-    close_night     top-level decisions, quarantine, reconciliation, each region's record (regions/<code>/run.json),
-                    then manifest and report over every region of the policy, each with its last run
+                    into the decisions (refresh_after_release) -> decisions files and changes (on their own
+                    thread, run_outputs.RegionFiles, beside the rest) -> newly payable units into public notice,
+                    ended notices into a batch awaiting approval
+    close_night     every region's files waited for; top-level decisions, quarantine, reconciliation, each region's
+                    record (regions/<code>/run.json), then manifest and report over every region of the policy, each
+                    with its last run
 
 What is published (decisions, notices, report, manifest) is written after the region's release, so it agrees
 with the ledger at the end of the night: a unit paid tonight is decided ALREADY_PAID with what it was paid.
@@ -32,6 +34,7 @@ Output layout (OUT):
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import shutil
 import threading
@@ -62,7 +65,7 @@ from autogrant.transforms.faults import checkpoint
 from autogrant.transforms.notice_writer import NoticeWriter
 from autogrant.transforms.outreach import write_outreach
 from autogrant.transforms.policy import LoadedPolicy, load
-from autogrant.transforms.run_outputs import publish_night, write_region_decisions
+from autogrant.transforms.run_outputs import RegionFiles, publish_night, write_region_decisions
 from autogrant.transforms.run_state import DEFAULT_OPERATOR, RegionFailure, RunResult, Timer, connect
 from autogrant.transforms.workdays import add_working_days
 from autogrant.transforms.worker import RegionDecision
@@ -85,6 +88,10 @@ class Night:
     cache: drop_cache.DropCache | None = None  # the drop's tables kept from the night before (decided here only)
     keeping: threading.Thread | None = None  # tonight's tables being kept for the next night (drop_cache.keep)
     ledger_file: Path | None = None  # sealed when the night ends well (ledger.seal)
+    region_files: RegionFiles = field(init=False)  # each region's decisions files, written beside the settling
+
+    def __post_init__(self):
+        self.region_files = RegionFiles(self.con, self.result)
 
     def kept(self) -> None:
         """The thread that keeps the drop's tables (on a cursor of the connection) ended; what it could not keep,
@@ -96,7 +103,8 @@ class Night:
             self.result.drop_not_kept = self.cache.not_kept
 
     def close(self) -> None:
-        """The connection closed, once the thread that keeps the drop's tables has ended."""
+        """The connection closed, once the threads that keep the drop's tables and write the region files ended."""
+        self.region_files.close()
         self.kept()
         self.con.close()
 
@@ -316,37 +324,44 @@ def region_params(night: Night, region: str) -> ledger.RunParams:
 
 def move_money(night: Night, p: ledger.RunParams) -> None:
     """A decided region's ledger steps after its gate: approved batches released (ledger, then files), tonight's
-    payments into the decisions, the region's decisions files, newly payable units into notice, ended notices into
-    a batch awaiting approval, the notice lists written. Nothing is published before the release, so a unit
-    paid tonight is never noticed again and its decision shows what the ledger paid it."""
+    payments into the decisions, the region's decisions files (write_region_files, on their thread beside what
+    follows), newly payable units into notice, ended notices into a batch awaiting approval, the notice lists
+    written. Nothing is published before the release, so a unit paid tonight is never noticed again and its
+    decision shows what the ledger paid it."""
     con, res = night.con, night.result
     res.released_batches += ledger.release(con, p, res.out)
-    if refresh_after_release(con):
+    if refresh_after_release(con, night.region_files.wait):
         res.details_as_written.clear()  # the regions written before hold the decisions as they were
-    diff = write_region_decisions(con, res.out, p.region_code)
-    res.details_as_written.add(p.region_code)
-    from autogrant.transforms.audit import record_night
-
-    record_night(con, res.out, p.region_code, p.today)  # the night's decisions, kept for `autogrant audit`
-    clerk_lists.write_applications(con, res.out, night.loaded, p.region_code)  # units above the cap, to invite
-    write_outreach(con, res.out, p.region_code)  # the held units and what each must supply, for the clerks who phone
-    signals.write_list(con, res.out, p.region_code)  # the units a fraud signal holds, with what raised it
-    if diff is not None:
-        res.region_changes[p.region_code] = diff
-    checkpoint(f"region {p.region_code} decisions written")
+    night.region_files.write(p.region_code, functools.partial(write_region_files, night=night, p=p))  # beside
+    checkpoint(f"region {p.region_code} decisions files begun")
     ledger.advance(con, p)
     for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():
         night.notices.write(con, res.out, p.region_code, notice_id)
     checkpoint(f"region {p.region_code} done")
 
 
-def refresh_after_release(con) -> bool:
+def write_region_files(con, night: Night, p: ledger.RunParams) -> dict | None:
+    """What a settled region publishes of its decisions, from the decisions as they are after its release (on the
+    region files' thread: run_outputs.RegionFiles); its changes since its last run (None: no earlier run)."""
+    out, region = night.result.out, p.region_code
+    diff = write_region_decisions(con, out, region)
+    from autogrant.transforms.audit import record_night
+
+    record_night(con, out, region, p.today)  # the night's decisions, kept for `autogrant audit`
+    clerk_lists.write_applications(con, out, night.loaded, region)  # units above the cap, to invite
+    write_outreach(con, out, region)  # the held units and what each must supply, for the clerks who phone
+    signals.write_list(con, out, region)  # the units a fraud signal holds, with what raised it
+    return diff
+
+
+def refresh_after_release(con, files_written: Callable[[], None]) -> bool:
     """After a release commit: the payments just entered added to each paid unit's already_paid, the ledger's
     state reloaded, and the decisions taken again (set-based, every unit at once) on the facts as they now are.
     A unit paid in full tonight is then ALREADY_PAID (amount 0), as the next night would decide it. True when the
-    decisions were taken again."""
+    decisions were taken again, after ``files_written()`` (the region files being written read those tables)."""
     if not con.execute("SELECT count(*) FROM release_payments").fetchall()[0][0]:
         return False
+    files_written()
     sqlsteps.run(con, "52_after_release.sql")
     ledger.load_state(con)
     decide.compute_decisions(con)
@@ -362,6 +377,7 @@ def close_night(night: Night) -> RunResult:
         night.kept()
 
     try:
+        night.region_files.wait()  # every region's files on disk before the top-level ones are made from them
         publish_night(night.con, night.result, night.loaded, night.args, night.operator, night.gate, night.timer, files_written)
         shutil.rmtree(night.result.out / worker.WORK, ignore_errors=True)
         checkpoint("run finished")
