@@ -94,9 +94,11 @@ class RegionFiles:
             raise failure
 
     def close(self) -> None:
-        """The thread ended (what it was given written, or failed: a failed night does not ask) and the cursor closed."""
+        """The thread ended and the cursor closed. After ``wait`` nothing is left to write; on a night that failed
+        (an error, Ctrl-C) the regions not begun are dropped and the one being written ends (its file whole or not
+        at all): a failed night publishes nothing top-level, and the next night writes every region again."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._cursor.close()
             self._pool = self._cursor = None
 
