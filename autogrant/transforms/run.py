@@ -332,7 +332,8 @@ def move_money(night: Night, p: ledger.RunParams) -> None:
     res.released_batches += ledger.release(con, p, res.out)
     if refresh_after_release(con, night.region_files.wait):
         res.details_as_written.clear()  # the regions written before hold the decisions as they were
-    night.region_files.write(p.region_code, functools.partial(write_region_files, night=night, p=p))  # beside
+    # its decisions files, audit record and clerks' lists, on their thread while the ledger steps below go on
+    night.region_files.write(p.region_code, functools.partial(write_region_files, night=night, p=p))
     checkpoint(f"region {p.region_code} decisions files begun")
     ledger.advance(con, p)
     for (notice_id,) in con.execute("SELECT DISTINCT notice_id FROM new_claims").fetchall():

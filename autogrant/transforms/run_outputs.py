@@ -116,19 +116,12 @@ def tables_are_the_files(con, res: RunResult) -> bool:
 
 def assemble_decisions(con, out: Path, policy_id: str, written: set[str] | None) -> None:
     """OUT/decisions.csv and .parquet: every region folder of this policy, sorted by region_code, uscc. ``written``:
-    the regions whose files hold decisions_out as it is (tables_are_the_files), or None; the Parquet file is then
-    cut from decisions_out itself and the CSV joined from the region files (join_region_csvs)."""
-    ordered = "SELECT * FROM all_out ORDER BY region_code, uscc"
+    the regions whose files hold decisions_out as it is (tables_are_the_files), or None; the rows are then
+    decisions_out itself and the CSV is joined from the region files (join_region_csvs)."""
     if written is not None:
-        policy_sql = "'" + policy_id.replace("'", "''") + "'"
-        mine = f"SELECT * FROM decisions_out WHERE policy_id = {policy_sql} ORDER BY region_code, uscc"
-        files.copy_query(con, mine, out / "decisions.parquet", fmt="parquet")
-        if written:
-            join_region_csvs([out / "regions" / r / "decisions.csv" for r in sorted(written)], out / "decisions.csv")
-        else:
-            files.copy_query(con, mine, out / "decisions.csv")
-        return
-    if not (parts := sorted((out / "regions").glob("*/decisions.parquet"))):
+        policy_sql = "'" + policy_id.replace("'", "''") + "'"  # a view takes no parameter
+        con.execute(f"CREATE OR REPLACE TEMP VIEW all_out AS SELECT * FROM decisions_out WHERE policy_id = {policy_sql}")
+    elif not (parts := sorted((out / "regions").glob("*/decisions.parquet"))):
         con.execute("CREATE OR REPLACE TEMP TABLE all_out AS SELECT * FROM decisions_out WHERE false")
     else:
         con.execute(
@@ -137,7 +130,11 @@ def assemble_decisions(con, out: Path, policy_id: str, written: set[str] | None)
             " ORDER BY region_code, uscc",
             [[p.as_posix() for p in parts], policy_id],
         )
-    files.copy_query(con, ordered, out / "decisions.csv")
+    ordered = "SELECT * FROM all_out ORDER BY region_code, uscc"
+    if written:
+        join_region_csvs([out / "regions" / r / "decisions.csv" for r in sorted(written)], out / "decisions.csv")
+    else:
+        files.copy_query(con, ordered, out / "decisions.csv")
     files.copy_query(con, ordered, out / "decisions.parquet", fmt="parquet")
 
 
