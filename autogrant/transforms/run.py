@@ -32,10 +32,8 @@ Output layout (OUT):
     ledger.duckdb                           the ledger (unless --ledger names another file)
 """
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import shutil
 import threading
 from collections.abc import Callable
@@ -132,7 +130,7 @@ def run_policy(policy_id: str, data: Path, out: Path, decide_with: Decide = deci
     """One policy's whole night: open, decide (``decide_with``: here, or on workers), absorb, settle each region
     (``settle_with``: settle_region, or a Prefect sub-flow around it), close. Raises InputError for unusable input.
     options: those of open_night."""
-    with few_collections():
+    with resources.few_collections():
         night = open_night(policy_id, data, out, partitions=decide_with is decide_here, **options)
         try:
             absorb(night, decide_with(night))
@@ -144,24 +142,6 @@ def run_policy(policy_id: str, data: Path, out: Path, decide_with: Decide = deci
             night.close()
             raise
         return close_night(night)
-
-
-NIGHT_GC_THRESHOLD = (100_000, 50, 1_000)
-
-
-@contextlib.contextmanager
-def few_collections():
-    """Python's cyclic garbage collector run seldom while a night runs, its thresholds as they were after. By
-    default it collects every 700 allocations net, and a night allocates rows by the hundred thousand (fetched
-    claims, ledger entries, validation frames) and Great Expectations' import: 2,600 collections, 1.5 s of a
-    300,000-unit night on its threads, against 8 and 0.3 s so (measured by gc.callbacks; issue 13). What a night
-    allocates is freed by reference counting; the few cycles wait for a later collection."""
-    before = gc.get_threshold()
-    gc.set_threshold(*NIGHT_GC_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def open_night(
