@@ -10,13 +10,13 @@ WHERE d.decision = 'PAY' AND d.amount > 0;
 
 -- in notice, but no longer payable as noticed (an objection alone holds the unit in its notice until resolved)
 CREATE OR REPLACE TEMP TABLE claims_withdrawn AS
-SELECT c.claim_id,
-       'during notice: ' || coalesce((SELECT d.decision || ' ' || d.reasons FROM decision_details d WHERE d.uscc = c.uscc), 'not decided') AS reason
+SELECT c.claim_id, 'during notice: ' || coalesce(d.decision || ' ' || d.reasons, 'not decided') AS reason
 FROM ledger.claims c JOIN run_params r ON c.policy_id = r.policy_id AND c.region_code = r.region_code
+LEFT JOIN (SELECT uscc, decision, reasons, codes FROM decision_details) d ON d.uscc = c.uscc
 WHERE c.state = 'in_notice'
   AND NOT EXISTS (SELECT 1 FROM payable p WHERE p.uscc = c.uscc AND p.amount = c.amount_fen
                   AND p.bank_account IS NOT DISTINCT FROM c.bank_account AND p.bank_code IS NOT DISTINCT FROM c.bank_code)
-  AND NOT EXISTS (SELECT 1 FROM decision_details d WHERE d.uscc = c.uscc AND d.codes = ['UNDER_OBJECTION']);
+  AND NOT coalesce(d.codes = ['UNDER_OBJECTION'], false);
 
 CREATE OR REPLACE TEMP TABLE new_claims AS
 SELECT p.policy_id || '-' || p.uscc || '-' || ((SELECT count(*) FROM ledger.claims c WHERE c.policy_id = p.policy_id AND c.uscc = p.uscc) + 1) AS claim_id,
