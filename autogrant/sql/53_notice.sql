@@ -12,7 +12,7 @@ WHERE d.decision = 'PAY' AND d.amount > 0;
 CREATE OR REPLACE TEMP TABLE claims_withdrawn AS
 SELECT c.claim_id, 'during notice: ' || coalesce(d.decision || ' ' || d.reasons, 'not decided') AS reason
 FROM ledger.claims c JOIN run_params r ON c.policy_id = r.policy_id AND c.region_code = r.region_code
-LEFT JOIN (SELECT uscc, decision, reasons, codes FROM decision_details) d ON d.uscc = c.uscc
+LEFT JOIN decision_details d ON d.uscc = c.uscc  -- one row a unit
 WHERE c.state = 'in_notice'
   AND NOT EXISTS (SELECT 1 FROM payable p WHERE p.uscc = c.uscc AND p.amount = c.amount_fen
                   AND p.bank_account IS NOT DISTINCT FROM c.bank_account AND p.bank_code IS NOT DISTINCT FROM c.bank_code)
