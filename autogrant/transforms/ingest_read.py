@@ -115,15 +115,10 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
         raise InputError(f"{label}: not a readable CSV file ({reason}); check its quotes and line breaks") from None
     good = con.execute(f"SELECT count(*) FROM {part}_in").fetchall()[0][0]
     rejected = con.execute("SELECT count(DISTINCT line) FROM csv_rejects").fetchall()[0][0]
-    if rejected:
-        # Line numbers: record k sits on line k + 1 (one line per record); rejected records skip their line.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {part}_lines AS
-               SELECT CAST(row_number() OVER (ORDER BY n) - 1 AS BIGINT) AS rid, n AS line
-               FROM range(2, ? + 2) t(n) WHERE n NOT IN (SELECT line FROM csv_rejects)""",
-            [good + rejected],
-        )
-        lines = f"(SELECT rowid AS rid, * FROM {part}_in) c JOIN {part}_lines l USING (rid)"
+    if rejected:  # record k (from 0) sits on line k + 2, plus one for each rejected line before it
+        _reject_steps(con, part, good)
+        shift = f"s._before[rid // {STEP_ROWS} + 1] + len(list_filter(s._within[rid // {STEP_ROWS} + 1], lambda x: x <= rid))"
+        lines = f"(SELECT CAST(rid + 2 + {shift} AS BIGINT) AS line, * FROM (SELECT rowid AS rid, * FROM {part}_in) c, {part}_steps s)"
     else:
         lines = f"(SELECT CAST(rowid + 2 AS BIGINT) AS line, * FROM {part}_in)"
     con.execute(
@@ -140,10 +135,35 @@ def _load_physical(con, spec: FileSpec, path: Path, label: str, workdir: Path, p
     return f"SELECT * FROM {part}", good + rejected
 
 
+STEP_ROWS = 4096  # records a step of ``<part>_steps`` covers
+
+
+def _reject_steps(con, part: str, good: int) -> None:
+    """``<part>_steps``: where the records read stand against the rejected lines, for the line of each record.
+
+    Record k is on line k + 2 + #{j : s_j <= k}, where L_0 < L_1 < ... are the rejected lines (csv_rejects) and
+    s_j = L_j - 2 - j is the number of records read before L_j. One row of two lists, by step of STEP_ROWS records:
+    _before[b + 1] the rejected lines before step b, _within[b + 1] the s_j that fall in it (mostly none). A record's
+    line is then a lookup, not a join of every record with a table of every line: that join, repeated by each pass
+    of the check over the file, took seconds on a roster with rejected lines (issue 13)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {part}_steps AS
+        WITH rejected AS (SELECT line - 1 - row_number() OVER (ORDER BY line) AS s
+                          FROM (SELECT DISTINCT line FROM csv_rejects WHERE line >= 2)),
+        by_step AS (SELECT s // {STEP_ROWS} AS step, list(s ORDER BY s) AS within, count(*) AS n FROM rejected GROUP BY ALL)
+        SELECT list(before ORDER BY step) AS _before, list(within ORDER BY step) AS _within
+        FROM (SELECT a.step, CAST(coalesce(sum(coalesce(b.n, 0)) OVER (ORDER BY a.step ROWS BETWEEN UNBOUNDED PRECEDING
+                                                                       AND 1 PRECEDING), 0) AS BIGINT) AS before,
+                     coalesce(b.within, []) AS within
+              FROM range(0, ? // {STEP_ROWS} + 1) a(step) LEFT JOIN by_step b USING (step))""",
+        [good],
+    )
+
+
 def _drop_physical(con, path: Path, part: str) -> None:
     """What _load_physical made for a CSV part (Parquet is read in place: nothing)."""
     if path.suffix.lower() == ".csv":
-        con.execute(f"DROP VIEW IF EXISTS {part}; DROP TABLE IF EXISTS {part}_in; DROP TABLE IF EXISTS {part}_lines")
+        con.execute(f"DROP VIEW IF EXISTS {part}; DROP TABLE IF EXISTS {part}_in; DROP TABLE IF EXISTS {part}_steps")
 
 
 def _quote(value) -> str:
