@@ -27,12 +27,19 @@ def mask_id(value: str | None) -> str | None:
     return value[:6] + MASK + value[-4:] if len(value) >= 15 else "*" * len(value)
 
 
+def _id_check_character_holds(token: str) -> bool:
+    """17 digits and their GB 11643 check character. Birth date and district are not consulted: python-stdnum's
+    ``cn.ric.is_valid`` raises KeyError for district codes its table half knows (358422, 151319, ...), and a token
+    of a malformed record may carry any of them."""
+    return len(token) == 18 and token[:17].isdigit() and ric.calc_check_digit(token[:17]) == token[17].upper()
+
+
 def _looks_like_person_id(token: str) -> bool:
-    """A token to mask: a valid ID number, or any run with 12 or more digits that is not a valid USCC."""
-    if ric.is_valid(token):
-        return True
+    """A token to mask: any run with 12 or more digits that is not a valid USCC (every ID number has 17), or a valid
+    USCC whose characters are also an ID number's. Only a valid USCC needs the second look; the cheap tests come
+    first (a malformed roster record holds an ID number and a USCC, and a drop may have thousands of them)."""
     if uscc.is_valid(token):
-        return False
+        return _id_check_character_holds(token)
     return sum(ch.isdigit() for ch in token) >= 12
 
 
