@@ -63,3 +63,20 @@ def test_a_repeated_bench_reports_its_median_round():
     assert median(rounds)["round"] == 0
     assert median(rounds[1:])["round"] == 1
     assert median(rounds[2:])["round"] == 2
+
+
+def test_a_dirty_drop_quarantines_exactly_its_bad_lines_each_on_its_line(tmp_path):
+    """bench/dirty.py's drop (a fifth of the lines spoilt, in GB18030, lawful and bad ways, records the parser
+    rejects among them): every bad line quarantined on its own line number, no lawful one; and the check notices
+    a quarantine one row short."""
+    from bench.dirty import check, make_dirty
+
+    clean = tmp_path / "clean"
+    write_drop(generate_tables(400, 3, 2020, LIAONING), clean, "csv", chinese=True, gb18030=True)
+    expected = make_dirty(clean, tmp_path / "dirty", 0.2, 3)
+    assert all(len(v["bad"]) > 50 and v["lawful"] for v in expected.values())
+    run_policy("LN-2021", tmp_path / "dirty", tmp_path / "out", validate=False)
+    assert check(tmp_path / "out", expected) == []
+    quarantine = (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "out" / "quarantine.csv").write_text("\n".join(quarantine[:1] + quarantine[2:]) + "\n", encoding="utf-8")
+    assert len(check(tmp_path / "out", expected)) == 1
