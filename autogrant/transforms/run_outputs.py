@@ -19,20 +19,29 @@ from autogrant.transforms.version import code_version
 def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operator: str, gate, timer, files_written) -> None:
     """The end of a night: decisions assembled from every region folder, each region's record, the evidence,
     overpayments, quarantine, unregistered payers, bank reconciliation; ``files_written()`` (the notices written beside
-    the night, on disk); then the gate's Data Docs, manifest, report."""
-    with timer.stage("files"):
-        as_written = tables_are_the_files(con, res)
-        assemble_decisions(con, res.out, res.policy_id, res.details_as_written if as_written else None)
-        write_region_records(res, operator)
-        night_evidence(con, res.out, loaded, as_written)
-        res.overpayments = write_overpayments(con, res.out)
-        write_quarantine(con, res.out)
-        unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
-        files.copy_query(con, "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
-                         res.out / "bank_reconciliation.csv")  # fmt: skip
-        files_written()
+    the night, on disk); then the gate's Data Docs, manifest, report. The Data Docs are built on a thread from the
+    start (Great Expectations' pages, Python) while this thread writes the files (DuckDB, which lets go of the GIL)
+    and waits for the notices; a failure there is raised in the reports stage, after the files."""
+    docs_pool = ThreadPoolExecutor(1, thread_name_prefix="autogrant-datadocs") if gate is not None else None
+    docs_built = docs_pool.submit(gate.finish) if docs_pool is not None else None
+    try:
+        with timer.stage("files"):
+            as_written = tables_are_the_files(con, res)
+            assemble_decisions(con, res.out, res.policy_id, res.details_as_written if as_written else None)
+            write_region_records(res, operator)
+            night_evidence(con, res.out, loaded, as_written)
+            res.overpayments = write_overpayments(con, res.out)
+            write_quarantine(con, res.out)
+            unregistered = clerk_lists.write_unregistered(con, res.out)  # payers missing from the register
+            files.copy_query(con, "SELECT * EXCLUDE (policy_id) FROM bank_reconciliation ORDER BY source, line",
+                             res.out / "bank_reconciliation.csv")  # fmt: skip
+            files_written()
+        with timer.stage("reports", quiet=True):  # the stage's progress line comes once, below
+            docs = docs_built.result() if docs_built is not None else None
+    finally:  # a night that failed above ends only once the pages being built are written (or failed)
+        if docs_pool is not None:
+            docs_pool.shutdown(wait=True)
     with timer.stage("reports"):
-        docs = gate.finish() if gate is not None else None
         res.stages = timer.stages
         manifest = build_manifest(con, res, loaded, args)  # hashes every input file: once per run
         manifest["unregistered_payers"] = unregistered

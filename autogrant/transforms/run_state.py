@@ -81,7 +81,7 @@ class Timer:
                 timer.seconds[name] = timer.seconds.get(name, 0.0) + time.perf_counter() - self.t0
                 timer.peak[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 if exc[0] is None and name in progress.RUN_STAGES and not quiet:  # the per-region stages report per region
-                    progress.stage_done(name, time.perf_counter() - self.t0)
+                    progress.stage_done(name, timer.seconds[name])  # the stage's time so far (its quiet parts too)
 
         return _Ctx()
 
