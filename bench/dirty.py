@@ -31,55 +31,57 @@ from pathlib import Path
 
 from bench.__main__ import HERE, ensure_drop, machine, median, run_autogrant
 
-# (kind, bad): how a line of each file is changed; the kinds of a file are drawn with equal chances
-ROSTER = [("check_digit", True), ("date_digits", False), ("date_slashes", False), ("uscc_padded", False),
-          ("uscc_empty", True), ("no_such_day", True), ("field_too_many", True), ("letter_in_id", True)]  # fmt: skip
-PAYMENTS = [("amount_separator", True), ("month_digits", False), ("date_slashes", False), ("amount_negative", True),
-            ("uscc_check", True), ("amount_padded", False)]  # fmt: skip
-UNITS = [("uscc_check", True), ("count_decimals", True), ("enum_english", False), ("cnaps_letters", True)]
+
+def _quoted(value: bytes):
+    return lambda cell: b'"' + value + b'"'
 
 
-def _unquote(cell: bytes) -> bytes:
-    return cell.strip(b'"')
+def _spoil_id(cell: bytes) -> bytes:  # the check digit changed: never valid again
+    pid = cell.strip(b'"')
+    return b'"' + pid[:17] + (b"0" if pid[17:] != b"0" else b"1") + b'"'
 
 
-def _spoil(cells: list[bytes], kind: str) -> bytes:
-    """One data line (its cells, split on commas: the generator quotes no comma) changed in the way ``kind`` says."""
+def _no_dashes(cell: bytes) -> bytes:
+    return cell.replace(b"-", b"")
+
+
+def _slashes(cell: bytes) -> bytes:
+    return cell.replace(b"-", b"/")
+
+
+def _padded(cell: bytes) -> bytes:
+    return b'"  ' + cell.strip(b'"') + b' "'
+
+
+def _letter_in_id(cell: bytes) -> bytes:
+    pid = cell.strip(b'"')
+    return b'"' + pid[:6] + b"x" + pid[7:] + b'"'
+
+
+def _uscc_z(cell: bytes) -> bytes:  # Z is no USCC character
+    return b'"' + cell.strip(b'"')[:17] + b'Z"'
+
+
+# (kind, column, change of the cell or None for a field too many, bad): the kinds of a file have equal chances
+ROSTER = [("check_digit", 0, _spoil_id, True), ("date_digits", 2, _no_dashes, False), ("date_slashes", 2, _slashes, False),
+          ("uscc_padded", 1, _padded, False), ("uscc_empty", 1, lambda cell: b"", True),
+          ("no_such_day", 2, _quoted(b"2014-02-30"), True), ("field_too_many", None, None, True),
+          ("letter_in_id", 0, _letter_in_id, True)]  # fmt: skip
+PAYMENTS = [("amount_separator", 4, _quoted(b"1,234.50"), True), ("month_digits", 1, _no_dashes, False),
+            ("date_slashes", 6, _slashes, False), ("amount_negative", 2, _quoted(b"-5.00"), True),
+            ("uscc_check", 0, _uscc_z, True), ("amount_padded", 5, _padded, False)]  # fmt: skip
+UNITS = [("uscc_check", 0, _uscc_z, True), ("count_decimals", 6, _quoted(b"12.5"), True),
+         ("enum_english", 9, _quoted(b"active"), False), ("cnaps_letters", 11, _quoted(b"12AB"), True)]  # fmt: skip
+
+
+def _spoil(cells: list[bytes], column: int | None, change) -> bytes:
+    """One data line (its cells, split on commas: the generator quotes no comma) with one cell changed, or one
+    field too many."""
     c = list(cells)
-    if kind == "check_digit":
-        pid = _unquote(c[0])
-        c[0] = b'"' + pid[:17] + (b"0" if pid[17:] != b"0" else b"1") + b'"'
-    elif kind == "date_digits":
-        c[2] = c[2].replace(b"-", b"")
-    elif kind == "date_slashes":
-        c[2 if len(c) == 5 else 6] = c[2 if len(c) == 5 else 6].replace(b"-", b"/")
-    elif kind == "uscc_padded":
-        c[1] = b'"  ' + _unquote(c[1]) + b' "'
-    elif kind == "uscc_empty":
-        c[1] = b""
-    elif kind == "no_such_day":
-        c[2] = b'"2014-02-30"'
-    elif kind == "field_too_many":
+    if column is None:
         c.append(b'"extra"')
-    elif kind == "letter_in_id":
-        pid = _unquote(c[0])
-        c[0] = b'"' + pid[:6] + b"x" + pid[7:] + b'"'
-    elif kind == "amount_separator":
-        c[4] = b'"1,234.50"'
-    elif kind == "month_digits":
-        c[1] = c[1].replace(b"-", b"")
-    elif kind == "amount_negative":
-        c[2] = b'"-5.00"'
-    elif kind == "uscc_check":
-        c[0] = b'"' + _unquote(c[0])[:17] + b'Z"'  # Z is no USCC character
-    elif kind == "amount_padded":
-        c[5] = b'" ' + _unquote(c[5]) + b' "'
-    elif kind == "count_decimals":
-        c[6] = b'"12.5"'
-    elif kind == "enum_english":
-        c[9] = b'"active"'
-    elif kind == "cnaps_letters":
-        c[11] = b'"12AB"'
+    else:
+        c[column] = change(c[column])
     return b",".join(c)
 
 
@@ -97,8 +99,8 @@ def make_dirty(clean: Path, dirty: Path, rate: float, seed: int) -> dict:
             dst.write(src.readline())
             for line_no, line in enumerate(src, start=2):
                 if rng.random() < rate:
-                    kind, is_bad = rng.choice(kinds)
-                    line = _spoil(line.rstrip(b"\r\n").split(b","), kind) + b"\n"
+                    _, column, change, is_bad = rng.choice(kinds)
+                    line = _spoil(line.rstrip(b"\r\n").split(b","), column, change) + b"\n"
                     (bad if is_bad else lawful).append(line_no)
                 dst.write(line)
         expected[name] = {"bad": bad, "lawful": lawful}
