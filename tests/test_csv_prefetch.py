@@ -121,3 +121,20 @@ def test_the_encoding_found_and_the_copy_made_chunk_by_chunk_are_those_of_the_wh
         assert csv_prefetch.detect_encoding(path) == whole_file_encoding(data), (data, chunk)
         copy = csv_prefetch.transcode_to_utf8(path, "gb18030", tmp_path).read_bytes()
         assert copy == data.decode("gb18030", "surrogateescape").encode("utf-8", "surrogateescape"), (data, chunk)
+
+
+def test_the_largest_file_goes_first_then_the_others_as_the_ingest_asks(tmp_path, monkeypatch):
+    """The roster (the largest, staged last) is made ready from the start; the units file, which the ingest stages
+    first, does not wait behind the payments."""
+    monkeypatch.setattr(csv_prefetch, "CHILD_BYTES", 0)
+    monkeypatch.setattr(csv_prefetch, "CHILDREN", 1)  # one child at a time: the order they run is the order given
+    done = []
+    monkeypatch.setattr(Prefetch, "_child", lambda self, path: done.append(path.name))
+    paths = []
+    for name, size in (("units.csv", 10), ("payments.csv", 30), ("roster.csv", 50), ("zombie.csv", 20)):
+        (tmp_path / name).write_bytes(b"x" * size)
+        paths.append(tmp_path / name)
+    with Prefetch(paths, tmp_path) as ahead:
+        for path in paths:
+            ahead.get(path)
+    assert done == ["roster.csv", "units.csv", "payments.csv", "zombie.csv"]

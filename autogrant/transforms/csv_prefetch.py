@@ -89,7 +89,8 @@ def csv_ready(path: Path, workdir: Path) -> tuple[str, Path]:
 
 
 class Prefetch:
-    """``get(path)``: (encoding, path DuckDB reads), prepared ahead by child processes, the largest first."""
+    """``get(path)``: (encoding, path DuckDB reads), prepared ahead by child processes: the largest file first,
+    then the others in the order given (the ingest's)."""
 
     def __init__(self, paths: list[Path], workdir: Path):
         self._workdir = Path(workdir)
@@ -98,7 +99,10 @@ class Prefetch:
         self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=CHILDREN, thread_name_prefix="autogrant-csv")
         sizes = {p: p.stat().st_size for p in paths}
-        big = sorted((p for p in paths if sizes[p] >= CHILD_BYTES), key=lambda p: -sizes[p])  # the longest first
+        big = [p for p in paths if sizes[p] >= CHILD_BYTES]
+        if big:  # the largest first (the longest to make ready, staged last: the roster), then as the ingest asks
+            largest = max(big, key=sizes.__getitem__)
+            big = [largest] + [p for p in big if p != largest]
         self._futures: dict[Path, Future] = {p: self._pool.submit(self._child, p) for p in big}
 
     def _child(self, path: Path) -> tuple[str, Path] | None:
