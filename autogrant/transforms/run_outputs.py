@@ -22,9 +22,9 @@ def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operato
     the night, on disk); then the gate's Data Docs, manifest, report. The Data Docs are built on a thread from the
     start (Great Expectations' pages, Python) while this thread writes the files (DuckDB, which lets go of the GIL)
     and waits for the notices; a failure there is raised in the reports stage, after the files."""
-    docs_pool = ThreadPoolExecutor(1, thread_name_prefix="autogrant-datadocs") if gate is not None else None
-    docs_built = docs_pool.submit(gate.finish) if docs_pool is not None else None
-    try:
+    # the block is left only once the pages are written (or failed), whether the files below failed or not
+    with ThreadPoolExecutor(1, thread_name_prefix="autogrant-datadocs") as pool:
+        docs_built = pool.submit(gate.finish) if gate is not None else None
         with timer.stage("files"):
             as_written = tables_are_the_files(con, res)
             assemble_decisions(con, res.out, res.policy_id, res.details_as_written if as_written else None)
@@ -38,9 +38,6 @@ def publish_night(con, res: RunResult, loaded: LoadedPolicy, args: dict, operato
             files_written()
         with timer.stage("reports", quiet=True):  # the stage's progress line comes once, below
             docs = docs_built.result() if docs_built is not None else None
-    finally:  # a night that failed above ends only once the pages being built are written (or failed)
-        if docs_pool is not None:
-            docs_pool.shutdown(wait=True)
     with timer.stage("reports"):
         res.stages = timer.stages
         manifest = build_manifest(con, res, loaded, args)  # hashes every input file: once per run
