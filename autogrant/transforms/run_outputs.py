@@ -3,6 +3,7 @@ decisions assembled from every region folder, each region's record (run.json), t
 and the manifest's figures (totals per region, reasons, ledger status, input hashes)."""
 
 import json
+import queue
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -65,25 +66,40 @@ def write_region_decisions(con, out: Path, region: str) -> dict | None:
 
 class RegionFiles:
     """What each settled region publishes of its decisions (run.write_region_files: its decisions files, audit
-    record and clerks' lists), written on a thread of their own, on a cursor of the night's connection, while the
-    night goes on with the region's ledger steps and the next regions (issue 13: the files stage kept one of the
-    two cores idle). A file appears whole or not at all, as before (files.atomic_path). ``wait`` returns once every
-    region handed over is on disk, its changes in the result, and raises the first failure: the night waits before
-    it takes the decisions again after a release (the tables the writer reads) and before its top-level files."""
+    record and clerks' lists), written on threads of their own, each on a cursor of the night's connection, while
+    the night goes on with the region's ledger steps and the next regions (issue 13: the files stage kept one of the
+    two cores idle). Two threads: one of them kept up with the settling on a first night but not on a quiet second
+    one, whose last regions' files were still being written seconds after the settling had ended. A file appears
+    whole or not at all, as before (files.atomic_path). ``wait`` returns once every region handed over is on disk,
+    its changes in the result, and raises the first failure: the night waits before it takes the decisions again
+    after a release (the tables the writer reads) and before its top-level files."""
+
+    THREADS = 2
 
     def __init__(self, con, res: RunResult):
         self._con, self._res = con, res
-        self._cursor = None
+        self._cursors: queue.SimpleQueue | None = None  # one a thread, taken for a region's job and given back
+        self._all_cursors: list = []
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[tuple[str, Future]] = []
 
     def write(self, region: str, job: Callable[[object], dict | None]) -> None:
-        """``job(cursor)`` on the thread: the region's files; it returns the region's changes (or None)."""
+        """``job(cursor)`` on a thread: the region's files; it returns the region's changes (or None)."""
         if self._pool is None:
-            self._cursor = self._con.cursor()
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autogrant-region-files")
-        self._pending.append((region, self._pool.submit(job, self._cursor)))
+            self._all_cursors = [self._con.cursor() for _ in range(self.THREADS)]
+            self._cursors = queue.SimpleQueue()
+            for cursor in self._all_cursors:
+                self._cursors.put(cursor)
+            self._pool = ThreadPoolExecutor(max_workers=self.THREADS, thread_name_prefix="autogrant-region-files")
+        self._pending.append((region, self._pool.submit(self._run, job)))
         self._res.details_as_written.add(region)
+
+    def _run(self, job: Callable[[object], dict | None]) -> dict | None:
+        cursor = self._cursors.get()  # a cursor's temporary tables (region_out) are its own: one job at a time on it
+        try:
+            return job(cursor)
+        finally:
+            self._cursors.put(cursor)
 
     def wait(self) -> None:
         pending, self._pending = self._pending, []
@@ -100,13 +116,14 @@ class RegionFiles:
             raise failure
 
     def close(self) -> None:
-        """The thread ended and the cursor closed. After ``wait`` nothing is left to write; on a night that failed
-        (an error, Ctrl-C) the regions not begun are dropped and the one being written ends (its file whole or not
+        """The threads ended and the cursors closed. After ``wait`` nothing is left to write; on a night that failed
+        (an error, Ctrl-C) the regions not begun are dropped and those being written end (each file whole or not
         at all): a failed night publishes nothing top-level, and the next night writes every region again."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._cursor.close()
-            self._pool = self._cursor = None
+            for cursor in self._all_cursors:
+                cursor.close()
+            self._pool, self._cursors, self._all_cursors = None, None, []
 
 
 def tables_are_the_files(con, res: RunResult) -> bool:
