@@ -2,8 +2,8 @@
 -- Makes: date_digits, duplicate_uscc_lines, fold_name, list_distinct_ordered, month_digits, ok_account, ok_bool,
 --        ok_cnaps, ok_count,
 --        ok_date, ok_enum, ok_industry, ok_money, ok_month, ok_person_id, ok_person_id_n, ok_ratio, ok_region,
---        ok_signed_money, ok_text, ok_uscc, ok_year, person_id_check, person_id_sum, premium_months_fen, to_account,
---        to_bool, to_cnaps, to_count, to_date, to_enum, to_industry, to_money, to_month, to_person_id, to_ratio,
+--        ok_signed_money, ok_text, ok_uscc, ok_year, person_id_check, person_id_sum, person_key, premium_months_fen,
+--        to_account, to_bool, to_cnaps, to_count, to_date, to_enum, to_industry, to_money, to_month, to_person_id, to_ratio,
 --        to_region, to_signed_money, to_text, to_uscc, to_year, uscc_digit, yuan
 -- the macros every staging step uses to check (ok_<kind>) and parse (to_<kind>)
 -- one CSV cell; a cell arrives trimmed and non-empty (empty cells are NULL and checked for presence apart).
@@ -25,7 +25,11 @@ CREATE OR REPLACE MACRO to_person_id(s) AS
     CASE WHEN strpos(s, ' ') = 0 AND s[18] <> 'x' THEN s ELSE upper(replace(s, ' ', '')) END;
 -- The 17 digits as one integer n; digit i (from the left) is n // 10^(17-i) % 10, weight 2^(18-i) mod 11.
 CREATE OR REPLACE MACRO person_id_sum(n) AS (n // 10000000000000000 % 10 * 7 + n // 1000000000000000 % 10 * 9 + n // 100000000000000 % 10 * 10 + n // 10000000000000 % 10 * 5 + n // 1000000000000 % 10 * 8 + n // 100000000000 % 10 * 4 + n // 10000000000 % 10 * 2 + n // 1000000000 % 10 * 1 + n // 100000000 % 10 * 6 + n // 10000000 % 10 * 3 + n // 1000000 % 10 * 7 + n // 100000 % 10 * 9 + n // 10000 % 10 * 10 + n // 1000 % 10 * 5 + n // 100 % 10 * 8 + n // 10 % 10 * 4 + n // 1 % 10 * 2) % 11;
-CREATE OR REPLACE MACRO person_id_check(s) AS '10X98765432'[person_id_sum(TRY_CAST(s[1:17] AS BIGINT)) + 1];
+-- person_key(p): the 17 digits as one integer. Of a checked ID number the 18th character follows from them: the
+-- key is the number's, and the staged files keep it (person_key) to group persons on an integer rather than on
+-- their text (29_person_counts.sql: 2.4 s against 3.3 s for 7.8 million spells, issue 13).
+CREATE OR REPLACE MACRO person_key(p) AS TRY_CAST(p[1:17] AS BIGINT);
+CREATE OR REPLACE MACRO person_id_check(s) AS '10X98765432'[person_id_sum(person_key(s)) + 1];
 -- ok_person_id_n takes the value already normalised by to_person_id (the check expands its argument 17 times).
 -- The check digit comes first: DuckDB evaluates it over all rows at once there, but row by row after an AND (4x slower).
 CREATE OR REPLACE MACRO ok_person_id_n(p) AS

@@ -76,6 +76,9 @@ class IngestReport:
 
 
 PERSON_TABLES = ("stg_roster", "stg_benefit_claims")  # the staged files that hold persons' ID numbers
+# A staged file with an ID number also holds its key, the 17 digits as one integer (sql/00_macros.sql person_key), after
+# the spec's columns: persons are grouped and counted on it (sql/29_person_counts.sql).
+PERSON_KEY = "person_key"
 
 # Kinds whose values repeat (a few thousand dates, 300,000 USCCs over 8 million roster rows): each distinct value is
 # checked and parsed once, in a dictionary table joined back to the rows. The others are checked row by row.
@@ -96,7 +99,7 @@ def _dictionaries(spec: FileSpec) -> dict[int, str]:
 
 def _check_sql(con, spec: FileSpec) -> str:
     """Make chk_<file>: the typed columns and the cell errors of each raw row (kinds -> macros of sql/00_macros.sql)."""
-    joins, norm, inner, typed, checks, fine = [], [], [], [], [], []
+    joins, norm, inner, typed, keys, checks, fine = [], [], [], [], [], [], []
     has_uscc = any(c.name == "uscc" for c in spec.columns)
     dictionaries = _dictionaries(spec)
     for i, c in enumerate(spec.columns):
@@ -113,9 +116,10 @@ def _check_sql(con, spec: FileSpec) -> str:
             norm.append(f"{d}.ok AS _ok_{i}, {d}.typed AS _typed_{i}")
             if c.name == "uscc":
                 norm.append(f"{d}.key AS _uscc")
-        elif c.kind == "person_id":  # normalised once, below, then checked
+        elif c.kind == "person_id":  # normalised once, below, then checked; its key kept (PERSON_KEY)
             norm.append(f"to_person_id(r.{col}) AS _norm_{i}")
-            inner.append(f"ok_person_id_n(_norm_{i}) AS _ok_{i}, _norm_{i} AS _typed_{i}")
+            inner.append(f"ok_person_id_n(_norm_{i}) AS _ok_{i}, _norm_{i} AS _typed_{i}, person_key(_norm_{i}) AS _key_{i}")
+            keys.append(f"CASE WHEN _ok_{i} THEN _key_{i} END AS {PERSON_KEY}")
         else:
             ok, to = _ok_typed(c, col)
             inner.append(f"{ok} AS _ok_{i}, {to} AS _typed_{i}")
@@ -131,7 +135,7 @@ def _check_sql(con, spec: FileSpec) -> str:
         norm.append("CAST(NULL AS VARCHAR) AS _uscc")
     return (  # the columns of stg_<file> first, in its order: _finalize makes it of this table without a copy
         f"CREATE OR REPLACE TABLE chk_{spec.name} AS SELECT "
-        + ", ".join(typed)
+        + ", ".join(typed + keys)
         + ", _file, line, _uscc"
         + f", CASE WHEN {' AND '.join(fine)} THEN [] ELSE list_filter(["  # the list is built for the bad rows only
         + ", ".join(checks)
@@ -209,7 +213,8 @@ def stage_file(con, drop: Path, spec: FileSpec, workdir: Path, report: IngestRep
 def check_birthplaces(con) -> int:
     """Warn (never reject) on ID numbers whose first six digits name no district python-stdnum knows."""
     db = numdb.get("cn/loc")
-    codes = [r[0] for r in con.execute("SELECT DISTINCT person_id[1:6] FROM stg_roster").fetchall()]
+    keys = con.execute(f"SELECT DISTINCT {PERSON_KEY} // 100000000000 FROM stg_roster").fetchall()  # the 6 first digits
+    codes = [f"{k:06d}" for (k,) in keys]
     unknown = [code for code in codes if not any(props for _, props in db.info(code))]
     con.execute(
         'CREATE OR REPLACE TABLE ingest_warnings (file VARCHAR, line BIGINT, "column" VARCHAR, value VARCHAR, warning VARCHAR)'
