@@ -1,5 +1,6 @@
 """Facts and decisions: the policy as tables, then the SQL steps 30-41 over every unit in scope at once."""
 
+import contextlib
 import csv
 import datetime as dt
 from dataclasses import dataclass
@@ -228,20 +229,25 @@ def compute_facts(con, counted: bool = False) -> list[RegionError]:
     ]
 
 
+@contextlib.contextmanager
+def rows_unordered(con):
+    """Within the block, tables this connection makes keep no row order (SET SESSION: the other cursors keep
+    theirs); the setting comes back when the block ends, also on a failure."""
+    con.execute("SET SESSION preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("RESET SESSION preserve_insertion_order")
+
+
 def compute_decisions(con) -> None:
-    """40_decisions.sql's tables made in no row order (this connection alone): DuckDB then builds decision_details
-    on both cores under the memory limit, where keeping the rows in order held it to one (issue 13: 1.38 -> 0.92 s at
-    300,000 units). Nothing reads them in their order: 41_decisions_out.sql sorts decisions_out, and every file and
-    list made of them has an ORDER BY of its own."""
+    """40_decisions.sql's tables made in no row order: DuckDB then builds decision_details on both cores under the
+    memory limit, where keeping the rows in order held it to one (issue 13: 1.38 -> 0.92 s at 300,000 units).
+    Nothing reads them in their order: 41_decisions_out.sql sorts decisions_out, and every file and list made of
+    them has an ORDER BY of its own."""
     for step in DECISION_STEPS:
-        if step != "40_decisions.sql":
+        with rows_unordered(con) if step == "40_decisions.sql" else contextlib.nullcontext():
             sqlsteps.run(con, step)
-            continue
-        con.execute("SET SESSION preserve_insertion_order = false")
-        try:
-            sqlsteps.run(con, step)
-        finally:
-            con.execute("RESET SESSION preserve_insertion_order")
     con.execute("DROP TABLE unit_rules; DROP TABLE unit_flags")  # 40_decisions' wide intermediates: memory back
     trim_decisions_out(con, con.execute("SELECT fallback_payee IS NOT NULL FROM policy").fetchall()[0][0])
 
