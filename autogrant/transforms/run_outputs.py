@@ -79,17 +79,15 @@ class RegionFiles:
     def __init__(self, con, res: RunResult):
         self._con, self._res = con, res
         self._cursors: queue.SimpleQueue | None = None  # one a thread, taken for a region's job and given back
-        self._all_cursors: list = []
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[tuple[str, Future]] = []
 
     def write(self, region: str, job: Callable[[object], dict | None]) -> None:
         """``job(cursor)`` on a thread: the region's files; it returns the region's changes (or None)."""
         if self._pool is None:
-            self._all_cursors = [self._con.cursor() for _ in range(self.THREADS)]
             self._cursors = queue.SimpleQueue()
-            for cursor in self._all_cursors:
-                self._cursors.put(cursor)
+            for _ in range(self.THREADS):
+                self._cursors.put(self._con.cursor())
             self._pool = ThreadPoolExecutor(max_workers=self.THREADS, thread_name_prefix="autogrant-region-files")
         self._pending.append((region, self._pool.submit(self._run, job)))
         self._res.details_as_written.add(region)
@@ -121,9 +119,9 @@ class RegionFiles:
         at all): a failed night publishes nothing top-level, and the next night writes every region again."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            for cursor in self._all_cursors:
-                cursor.close()
-            self._pool, self._cursors, self._all_cursors = None, None, []
+            while not self._cursors.empty():  # every job ended: each cursor is back in the queue
+                self._cursors.get_nowait().close()
+            self._pool = self._cursors = None
 
 
 def tables_are_the_files(con, res: RunResult) -> bool:
