@@ -30,7 +30,7 @@ def test_insertion_order_is_off_for_step_40_on_this_connection_only(monkeypatch,
             decide.compute_decisions(con)
     else:
         con.execute(
-            "CREATE TABLE unit_rules (x INT); CREATE TABLE unit_flags (x INT); CREATE TABLE policy AS SELECT NULL AS fallback_payee"
+            "CREATE VIEW unit_rules AS SELECT 1 AS x; CREATE VIEW unit_flags AS SELECT 1 AS x; CREATE TABLE policy AS SELECT NULL AS fallback_payee"
         )
         decide.compute_decisions(con)
     assert seen["40_decisions.sql"] == (False, True)

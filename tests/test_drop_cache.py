@@ -18,7 +18,7 @@ from stdnum.cn import ric
 from autogrant.transforms import drop_cache
 from autogrant.transforms.files import sha256_file
 from autogrant.transforms.run import run_policy
-from tests.conftest import NIGHT1, NIGHT2, REGION, read_decisions
+from tests.conftest import NIGHT1, NIGHT2, NIGHT3, REGION, read_decisions
 from tests.random_drop_generate import generate
 
 # what a night writes that carries its own times, paths or keys (everything else must be byte-equal)
@@ -26,11 +26,14 @@ TIMED = ("manifest.json", "report.html", "run.json", "ledger.duckdb", "ledger.du
 
 
 def published(out: Path) -> dict[str, bytes]:
-    """Every file a night publishes under OUT, less the cache, the ledger, the validation site and what carries times."""
+    """Every file a night publishes under OUT, less the cache, the ledger and its copies (ledger_rows compares it),
+    the validation site and what carries times."""
     return {
         p.relative_to(out).as_posix(): p.read_bytes()
         for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name not in TIMED and not {".cache", "validation", ".work"} & set(p.relative_to(out).parts)
+        if p.is_file()
+        and p.name not in TIMED
+        and not {".cache", "validation", ".work", "ledger-backups"} & set(p.relative_to(out).parts)
     }
 
 
@@ -134,7 +137,7 @@ def test_the_cache_holds_no_id_number_and_never_the_roster(tmp_path):
     run_policy("CN-2024", tmp_path / "drop", tmp_path / "out", today=NIGHT1, as_of=expect["as_of"], validate=False)
     folder = tmp_path / "out" / drop_cache.FOLDER
     kept = sorted(p.stem for p in folder.glob("*.parquet"))
-    assert "stg_units" in kept and "unit_headcounts" in kept
+    assert "stg_units" in kept and "unit_facts" in kept
     assert not {"stg_roster", "stg_benefit_claims"} & set(kept)
     con = duckdb.connect()
     values = 0
@@ -229,3 +232,47 @@ def test_a_cache_changed_by_hand_is_never_used(drop, tmp_path):
     got = run_policy("LN-2021", drop.path, out, today=NIGHT2 + dt.timedelta(days=1), validate=False)
     assert got.drop_cache == "miss"
     assert "6222999999999999" not in (out / "decisions.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # three nights twice over: CI runs it (pytest -m slow)
+def test_after_a_release_a_night_from_the_cache_decides_as_one_reading_the_drop(tmp_path, monkeypatch):
+    """The drop's facts kept (sql/28-37) hold nothing of the ledger: on the release night, which pays units after the
+    night before kept the drop, a night from the cache and a night reading the drop publish the same, each unit paid
+    tonight ALREADY_PAID with what the ledger paid it (40_decisions.sql adds the ledger's payments)."""
+    from autogrant.data_samples.drop_files import write_drop
+    from autogrant.data_samples.edge_cases import DropBuilder
+    from autogrant.transforms import ledger
+
+    b = DropBuilder(y=2020)
+    for region in ("210300", "210400"):
+        b.fund(region)
+    codes = [b.unit("210300"), b.unit("210300", start=20), b.unit("210400")]
+    write_drop(b.tables(), tmp_path / "drop")
+    a = tmp_path / "a"
+    assert run_policy("LN-2021", tmp_path / "drop", a, today=NIGHT1).drop_cache == "miss"
+    assert run_policy("LN-2021", tmp_path / "drop", a, today=NIGHT2).drop_cache == "hit"
+    con = duckdb.connect(str(a / "ledger.duckdb"), read_only=True)
+    batches = [b for (b,) in con.execute("SELECT batch_id FROM batches WHERE state = 'awaiting_approval'").fetchall()]
+    con.close()
+    assert batches
+    for batch in batches:
+        ledger.approve(a / "ledger.duckdb", batch, "demo-approver")
+    shutil.copytree(a, tmp_path / "b")
+    kept = run_policy("LN-2021", tmp_path / "drop", a, today=NIGHT3)
+    monkeypatch.setenv("AUTOGRANT_DROP_CACHE", "0")
+    read = run_policy("LN-2021", tmp_path / "drop", tmp_path / "b", today=NIGHT3)
+    assert (kept.drop_cache, read.drop_cache) == ("hit", "off")
+    assert kept.released_batches == read.released_batches == sorted(batches)
+    paid = read_decisions(a)
+    assert sorted(u for u, d in paid.items() if d["reasons"] == "ALREADY_PAID" and d["already_paid"] == d["amount_due"]
+                  and d["amount_due"] != "0.00") == sorted(codes)  # fmt: skip
+    for night in (NIGHT3, NIGHT3 + dt.timedelta(days=1)):  # the release night, then the night after it, paid before
+        if night > NIGHT3:
+            monkeypatch.delenv("AUTOGRANT_DROP_CACHE")
+            assert run_policy("LN-2021", tmp_path / "drop", a, today=night).drop_cache == "hit"
+            monkeypatch.setenv("AUTOGRANT_DROP_CACHE", "0")
+            run_policy("LN-2021", tmp_path / "drop", tmp_path / "b", today=night)
+            assert read_decisions(a) == paid  # nothing paid twice, nothing new
+        pa, pb = published(a), published(tmp_path / "b")
+        assert pa.keys() == pb.keys() and [k for k in pa if pa[k] != pb[k]] == []
+        assert ledger_rows(a) == ledger_rows(tmp_path / "b")

@@ -101,6 +101,7 @@ def test_the_code_runs_the_phases_in_the_declared_order():
 
     assert decide.SCOPE_STEPS == sqlsteps.phase("scope") == ("28_scope_units.sql",)
     assert decide.PERSON_STEPS == sqlsteps.phase("persons") == ("29_person_counts.sql",)
-    assert decide.FACT_STEPS == sqlsteps.phase("facts")
+    assert decide.DROP_FACT_STEPS == sqlsteps.phase("drop_facts")
+    assert decide.LEDGER_FACT_STEPS == sqlsteps.phase("ledger_facts")
     assert decide.DECISION_STEPS == sqlsteps.phase("decisions")
     assert sorted(set(ingest.ROW_RULES.values())) == list(sqlsteps.phase("stage"))

@@ -1,7 +1,10 @@
--- Reads: ledger_paid, policy, quarantine, scope_units, stg_difficulty, stg_dishonest, stg_other_subsidies,
---        stg_payments, stg_prior_disbursements, stg_zombie, unit_headcounts
+-- Reads: policy, quarantine, scope_units, stg_difficulty, stg_dishonest, stg_other_subsidies, stg_payments,
+--        stg_prior_disbursements, stg_zombie, unit_headcounts
 -- Makes: unit_facts, unit_lists, unit_premiums
--- unit_facts, one row per unit in scope: headcounts, layoff figures, premium base, arrears, list hits, paid so far.
+-- unit_facts, one row per unit in scope: headcounts, layoff figures, premium base, arrears, list hits, and
+-- already_paid as the drop records it (prior_disbursements). Steps 28-37 read the drop and the policy alone, never
+-- the ledger, so a night on the same drop can take their tables from transforms/drop_cache.py: what the ledger paid
+-- is added where the decisions are taken (40_decisions.sql, ledger_paid).
 
 -- 上年度实际缴纳失业保险费: unit + staff paid for fee months of Y, paid by the cut-off; late fees never count.
 -- Arrears of Y settled after the year still count (辽人社发〔2017〕14号 二, 人社厅发〔2017〕129号 二(二): 补缴后…要发放).
@@ -25,8 +28,7 @@ SELECT u.uscc,
        (SELECT string_agg(DISTINCT o.subsidy_type, ',' ORDER BY o.subsidy_type) FROM stg_other_subsidies o
         WHERE o.uscc = u.uscc AND o.year = p.assessed_year AND list_contains(p.double_dip_subsidy_types, o.subsidy_type)) AS double_dip_subsidies,
        EXISTS (SELECT 1 FROM stg_difficulty f WHERE f.uscc = u.uscc AND f.recognised_date <= p.as_of) AS on_difficulty_list,
-       coalesce((SELECT sum(b.amount) FROM stg_prior_disbursements b WHERE b.uscc = u.uscc AND b.policy_id = p.policy_id), 0)
-         + coalesce((SELECT sum(l.amount_fen) FROM ledger_paid l WHERE l.uscc = u.uscc), 0) AS already_paid,
+       coalesce((SELECT sum(b.amount) FROM stg_prior_disbursements b WHERE b.uscc = u.uscc AND b.policy_id = p.policy_id), 0) AS already_paid,
        -- each row once, by file and line (a row with several bad cells is in quarantine once a cell)
        (SELECT string_agg(r.file || ' line ' || r.line, ', ' ORDER BY r.file, r.line) FROM (
             SELECT DISTINCT q.file, q.line FROM quarantine q

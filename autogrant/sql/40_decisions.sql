@@ -1,10 +1,14 @@
--- Reads: ledger_holds, policy, policy_rate_arms, region_facts, unit_facts, unit_rate_arm, unit_schemes,
---        unit_signals, unit_size
+-- Reads: ledger_holds, ledger_paid, policy, policy_rate_arms, region_facts, unit_facts, unit_rate_arm,
+--        unit_schemes, unit_signals, unit_size
 -- Makes: decision_details, unit_flags, unit_rules
 -- decision_details, one row per unit of a region that can be decided: every rule evaluated, reasons, amounts, clauses.
+-- unit_rules and unit_flags are views: DuckDB reads them into decision_details in one pass, where as tables each
+-- was a copy of every unit's hundred columns made only to be read once (issue 13).
 
-CREATE OR REPLACE TEMP TABLE unit_rules AS
-SELECT f.*, s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, r.adjustment_approved,
+CREATE OR REPLACE TEMP VIEW unit_rules AS
+-- already_paid: what the drop records (30_unit_facts.sql) and what the ledger paid under this policy, net of
+-- reversals, as it stands now: after a release, the ledger's state is loaded again and this view read again
+SELECT f.* REPLACE (f.already_paid + coalesce(lp.amount_fen, 0) AS already_paid), s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, r.adjustment_approved,
        r.reserve_sufficient, r.registered_unemployment_rate, r.avg_monthly_benefit,
        a.name AS rate_arm, a.cite AS rate_arm_cite,
        us.own_scheme_fen, us.other_scheme, us.other_scheme_fen, us.other_scheme_open, coalesce(us.other_scheme_paid_fen, 0) AS other_scheme_paid_fen,
@@ -29,13 +33,14 @@ SELECT f.*, s.size_class_used, s.size_source, r.balance, r.monthly_expenditure, 
 FROM unit_facts f
 CROSS JOIN policy p
 JOIN region_facts r ON r.region_code = f.region_code AND r.missing IS NULL
+LEFT JOIN ledger_paid lp USING (uscc)  -- one row a unit (22_ledger_state.sql)
 JOIN unit_size s USING (uscc)
 LEFT JOIN unit_rate_arm ua USING (uscc)
 LEFT JOIN policy_rate_arms a ON a.arm_no = ua.arm_no
 LEFT JOIN unit_schemes us USING (uscc)
 JOIN unit_signals sg USING (uscc);
 
-CREATE OR REPLACE TEMP TABLE unit_flags AS
+CREATE OR REPLACE TEMP VIEW unit_flags AS
 SELECT u.*,
        -- the standard paid: the larger where the text allows a choice (a tie: the first the text names, the benefit one)
        CASE WHEN p.amount_formula = 'premium_share' THEN NULL

@@ -16,7 +16,8 @@ from autogrant.transforms.run_state import Timer
 
 SCOPE_STEPS = sqlsteps.phase("scope")
 PERSON_STEPS = sqlsteps.phase("persons")  # the only steps that read ID numbers (the roster, the benefit claims)
-FACT_STEPS = sqlsteps.phase("facts")
+DROP_FACT_STEPS = sqlsteps.phase("drop_facts")  # with 28 and 29, what transforms/drop_cache.py keeps
+LEDGER_FACT_STEPS = sqlsteps.phase("ledger_facts")
 DECISION_STEPS = sqlsteps.phase("decisions")
 
 
@@ -191,16 +192,16 @@ def require_files(con) -> None:
         )
 
 
-def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None, timer=None, counted: bool = False
+def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None, timer=None, kept: bool = False
            ) -> tuple[dt.date, list[RegionError]]:  # fmt: skip
     """The one way every unit is decided (a night's workers, simulate, explain): the policy as tables, then facts and
     decisions over every unit of the regions at once, on an ingested drop (and the ledger's state, where there is
-    one). The as-of and the regions that cannot be decided. ``counted``: the person counts of
-    sql/29_person_counts.sql are in the connection already (restored by transforms/drop_cache.py)."""
+    one). The as-of and the regions that cannot be decided. ``kept``: what steps 28-37 make of the drop (the person
+    counts and the drop's facts) is in the connection already (restored by transforms/drop_cache.py)."""
     timer = timer or Timer()
     with timer.stage("facts"):
         as_of = load_policy_tables(con, loaded, regions, as_of)
-        errors = compute_facts(con, counted)
+        errors = compute_facts(con, kept)
     with timer.stage("decisions"):
         compute_decisions(con)
     return as_of, errors
@@ -214,11 +215,13 @@ def decide_drop(con, loaded: LoadedPolicy, data, regions: list[str] | None, as_o
     return scope, as_of, errors
 
 
-def compute_facts(con, counted: bool = False) -> list[RegionError]:
+def compute_facts(con, kept: bool = False) -> list[RegionError]:
+    """Steps 28-39 (``kept``: 38 and 39 only, the others' tables restored by transforms/drop_cache.py); the regions
+    whose region facts are missing."""
     require_files(con)
     load_reference_tables(con)
     ensure_ledger_views(con)
-    for step in SCOPE_STEPS + (() if counted else PERSON_STEPS) + FACT_STEPS:
+    for step in (() if kept else SCOPE_STEPS + PERSON_STEPS + DROP_FACT_STEPS) + LEDGER_FACT_STEPS:
         sqlsteps.run(con, step)
     return [
         RegionError(code, f"region {code}: {missing}; no decision is written for it")
@@ -248,7 +251,7 @@ def compute_decisions(con) -> None:
     for step in DECISION_STEPS:
         with rows_unordered(con) if step == "40_decisions.sql" else contextlib.nullcontext():
             sqlsteps.run(con, step)
-    con.execute("DROP TABLE unit_rules; DROP TABLE unit_flags")  # 40_decisions' wide intermediates: memory back
+    con.execute("DROP VIEW unit_flags; DROP VIEW unit_rules")  # 40_decisions' views, read by nothing after it
     trim_decisions_out(con, con.execute("SELECT fallback_payee IS NOT NULL FROM policy").fetchall()[0][0])
 
 

@@ -1,12 +1,15 @@
 """The drop as staged, kept for the next night on the same drop (issue 13: a quiet second night).
 
 The agencies do not send a new drop every night: a night whose drop, policy, scope, as-of and code are those of the
-night before reads the same rows into the same tables. That night takes the tables back from OUT/.cache/drop/ (one
-Parquet file a table) instead of reading the drop again; the facts, decisions, gates and money steps run as on any night.
+night before reads the same rows into the same tables, and makes the same facts of them (sql/28-37 read the drop and
+the policy alone). That night takes those tables back from OUT/.cache/drop/ (one Parquet file a table) instead of
+reading the drop again and making its facts; the facts that read the ledger (38, 39), the decisions, gates and money
+steps run as on any night.
 
 What is kept: every staged file less the two that hold persons' ID numbers (the roster and the benefit claims), the
 quarantine and warnings as ingest leaves them (ID numbers masked, transforms/privacy.py), the drop's file list, and
-what sql/29_person_counts.sql counts per unit from those two files. No table kept holds an ID number.
+the drop's facts (FACTS: per unit and per region, what sql/29_person_counts.sql counted of persons among them). No
+table kept holds an ID number.
 
 When it is used: the key (policy file, scope, as-of, the code, the DuckDB and python-stdnum versions) is equal,
 every file the ingest reads has the same name, size and SHA-256 as on the night that wrote the cache, and the cache is
@@ -42,7 +45,9 @@ from autogrant.transforms.signing import canonical, signing_key
 
 FOLDER = Path(".cache") / "drop"  # under OUT: one Parquet file a table, and meta.json (written last)
 KEPT = ("quarantine", "quarantine_amounts", "ingest_warnings", "drop_files", "units_quarantined")  # besides stg_*
-COUNTED = ("unit_claims", "unit_headcounts", "unit_insured_months")  # sql/29_person_counts.sql
+# what later steps read of sql/28-37, the drop's facts: made of the drop and the policy alone, never of the ledger
+# (sql/29_person_counts.sql's counts of persons among them: unit_facts holds them)
+FACTS = ("unit_facts", "unit_size", "region_facts", "unit_rate_arm")
 
 
 @cache
@@ -160,7 +165,7 @@ def restore(con, c: DropCache) -> ingest.IngestReport | None:
 
 
 def keep(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread | None:
-    """After sql/29_person_counts.sql on a night that read its drop: the tables written to the cache, on a thread
+    """After the facts (sql/28-37) on a night that read its drop: the tables written to the cache, on a thread
     of its own (its own cursor: the night goes on), whole or not at all (a folder renamed into place once its
     meta.json is written). Not kept (an older cache removed) when a file read changed while the night read it.
     The caller joins the thread before it closes the connection."""
@@ -184,7 +189,7 @@ def _start(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread |
     names = [t for (t,) in con.execute(
         """SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND NOT temporary
            AND table_name LIKE 'stg\\_%' ESCAPE '\\'"""
-    ).fetchall() if t not in ingest.PERSON_TABLES] + [*KEPT, *COUNTED]  # fmt: skip
+    ).fetchall() if t not in ingest.PERSON_TABLES] + [*KEPT, *FACTS]  # fmt: skip
     catalog = {t: (ddl, huge) for t, ddl, huge in con.execute(
         """SELECT table_name, t.sql, coalesce(list(column_name) FILTER (WHERE data_type = 'HUGEINT'), [])
            FROM duckdb_tables() t JOIN duckdb_columns() USING (database_name, schema_name, table_name)

@@ -113,8 +113,8 @@ Decide = Callable[[Night], list[RegionDecision]]
 def decide_here(night: Night) -> list[RegionDecision]:
     """The in-process worker: every region in scope at once, in the night's own connection."""
     res, cache = night.result, night.cache
-    counted = cache is not None and cache.state == "hit"
-    decision = worker.decide_here(night.con, night.loaded, res.regions, res.as_of, None, night.timer, counted)
+    kept = cache is not None and cache.state == "hit"
+    decision = worker.decide_here(night.con, night.loaded, res.regions, res.as_of, None, night.timer, kept)
     if cache is not None and cache.state == "miss":
         with night.timer.stage("ingest", quiet=True):  # the drop as staged, kept for the next night on the same drop
             night.keeping = drop_cache.keep(night.con, cache, res.ingest)  # written beside the settling
@@ -336,14 +336,14 @@ def write_region_files(con, night: Night, p: ledger.RunParams) -> dict | None:
 
 
 def refresh_after_release(con, files_written: Callable[[], None]) -> bool:
-    """After a release commit: the payments just entered added to each paid unit's already_paid, the ledger's
-    state reloaded, and the decisions taken again (set-based, every unit at once) on the facts as they now are.
-    A unit paid in full tonight is then ALREADY_PAID (amount 0), as the next night would decide it. True when the
-    decisions were taken again, after ``files_written()`` (the region files being written read those tables)."""
+    """After a release commit: the ledger's state reloaded (ledger_paid now holds the payments just entered), and
+    the decisions taken again (set-based, every unit at once) on the drop's facts and that state: each paid unit's
+    already_paid is what the drop records and the ledger paid (40_decisions.sql). A unit paid in full tonight is
+    then ALREADY_PAID (amount 0), as the next night would decide it. True when the decisions were taken again,
+    after ``files_written()`` (the region files being written read those tables)."""
     if not con.execute("SELECT count(*) FROM release_payments").fetchall()[0][0]:
         return False
     files_written()
-    sqlsteps.run(con, "52_after_release.sql")
     ledger.load_state(con)
     decide.compute_decisions(con)
     return True

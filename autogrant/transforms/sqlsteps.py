@@ -4,7 +4,7 @@ policy values reach them as tables.
 STEPS is the step graph: each file's header says what it reads and what it makes (``-- Reads: a, b`` then
 ``-- Makes: c``; a parenthesis is a note), file numbers are the run order, and tests/test_step_graph.py fails when
 a step reads a table that no earlier step and no code (MADE_BY_CODE) makes. After a release the decisions are taken
-again (52_after_release, then 40 and 41): a loop back, not a step out of order.
+again (the ledger's state, 22, then 40 and 41): a loop back, not a step out of order.
 """
 
 import re
@@ -28,23 +28,23 @@ STEPS = (
     ("20_bank_returns.sql", "ledger_in"),  # run.settle_returns: the bank's returns, then the ledger's state
     ("21_bank_returns_commit.sql", "ledger_in"),
     ("22_ledger_state.sql", "ledger_in"),
-    ("28_scope_units.sql", "scope"),  # decide.compute_facts
-    ("29_person_counts.sql", "persons"),  # decide.compute_facts, unless drop_cache restored what it makes
-    ("30_unit_facts.sql", "facts"),
-    ("31_claims_and_months.sql", "facts"),
-    ("32_si_premiums.sql", "facts"),
-    ("33_payee_account.sql", "facts"),
-    ("34_size_class.sql", "facts"),
-    ("35_size_by_avg_insured.sql", "facts"),
-    ("36_region_facts.sql", "facts"),
-    ("37_rate_arm.sql", "facts"),
-    ("38_other_scheme.sql", "facts"),
-    ("39_account_signals.sql", "facts"),
+    # decide.compute_facts; 28-37 read the drop and the policy alone: unless drop_cache restored what they make
+    ("28_scope_units.sql", "scope"),
+    ("29_person_counts.sql", "persons"),
+    ("30_unit_facts.sql", "drop_facts"),
+    ("31_claims_and_months.sql", "drop_facts"),
+    ("32_si_premiums.sql", "drop_facts"),
+    ("33_payee_account.sql", "drop_facts"),
+    ("34_size_class.sql", "drop_facts"),
+    ("35_size_by_avg_insured.sql", "drop_facts"),
+    ("36_region_facts.sql", "drop_facts"),
+    ("37_rate_arm.sql", "drop_facts"),
+    ("38_other_scheme.sql", "ledger_facts"),  # read the ledger too (the other scheme's payments, ledger_holds)
+    ("39_account_signals.sql", "ledger_facts"),
     ("40_decisions.sql", "decisions"),  # decide.compute_decisions
     ("41_decisions_out.sql", "decisions"),
     ("50_release.sql", "money"),  # per region: ledger.release_candidates, release, run.refresh_after_release, advance
     ("51_release_commit.sql", "money"),
-    ("52_after_release.sql", "money"),
     ("53_notice.sql", "money"),
     ("54_notice_commit.sql", "money"),
     ("60_unregistered_payers.sql", "lists"),  # clerk_lists.write_unregistered

@@ -67,11 +67,11 @@ def gate_regions(con, gate, decision: RegionDecision) -> None:
             decision.failures.append((region, "gate", str(exc)))
 
 
-def decide_here(con, loaded, regions: list[str], as_of: dt.date, gate, timer: Timer, counted: bool = False) -> RegionDecision:
+def decide_here(con, loaded, regions: list[str], as_of: dt.date, gate, timer: Timer, kept: bool = False) -> RegionDecision:
     """Every region in scope at once in the ledger process's connection (drop ingested, ledger state loaded).
-    ``counted``: the drop's tables came from transforms/drop_cache.py, the person counts with them."""
+    ``kept``: the drop's tables came from transforms/drop_cache.py, the person counts and drop facts with them."""
     decision = RegionDecision(list(regions))
-    _, errors = decide.decide(con, loaded, regions, as_of, timer, counted)
+    _, errors = decide.decide(con, loaded, regions, as_of, timer, kept)
     # The roster (millions of spells, the only table with ID numbers besides the benefit claims) is read by
     # sql/29_person_counts.sql alone: dropped, the night's settling works in memory rather than against what DuckDB
     # spilled to disk to hold it (issue 13).
