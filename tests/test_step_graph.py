@@ -105,3 +105,12 @@ def test_the_code_runs_the_phases_in_the_declared_order():
     assert decide.LEDGER_FACT_STEPS == sqlsteps.phase("ledger_facts")
     assert decide.DECISION_STEPS == sqlsteps.phase("decisions")
     assert sorted(set(ingest.ROW_RULES.values())) == list(sqlsteps.phase("stage"))
+
+
+def test_the_drop_cache_keeps_what_the_steps_after_the_drop_facts_read():
+    """drop_cache.FACTS comes from the headers: what 28-37 make and 38 on read (a night from the cache runs 38 on)."""
+    from autogrant.transforms import decide, drop_cache
+
+    assert drop_cache.FACTS == ("region_facts", "unit_facts", "unit_rate_arm", "unit_size")
+    assert sqlsteps.read_after(decide.LEDGER_FACT_STEPS) == ("unit_schemes", "unit_signals")
+    assert sqlsteps.read_after(("40_decisions.sql",)) == ("decision_details",)

@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 from cryptography.exceptions import InvalidSignature
 
-from autogrant.transforms import ingest
+from autogrant.transforms import decide, ingest, sqlsteps
 from autogrant.transforms.errors import InputError
 from autogrant.transforms.files import sha256_file
 from autogrant.transforms.ingest_read import find_files
@@ -45,9 +45,9 @@ from autogrant.transforms.signing import canonical, signing_key
 
 FOLDER = Path(".cache") / "drop"  # under OUT: one Parquet file a table, and meta.json (written last)
 KEPT = ("quarantine", "quarantine_amounts", "ingest_warnings", "drop_files", "units_quarantined")  # besides stg_*
-# what later steps read of sql/28-37, the drop's facts: made of the drop and the policy alone, never of the ledger
-# (sql/29_person_counts.sql's counts of persons among them: unit_facts holds them)
-FACTS = ("unit_facts", "unit_size", "region_facts", "unit_rate_arm")
+# the drop's facts: what later steps read of the tables sql/28-37 make (the drop and the policy alone, never the
+# ledger), from the steps' headers; sql/29_person_counts.sql's counts of persons among them (unit_facts holds them)
+FACTS = sqlsteps.read_after(decide.SCOPE_STEPS + decide.PERSON_STEPS + decide.DROP_FACT_STEPS)
 
 
 @cache

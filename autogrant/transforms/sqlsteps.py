@@ -76,6 +76,15 @@ def phase(name: str) -> tuple[str, ...]:
     return tuple(f for f, p in STEPS if p == name)
 
 
+def read_after(steps: tuple[str, ...]) -> tuple[str, ...]:
+    """What ``steps`` make that a step after the last of them reads (sorted): what must be there when they are not
+    run (transforms/drop_cache.py restores it)."""
+    names = [f for f, _ in STEPS]
+    made = {t for step in steps for t in header(step)[1]}
+    later = {t for name in names[max(map(names.index, steps)) + 1 :] for t in header(name)[0]}
+    return tuple(sorted(made & later))
+
+
 @cache
 def text(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
