@@ -167,26 +167,39 @@ def test_a_region_rerun_replaces_only_that_region(tmp_path):
     con.close()
 
 
-def test_the_decisions_gate_runs_on_its_own_thread_which_ends_with_the_night(drop, tmp_path, monkeypatch):
-    """Every region's decisions gate runs on the gate's thread, beside the settling of the regions before it
-    (issue 13), once per region settled; the thread ends with the night, also with a night that stops."""
-    import threading
+def gate_processes() -> list:
+    """The validation gate's processes this test process started and that still run."""
+    import psutil
 
-    from autogrant.transforms import run
-    from autogrant.transforms.gate import Gate
+    return [c for c in psutil.Process().children(recursive=True) if "autogrant.transforms.gate_process" in " ".join(c.cmdline())]
 
-    seen = []
-    real = Gate._decisions
 
-    def recorded(self, frame, region, units_in_scope):
-        seen.append((region, threading.current_thread().name))
-        return real(self, frame, region, units_in_scope)
+def test_the_gate_runs_in_its_own_process_which_ends_with_the_night(drop, tmp_path, monkeypatch):
+    """Every region's decisions gate runs in the gate's process (issue 13), once per region settled, its results
+    in the run's GX store as the night's own; the process and its folder end with the night, also with a night
+    that stops."""
+    import json
+    import os
 
-    monkeypatch.setattr(Gate, "_decisions", recorded)
-    result = run_policy("LN-2021", drop.path, tmp_path / "out", today=NIGHT1)
+    from autogrant.transforms import gate_process, run
+
+    folders, real_init = [], gate_process.GateProcess.__init__
+
+    def recorded(self):
+        real_init(self)
+        folders.append((self._dir, self._proc.pid))
+
+    monkeypatch.setattr(gate_process.GateProcess, "__init__", recorded)
+    out = tmp_path / "out"
+    result = run_policy("LN-2021", drop.path, out, today=NIGHT1)
     assert not result.failures and REGION in result.decided_regions
-    assert sorted(r for r, _ in seen) == sorted(result.decided_regions)
-    assert {name.split("_")[0] for _, name in seen} == {"autogrant-gate"}
+    ((folder, pid),) = folders
+    assert pid != os.getpid() and not folder.exists() and not gate_processes()
+    stored = [json.loads(p.read_text(encoding="utf-8")) for p in (out / "validation").rglob("autogrant-decisions.json")]
+    assert sorted(r["meta"]["run_id"]["run_name"] for r in stored) == sorted(
+        f"LN-2021-{NIGHT1:%Y%m%d}-{r}" for r in result.decided_regions
+    )
+    assert all(r["success"] and r["statistics"]["evaluated_expectations"] == 13 for r in stored)
 
     def broken(night, p):
         raise RuntimeError("the disk is full")
@@ -194,20 +207,67 @@ def test_the_decisions_gate_runs_on_its_own_thread_which_ends_with_the_night(dro
     monkeypatch.setattr(run, "move_money", broken)
     with pytest.raises(RuntimeError, match="disk is full"):
         run_policy("LN-2021", drop.path, tmp_path / "out2", today=NIGHT1)
-    for thread in [t for t in threading.enumerate() if t.name.startswith("autogrant-gate")]:
-        thread.join(30)  # the one GX call under way finishes; the regions queued behind it are dropped
-        assert not thread.is_alive()
+    assert not folders[-1][0].exists() and not gate_processes()
+
+
+def test_a_gate_process_that_dies_stops_the_night_before_any_payment(drop, ledger_seed, monkeypatch):
+    """The gate's process killed while the night waits for it: the night raises, naming the gate, and no region
+    moves money (the approved batch stays approved, no payment file)."""
+    from autogrant.transforms import gate_process
+
+    out = approved(drop, ledger_seed)
+    real = gate_process.GateProcess.validate_ahead
+
+    def killed(self, con, units_in_scope, table="decision_details"):
+        real(self, con, units_in_scope, table)
+        self._proc.kill()
+
+    monkeypatch.setattr(gate_process.GateProcess, "validate_ahead", killed)
+    with pytest.raises(RuntimeError, match=r"validation gate's process ended \(exit code -9\)"):
+        run_policy("LN-2021", drop.path, out, today=NIGHT3)
+    assert not (out / "payments" / REGION).exists()
+    assert ledger_rows(out, "SELECT state FROM batches") == [("approved",)]
+    assert ledger_rows(out, "SELECT count(*) FROM payments") == [(0,)]
+    assert not gate_processes()
+
+
+def test_the_gate_process_answers_a_failed_job_and_a_failed_setup_as_errors(tmp_path):
+    """A job the gate could not run is answered with its error, raised in the night; a setup that failed answers
+    every later job with its own error; the process and its folder end on close."""
+    from autogrant.transforms.gate_process import GateProcess
+
+    gate = GateProcess()
+    try:
+        gate.begin(tmp_path / "out", "t")
+        gate.ready()
+        job = gate._send({"kind": "decisions", "region": "210300", "units": 1})  # no rows handed over
+        with pytest.raises(RuntimeError, match="validation gate: .*No such file"):
+            gate._answer(job)
+    finally:
+        gate.close()
+    assert not gate._dir.exists()
+    (tmp_path / "file").write_text("not a folder")
+    gate = GateProcess()
+    try:
+        gate.begin(tmp_path / "file", "t")
+        with pytest.raises(RuntimeError, match="validation gate: "):
+            gate.ready()
+        with pytest.raises(RuntimeError, match="validation gate: "):
+            gate.finish()
+    finally:
+        gate.close(wait=False)
+    assert not gate_processes()
 
 
 def test_the_gate_reads_every_region_at_once_and_cuts_each_region_its_own_rows():
-    """gate.by_region: the rows of every region read in one query, cut into each region's rows exactly as a query of
+    """gate_frames.by_region: the rows of every region read in one query, cut into each region's rows exactly as a query of
     that region alone reads them (same rows, same order, region_code dropped); rows out of order or of a region not
     asked for are refused."""
     import random
 
     import pyarrow as pa
 
-    from autogrant.transforms.gate import by_region
+    from autogrant.transforms.gate_frames import by_region
 
     rnd = random.Random(5)
     regions = ["210100", "210200", "210300", "210400"]

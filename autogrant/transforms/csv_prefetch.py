@@ -3,8 +3,8 @@ GB18030 file transcoded to UTF-8 (Python's codecs, streaming), in child processe
 parses and checks the files already ready. Files under CHILD_BYTES are made ready in this process when the ingest
 comes to them (milliseconds; a child takes longer to start).
 
-Child processes, not threads: the codecs hold the GIL, and so does the import of Great Expectations that runs
-beside the ingest (resources.warm_gate); in a thread the three took turns. A child is this module run as
+Child processes, not threads: the codecs hold the GIL; in threads the two took turns with each other and with the
+night's own Python. A child is this module run as
 ``python -m autogrant.transforms.csv_prefetch FILE WORKDIR`` (standard library only, so it starts in milliseconds);
 it prints the encoding it found (the UTF-8 copy's path is utf8_copy's, known to both). A file that is neither
 UTF-8 nor GB18030 makes it exit 2 with the reason, raised as InputError when the ingest comes to that file, as

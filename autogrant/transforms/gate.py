@@ -4,57 +4,21 @@ A failing suite raises GateFailed naming each failed expectation and on how many
 no payment file and takes no step in the ledger. Results go to a file-backed GX context under OUT/validation/,
 whose Data Docs (one page per run and region, under OUT/validation/docs wherever OUT is moved) are made readable
 offline, with an index of every validation, by ``datadocs``.
+
+A night runs it in a process of its own (gate_process.py), a fan-out worker in its own process (validate_region).
 """
 
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import pyarrow.compute as pc
 
 from autogrant.expectations import suites
 from autogrant.transforms import datadocs
 from autogrant.transforms.datadocs import offline_docs
-from autogrant.transforms.errors import GateFailed
-
-DECISIONS_FRAME = """
-SELECT d.uscc, d.decision, d.reasons, d.bank_account, d.bank_code,
-       CAST(d.amount AS BIGINT) AS amount_fen, CAST(d.amount_due AS BIGINT) AS amount_due_fen,
-       CAST(d.already_paid + d.amount AS BIGINT) AS paid_after_fen,
-       CAST(d.headcount_ref AS BIGINT) AS headcount_ref,
-       -- no cap for a unit above it that applied where the policy pays on application (over_cap route apply)
-       CAST(CASE WHEN p.over_cap_by_application AND d.uscc IN (SELECT uscc FROM ledger_holds WHERE hold = 'APPLICATION_LODGED')
-                 THEN 9223372036854775807 ELSE coalesce(p.headcount_cap, 9223372036854775807) END AS BIGINT) AS headcount_cap,
-       -- the formula's own ceiling, recomputed: floor(rate x premium_base), or months x benefit x headcount, or where
-       -- the policy has the premium standard and the unit premiums due on file, months x their monthly average if larger
-       CAST(CASE WHEN p.amount_formula = 'premium_share' THEN coalesce(floor(d.rate * d.premium_base), 0)
-                 ELSE greatest(coalesce(p.benefit_months * d.avg_monthly_benefit * d.headcount_ref, 0),
-                               CASE WHEN p.premium_months_alt IS NOT NULL AND d.si_due_months > 0
-                                    THEN (p.premium_months_alt * d.si_due_total_fen) // d.si_due_months ELSE 0 END) END AS BIGINT)
-         AS formula_max_fen,
-       d.region_code  -- to cut the frame of every region, read at once, by region; dropped before GX sees it
-FROM {table} d CROSS JOIN policy p
-WHERE {where}
-ORDER BY {order}d.uscc
-"""
-
-BATCH_FRAME = """
-SELECT payment_id, uscc, bank_account, bank_code, channel,
-       payment_channel(amount_fen) AS channel_expected,
-       CAST(amount_fen AS BIGINT) AS amount_fen, CAST(decision_amount_fen AS BIGINT) AS decision_amount_fen,
-       CAST(paid_after_fen AS BIGINT) AS paid_after_fen, CAST(amount_due_fen AS BIGINT) AS amount_due_fen
-FROM release_payments ORDER BY payment_id
-"""
-
-
-@dataclass
-class GateResult:
-    region: str
-    suites: dict[str, int] = field(default_factory=dict)  # suite -> expectations evaluated
-    failures: list[str] = field(default_factory=list)
+from autogrant.transforms.gate_frames import GateResult, region_frame
 
 
 class Gate:
-    """One GX file context per run; ``validate_region`` per region; ``finish`` builds the offline Data Docs."""
+    """One GX file context per run; ``decisions`` and ``batch`` per region (``validate_region`` reads the region's rows
+    itself); ``finish`` builds the offline Data Docs."""
 
     def __init__(self, out: Path, run_name: str, setup: bool = True):
         """setup=False: a fan-out worker's gate, which only runs the checkpoints the coordinator saved."""
@@ -62,7 +26,6 @@ class Gate:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.gx, self.run_name = gx, run_name
-        self._pool, self._ahead = None, {}  # the gate's thread and its queued decisions gates (validate_ahead)
         self.root = Path(out) / "validation"
         self.docs = self.root / "docs"
         self.ctx = gx.get_context(mode="file", project_root_dir=str(self.root))
@@ -122,87 +85,32 @@ class Gate:
         result.suites[name] = evaluated
 
     def validate_region(self, con, region: str, units_in_scope: int, table: str = "decision_details") -> GateResult:
-        return self._decisions(_decisions_frame(con, region, table), region, units_in_scope)
+        """A region's decisions gate in this process (a fan-out worker's own region)."""
+        return self.decisions(region_frame(con, region, table), region, units_in_scope)
 
-    def _decisions(self, frame, region: str, units_in_scope: int) -> GateResult:
+    def decisions(self, rows, region: str, units_in_scope: int) -> GateResult:
+        """The decisions suite over a region's rows (Arrow, gate_frames.DECISIONS_FRAME)."""
         result = GateResult(region)
-        self._run("decisions", frame, region, {"units_in_scope": units_in_scope}, result)
+        self._run("decisions", rows.to_pandas(), region, {"units_in_scope": units_in_scope}, result)
         return result
 
-    def validate_ahead(self, con, units_in_scope: dict[str, int], table: str = "decision_details") -> None:
-        """Each region's decisions gate started now on the gate's own thread, which then runs every GX call of the
-        night: GX is Python work, a region's settling is DuckDB's, so the gate of the next regions runs beside the
-        settling of the one before (issue 13). Every region's rows are read here at once, before any region moves
-        money (each region's frame is made from its slice on the gate's thread); a region waits for its result
-        (``result_ahead``) before its ledger steps, exactly as if validated now."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="autogrant-gate")
-        regions = sorted(units_in_scope)
-        query = DECISIONS_FRAME.format(table=table, where="d.region_code IN (SELECT unnest(?))", order="d.region_code, ")
-        for region, rows in by_region(con.sql(query, params=[regions]).to_arrow_table(), regions).items():
-            self._ahead[region] = self._pool.submit(self._decisions_arrow, rows, region, units_in_scope[region])
-
-    def _decisions_arrow(self, rows, region: str, units_in_scope: int) -> GateResult:
-        return self._decisions(rows.to_pandas(), region, units_in_scope)  # the frame made on the gate's thread
-
-    def result_ahead(self, region: str) -> GateResult | None:
-        """The region's decisions gate started by ``validate_ahead``, waited for; None if it was not started."""
-        future = self._ahead.pop(region, None)
-        return None if future is None else future.result()
-
-    def validate_batch(self, con, region: str, result: GateResult) -> None:
-        frame = con.sql(BATCH_FRAME).to_arrow_table().to_pandas()
-        # expected independently of the batch rows: tonight's PAY amounts of the units of the approved claims
-        total, count = con.execute(
-            """SELECT coalesce(sum(d.amount), 0), count(*) FROM decision_details d
-               WHERE d.decision = 'PAY' AND d.uscc IN (SELECT uscc FROM release_rows WHERE payable)"""
-        ).fetchall()[0]
-        parameters = {"expected_total_fen": int(total), "expected_count": int(count)}
-        if self._pool is None:
-            self._run("payment_batch", frame, region, parameters, result)
-        else:  # on the gate's thread, after the decisions gates queued before it: one GX call at a time
-            self._pool.submit(self._run, "payment_batch", frame, region, parameters, result).result()
-
-    def close(self, wait: bool = True) -> None:
-        """The gate's thread ended: its queued work done (``wait``) or dropped (a night that stops)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=not wait)
-            self._pool, self._ahead = None, {}
+    def batch(self, rows, region: str, parameters: dict) -> GateResult:
+        """The payment batch suite over tonight's released payments (Arrow, gate_frames.batch_frame)."""
+        result = GateResult(region)
+        self._run("payment_batch", rows.to_pandas(), region, parameters, result)
+        return result
 
     def finish(self) -> Path:
         """Tonight's pages (its validations and the suites) built, not every night's again: the site grows by a
         night's pages, the time to build it does not (GX's index is not built either: ours replaces it)."""
         from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-        self.close()
         tonight = [k for k in self.ctx.validation_results_store.list_keys() if k.run_id.run_name.startswith(f"{self.run_name}-")]
         ids = [ExpectationSuiteIdentifier(name=name) for name in suites.SUITES] + tonight  # fan-out workers' results too
         built = datadocs.built_since(self.docs)  # pages newer than the last index: a night that stopped left them
         self.ctx.build_data_docs(site_names=[datadocs.SITE], resource_identifiers=ids, build_index=False)
         offline_docs(self.docs, since=built)
         return datadocs.write_index(self.ctx, self.docs)  # GX's index needs bootstrap-table, which is not offline
-
-
-def by_region(rows, regions: list[str]) -> dict:
-    """Rows sorted by region_code, cut into each region's rows (a slice, no copy), region_code dropped: what
-    ``_decisions_frame`` reads of each region, read at once. ValueError for rows not sorted so, or of another region."""
-    codes, start, cut = rows.column("region_code"), 0, {}
-    for region in regions:
-        n = pc.sum(pc.equal(codes, region)).as_py() or 0
-        part = rows.slice(start, n)
-        if n and pc.min_max(part.column("region_code")).as_py() != {"min": region, "max": region}:
-            raise ValueError(f"the rows are not sorted by region_code ({region})")
-        cut[region] = part.drop_columns(["region_code"])
-        start += n
-    if start != len(rows):
-        raise ValueError(f"{len(rows) - start} rows of a region not asked for")
-    return cut
-
-
-def _decisions_frame(con, region: str, table: str):
-    query = DECISIONS_FRAME.format(table=table, where="d.region_code = ?", order="")
-    return con.sql(query, params=[region]).to_arrow_table().drop_columns(["region_code"]).to_pandas()
 
 
 UNITS_NAMED = 5  # units named per failed expectation; the count is always complete
@@ -220,8 +128,3 @@ def _failing_units(rows: list[dict]) -> str:
 def _plain(value) -> str:
     """numpy scalars as plain numbers, text as it is."""
     return str(value.item() if hasattr(value, "item") else value)
-
-
-def raise_if_failed(result: GateResult) -> None:
-    if result.failures:
-        raise GateFailed(f"region {result.region}: " + "; ".join(result.failures))

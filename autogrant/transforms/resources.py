@@ -1,4 +1,4 @@
-"""What a run's process may hold, and start-up work done beside the rest (issue 13).
+"""What a run's process may hold: its memory, and how often Python collects cycles (issue 13).
 
 Memory: the run's DuckDB connection gets a memory limit and a folder to spill to (DuckDB's own default is 80 % of
 the machine and, for an in-memory database, a .tmp folder in the working directory). A province's joins and sorts
@@ -16,8 +16,6 @@ memory is the database's: it goes back to the system when the connection closes.
 Python's cyclic garbage collector: run seldom while a night runs (few_collections), in the night's process and in
 its notice worker.
 
-Start-up: Great Expectations takes seconds to import. A run that validates imports it on a thread started before
-the ingest, while DuckDB (which releases the GIL) reads the drop; the gate's own import then finds it loaded.
 """
 
 import atexit
@@ -26,7 +24,6 @@ import gc
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 DEFAULT_MEMORY = "1GB"
@@ -45,25 +42,6 @@ def limit(con) -> None:
         folder = Path(tempfile.gettempdir()) / f"autogrant-spill-{os.getpid()}"
         atexit.register(shutil.rmtree, folder, True)
     con.execute("SET temp_directory = ?", [str(folder)])
-
-
-_warming: threading.Thread | None = None
-
-
-def _import_gate() -> None:
-    try:
-        import autogrant.transforms.gate  # noqa: F401  (great_expectations with it)
-    except Exception:  # noqa: BLE001  the gate's own import, later, raises whatever this one met
-        pass
-
-
-def warm_gate() -> None:
-    """Import the validation gate (Great Expectations) on a background thread, once a process."""
-    global _warming
-    if _warming is None:
-        _warming = threading.Thread(target=_import_gate, name="autogrant-import-gx", daemon=True)
-        _warming.start()
-        atexit.register(_warming.join, 60)  # never end the interpreter in the middle of an import
 
 
 NIGHT_GC_THRESHOLD = (100_000, 50, 1_000)

@@ -60,6 +60,8 @@ from autogrant.transforms import (
 )
 from autogrant.transforms.errors import GateFailed, InputError
 from autogrant.transforms.faults import checkpoint
+from autogrant.transforms.gate_frames import GateResult, raise_if_failed
+from autogrant.transforms.gate_process import GateProcess
 from autogrant.transforms.notice_writer import NoticeWriter
 from autogrant.transforms.outreach import write_outreach
 from autogrant.transforms.policy import LoadedPolicy, load
@@ -80,7 +82,7 @@ class Night:
     timer: Timer
     operator: str
     args: dict
-    gate: object | None = None
+    gate: GateProcess | None = None  # the validation gate's process (gate_process.py)
     apart: bool = False  # the regions are decided by workers in other processes (their tables come as Parquet)
     notices: NoticeWriter = field(default_factory=NoticeWriter)  # the workbooks beside the night; waited for at close
     cache: drop_cache.DropCache | None = None  # the drop's tables kept from the night before (decided here only)
@@ -101,7 +103,10 @@ class Night:
             self.result.drop_not_kept = self.cache.not_kept
 
     def close(self) -> None:
-        """The connection closed, once the threads that keep the drop's tables and write the region files ended."""
+        """The gate's process ended (killed, if the night stops before its Data Docs), the connection closed once
+        the threads that keep the drop's tables and write the region files ended."""
+        if self.gate is not None:
+            self.gate.close(wait=False)
         self.region_files.close()
         self.kept()
         self.con.close()
@@ -137,8 +142,6 @@ def run_policy(policy_id: str, data: Path, out: Path, decide_with: Decide = deci
             for region in night.result.regions:
                 (settle_with or settle_region)(night, region)
         except BaseException:
-            if night.gate is not None:
-                night.gate.close(wait=False)
             night.close()
             raise
         return close_night(night)
@@ -167,9 +170,13 @@ def open_night(
     preparers = identities.load()  # the operator prepares tonight's batches: a preparer of every region in scope
     for region in scope:
         preparers.require(operator, "prepare", region)
-    if validate:
-        resources.warm_gate()  # Great Expectations imported beside the ingest
-    timer, con = Timer(), attach_ledger(out, ledger_path)
+    gate = GateProcess() if validate else None  # Great Expectations imported in its process beside the ingest
+    try:
+        timer, con = Timer(), attach_ledger(out, ledger_path)
+    except BaseException:
+        if gate is not None:
+            gate.close(wait=False)
+        raise
     try:
         home.record_home(out, loaded.id, ledger_path)
         checkpoint("run started")
@@ -190,15 +197,17 @@ def open_night(
         result = RunResult(loaded.id, out, as_of, today, scope, report, drop_cache=cache.state if cache else "off")
         args = {"policy": loaded.id, "data": str(data), "out": str(out), "region": regions or [], "as_of": str(as_of),
                 "today": str(today), "operator": operator} | ({} if partitions else {"fan_out": True})  # fmt: skip
-        night = Night(con, loaded, result, timer, operator, args, apart=not partitions, cache=cache,
+        night = Night(con, loaded, result, timer, operator, args, gate=gate, apart=not partitions, cache=cache,
                       ledger_file=home.ledger_file(out, ledger_path))  # fmt: skip
-        if validate:
+        if gate is not None:
             with timer.stage("validation"):
-                from autogrant.transforms.gate import Gate
-
-                night.gate = Gate(out, f"{loaded.id}-{today:%Y%m%d}")  # suites saved before any worker runs them
+                gate.begin(out, f"{loaded.id}-{today:%Y%m%d}")
+                if not partitions:
+                    gate.ready()  # the suites saved before any worker runs them
         return night
     except BaseException:
+        if gate is not None:
+            gate.close(wait=False)
         con.close()
         raise
 
@@ -277,8 +286,6 @@ def settle_region(night: Night, region: str) -> None:
         try:
             with night.timer.stage("validation"):
                 if night.gate is not None:
-                    from autogrant.transforms.gate import GateResult, raise_if_failed
-
                     if (ahead := night.gate.result_ahead(region)) is not None:
                         raise_if_failed(ahead)  # its decisions gate, started by decide_here: failed, the region stops
                 ledger.release_candidates(con, p)

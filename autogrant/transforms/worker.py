@@ -20,6 +20,7 @@ from pathlib import Path
 
 from autogrant.transforms import decide, files, ingest
 from autogrant.transforms.errors import GateFailed, InputError
+from autogrant.transforms.gate_frames import raise_if_failed
 from autogrant.transforms.policy import load
 from autogrant.transforms.run_state import Timer, connect
 
@@ -55,8 +56,6 @@ def gate_regions(con, gate, decision: RegionDecision) -> None:
     """The decisions gate (GX) of every region decided and not failed; a failure stays with its region."""
     if gate is None:
         return
-    from autogrant.transforms.gate import raise_if_failed
-
     stopped = {f[0] for f in decision.failures}
     for region in decision.regions:
         if region in stopped:
