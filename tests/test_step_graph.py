@@ -99,6 +99,7 @@ def test_the_graph_fails_on_a_step_that_reads_ahead(monkeypatch):
 def test_the_code_runs_the_phases_in_the_declared_order():
     from autogrant.transforms import decide, ingest
 
+    assert decide.DROP_LIST_STEPS == sqlsteps.phase("drop_lists") == ("27_unregistered_payers.sql",)
     assert decide.SCOPE_STEPS == sqlsteps.phase("scope") == ("28_scope_units.sql",)
     assert decide.PERSON_STEPS == sqlsteps.phase("persons") == ("29_person_counts.sql",)
     assert decide.DROP_FACT_STEPS == sqlsteps.phase("drop_facts")
@@ -108,9 +109,13 @@ def test_the_code_runs_the_phases_in_the_declared_order():
 
 
 def test_the_drop_cache_keeps_what_the_steps_after_the_drop_facts_read():
-    """drop_cache.FACTS comes from the headers: what 28-37 make and 38 on read (a night from the cache runs 38 on)."""
+    """drop_cache.FACTS comes from the headers: what 27-37 make and 38 on read (a night from the cache runs 38 on),
+    with the drop's lists for the clerks; drop_cache.STAGED: the staged tables a step after 27-37 reads."""
     from autogrant.transforms import decide, drop_cache
 
-    assert drop_cache.FACTS == ("region_facts", "unit_facts", "unit_rate_arm", "unit_size")
+    assert drop_cache.FACTS == ("region_facts", "unit_facts", "unit_rate_arm", "unit_size", "unregistered_payers")
+    # the staged tables read after 27-37: never the roster, the benefit claims (ID numbers) or the premium rows
+    assert drop_cache.STAGED == ("stg_bank_returns", "stg_prior_disbursements", "stg_units")
+    assert decide.DROP_STEPS == tuple(f for f, _ in sqlsteps.STEPS if 27 <= int(f[:2]) <= 37)
     assert sqlsteps.read_after(decide.LEDGER_FACT_STEPS) == ("unit_schemes", "unit_signals")
     assert sqlsteps.read_after(("40_decisions.sql",)) == ("decision_details",)

@@ -4,7 +4,7 @@ OUT/applications/<region>.csv   units above the auto-grant cap that the policy p
                                 (APPLICATION_REQUIRED), with what each would get: the clerks invite them to apply
                                 (辽人社发〔2021〕7号 一(一) "可在2021年12月31日前申请"); `autogrant apply` records one.
 OUT/unregistered_payers.csv     USCCs with premium records (payments.csv) but no row in the unit register: decided
-                                nowhere until registered (两个全覆盖, 辽人社发〔2017〕14号 一). sql/60_unregistered_payers.sql.
+                                nowhere until registered (两个全覆盖, 辽人社发〔2017〕14号 一). sql/27_unregistered_payers.sql.
 """
 
 from pathlib import Path
@@ -34,8 +34,11 @@ def write_applications(con, out: Path, loaded, region: str) -> int:
 
 
 def write_unregistered(con, out: Path) -> dict:
-    """OUT/unregistered_payers.csv (uscc, payment_rows, premium_paid in yuan, first/last fee month); the totals."""
-    sqlsteps.run(con, "60_unregistered_payers.sql")
+    """OUT/unregistered_payers.csv (uscc, payment_rows, premium_paid in yuan, first/last fee month); the totals.
+    The list is made with the drop's facts (decide.compute_facts, or the drop cache); a night whose regions were
+    decided on workers makes it here, of the drop it read itself."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'unregistered_payers'").fetchall()[0][0]:
+        sqlsteps.run(con, "27_unregistered_payers.sql")
     files.copy_query(
         con,
         """SELECT uscc, payment_rows, yuan(premium_paid_fen) AS premium_paid, first_fee_month, last_fee_month

@@ -14,10 +14,15 @@ from autogrant.transforms.paths import REFERENCE_DIR
 from autogrant.transforms.policy import REGION_RATE, LoadedPolicy
 from autogrant.transforms.run_state import Timer
 
+DROP_LIST_STEPS = sqlsteps.phase("drop_lists")  # what the clerks get of the drop alone (unregistered payers)
 SCOPE_STEPS = sqlsteps.phase("scope")
 PERSON_STEPS = sqlsteps.phase("persons")  # the only steps that read ID numbers (the roster, the benefit claims)
-DROP_FACT_STEPS = sqlsteps.phase("drop_facts")  # with 28 and 29, what transforms/drop_cache.py keeps
+DROP_FACT_STEPS = sqlsteps.phase("drop_facts")
 LEDGER_FACT_STEPS = sqlsteps.phase("ledger_facts")
+# 27-37: the drop and the policy alone; what transforms/drop_cache.py keeps of a night is what they make
+DROP_STEPS = DROP_LIST_STEPS + SCOPE_STEPS + PERSON_STEPS + DROP_FACT_STEPS
+# the staged tables a step after 27-37 reads (the others, the roster first, are done with once 27-37 have run)
+STAGED_READ_AFTER = tuple(t for t in sqlsteps.read_outside(DROP_STEPS) if t.startswith("stg_"))
 DECISION_STEPS = sqlsteps.phase("decisions")
 
 
@@ -196,8 +201,8 @@ def decide(con, loaded: LoadedPolicy, regions: list[str], as_of: dt.date | None,
            ) -> tuple[dt.date, list[RegionError]]:  # fmt: skip
     """The one way every unit is decided (a night's workers, simulate, explain): the policy as tables, then facts and
     decisions over every unit of the regions at once, on an ingested drop (and the ledger's state, where there is
-    one). The as-of and the regions that cannot be decided. ``kept``: what steps 28-37 make of the drop (the person
-    counts and the drop's facts) is in the connection already (restored by transforms/drop_cache.py)."""
+    one). The as-of and the regions that cannot be decided. ``kept``: what steps 27-37 make of the drop (the person
+    counts, the drop's facts and lists) is in the connection already (restored by transforms/drop_cache.py)."""
     timer = timer or Timer()
     with timer.stage("facts"):
         as_of = load_policy_tables(con, loaded, regions, as_of)
@@ -216,12 +221,12 @@ def decide_drop(con, loaded: LoadedPolicy, data, regions: list[str] | None, as_o
 
 
 def compute_facts(con, kept: bool = False) -> list[RegionError]:
-    """Steps 28-39 (``kept``: 38 and 39 only, the others' tables restored by transforms/drop_cache.py); the regions
+    """Steps 27-39 (``kept``: 38 and 39 only, the others' tables restored by transforms/drop_cache.py); the regions
     whose region facts are missing."""
     require_files(con)
     load_reference_tables(con)
     ensure_ledger_views(con)
-    for step in (() if kept else SCOPE_STEPS + PERSON_STEPS + DROP_FACT_STEPS) + LEDGER_FACT_STEPS:
+    for step in (() if kept else DROP_STEPS) + LEDGER_FACT_STEPS:
         sqlsteps.run(con, step)
     return [
         RegionError(code, f"region {code}: {missing}; no decision is written for it")

@@ -1,14 +1,16 @@
 """The drop as staged, kept for the next night on the same drop (issue 13: a quiet second night).
 
 The agencies do not send a new drop every night: a night whose drop, policy, scope, as-of and code are those of the
-night before reads the same rows into the same tables, and makes the same facts of them (sql/28-37 read the drop and
+night before reads the same rows into the same tables, and makes the same facts of them (sql/27-37 read the drop and
 the policy alone). That night takes those tables back from OUT/.cache/drop/ (one Parquet file a table) instead of
 reading the drop again and making its facts; the facts that read the ledger (38, 39), the decisions, gates and money
 steps run as on any night.
 
-What is kept: every staged file less the two that hold persons' ID numbers (the roster and the benefit claims), the
-quarantine and warnings as ingest leaves them (ID numbers masked, transforms/privacy.py), the drop's file list, and
-the drop's facts (FACTS: per unit and per region, what sql/29_person_counts.sql counted of persons among them). No
+What is kept: the staged files a step after 27-37 reads (STAGED: the unit register, the prior disbursements, the
+bank returns; never the roster or the benefit claims, which hold persons' ID numbers, nor the 4 million premium
+rows, which 27-37 alone read), the quarantine and warnings as ingest leaves them (ID numbers masked,
+transforms/privacy.py), the drop's file list, and what 27-37 make that is read after them (FACTS: per unit and per
+region, what sql/29_person_counts.sql counted of persons among them; the unregistered payers, for the clerks). No
 table kept holds an ID number.
 
 When it is used: the key (policy file, scope, as-of, the code, the DuckDB and python-stdnum versions) is equal,
@@ -44,10 +46,12 @@ from autogrant.transforms.schema import CONTROL, DATA_FILES
 from autogrant.transforms.signing import canonical, signing_key
 
 FOLDER = Path(".cache") / "drop"  # under OUT: one Parquet file a table, and meta.json (written last)
-KEPT = ("quarantine", "quarantine_amounts", "ingest_warnings", "drop_files", "units_quarantined")  # besides stg_*
-# the drop's facts: what later steps read of the tables sql/28-37 make (the drop and the policy alone, never the
-# ledger), from the steps' headers; sql/29_person_counts.sql's counts of persons among them (unit_facts holds them)
-FACTS = sqlsteps.read_after(decide.SCOPE_STEPS + decide.PERSON_STEPS + decide.DROP_FACT_STEPS)
+KEPT = ("quarantine", "quarantine_amounts", "ingest_warnings", "drop_files", "units_quarantined")  # ingest's
+# from the steps' headers: the staged tables a step after sql/27-37 reads; what later steps read of the tables
+# 27-37 make (the drop and the policy alone, never the ledger: sql/29_person_counts.sql's counts of persons among
+# them, which unit_facts holds), and the drop's lists for the clerks (read by clerk_lists, not by a step)
+STAGED = decide.STAGED_READ_AFTER
+FACTS = sqlsteps.read_after(decide.DROP_STEPS) + sqlsteps.makes(decide.DROP_LIST_STEPS)
 
 
 @cache
@@ -165,7 +169,7 @@ def restore(con, c: DropCache) -> ingest.IngestReport | None:
 
 
 def keep(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread | None:
-    """After the facts (sql/28-37) on a night that read its drop: the tables written to the cache, on a thread
+    """After the facts (sql/27-37) on a night that read its drop: the tables written to the cache, on a thread
     of its own (its own cursor: the night goes on), whole or not at all (a folder renamed into place once its
     meta.json is written). Not kept (an older cache removed) when a file read changed while the night read it.
     The caller joins the thread before it closes the connection."""
@@ -188,8 +192,8 @@ def _start(con, c: DropCache, report: ingest.IngestReport) -> threading.Thread |
     report.digests = c.digests_by_path()
     names = [t for (t,) in con.execute(
         """SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND NOT temporary
-           AND table_name LIKE 'stg\\_%' ESCAPE '\\'"""
-    ).fetchall() if t not in ingest.PERSON_TABLES] + [*KEPT, *FACTS]  # fmt: skip
+           AND table_name IN (SELECT unnest(?))""", [list(STAGED)]
+    ).fetchall()] + [*KEPT, *FACTS]  # fmt: skip
     catalog = {t: (ddl, huge) for t, ddl, huge in con.execute(
         """SELECT table_name, t.sql, coalesce(list(column_name) FILTER (WHERE data_type = 'HUGEINT'), [])
            FROM duckdb_tables() t JOIN duckdb_columns() USING (database_name, schema_name, table_name)

@@ -28,7 +28,8 @@ STEPS = (
     ("20_bank_returns.sql", "ledger_in"),  # run.settle_returns: the bank's returns, then the ledger's state
     ("21_bank_returns_commit.sql", "ledger_in"),
     ("22_ledger_state.sql", "ledger_in"),
-    # decide.compute_facts; 28-37 read the drop and the policy alone: unless drop_cache restored what they make
+    # decide.compute_facts; 27-37 read the drop and the policy alone: unless drop_cache restored what they make
+    ("27_unregistered_payers.sql", "drop_lists"),  # the clerks' list of payers (clerk_lists.write_unregistered)
     ("28_scope_units.sql", "scope"),
     ("29_person_counts.sql", "persons"),
     ("30_unit_facts.sql", "drop_facts"),
@@ -47,7 +48,6 @@ STEPS = (
     ("51_release_commit.sql", "money"),
     ("53_notice.sql", "money"),
     ("54_notice_commit.sql", "money"),
-    ("60_unregistered_payers.sql", "lists"),  # clerk_lists.write_unregistered
 )
 
 # Tables the code makes rather than a step: what a step may read besides what earlier steps make.
@@ -74,6 +74,16 @@ MADE_BY_CODE = {
 def phase(name: str) -> tuple[str, ...]:
     """The files of one phase, in run order."""
     return tuple(f for f, p in STEPS if p == name)
+
+
+def makes(steps: tuple[str, ...]) -> tuple[str, ...]:
+    """What ``steps`` make (sorted)."""
+    return tuple(sorted({t for step in steps for t in header(step)[1]}))
+
+
+def read_outside(steps: tuple[str, ...]) -> tuple[str, ...]:
+    """What the steps other than ``steps`` read (sorted)."""
+    return tuple(sorted({t for name, _ in STEPS if name not in steps for t in header(name)[0]}))
 
 
 def read_after(steps: tuple[str, ...]) -> tuple[str, ...]:

@@ -71,11 +71,15 @@ def decide_here(con, loaded, regions: list[str], as_of: dt.date, gate, timer: Ti
     ``kept``: the drop's tables came from transforms/drop_cache.py, the person counts and drop facts with them."""
     decision = RegionDecision(list(regions))
     _, errors = decide.decide(con, loaded, regions, as_of, timer, kept)
-    # The roster (millions of spells, the only table with ID numbers besides the benefit claims) is read by
-    # sql/29_person_counts.sql alone: dropped, the night's settling works in memory rather than against what DuckDB
-    # spilled to disk to hold it (issue 13).
-    for table in ingest.PERSON_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    # The staged tables only sql/27-37 read: the roster (millions of spells, the only table with ID numbers besides
+    # the benefit claims, read by sql/29_person_counts.sql alone) and the premium payments (millions of rows) first.
+    # Dropped, the night's settling works in memory rather than against what DuckDB spilled to disk to hold them
+    # (issue 13).
+    for (table,) in con.execute(
+        """SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND NOT temporary
+           AND starts_with(table_name, 'stg_') AND table_name NOT IN (SELECT unnest(?))""", [list(decide.STAGED_READ_AFTER)]
+    ).fetchall():  # fmt: skip
+        con.execute(f"DROP TABLE {table}")
     decision.failures += [(e.region_code, "region", e.message) for e in errors]
     decision.units = dict(con.execute("SELECT region_code, count(*) FROM decision_details GROUP BY ALL").fetchall())
     with timer.stage("validation"):
