@@ -113,7 +113,14 @@ def test_the_drop_cache_keeps_what_the_steps_after_the_drop_facts_read():
     with the drop's lists for the clerks; drop_cache.STAGED: the staged tables a step after 27-37 reads."""
     from autogrant.transforms import decide, drop_cache
 
-    assert drop_cache.FACTS == ("region_facts", "unit_facts", "unit_rate_arm", "unit_size", "unregistered_payers")
+    assert drop_cache.FACTS == (
+        "account_name_units",
+        "region_facts",
+        "unit_facts",
+        "unit_rate_arm",
+        "unit_size",
+        "unregistered_payers",
+    )
     # the staged tables read after 27-37: never the roster, the benefit claims (ID numbers) or the premium rows
     assert drop_cache.STAGED == ("stg_bank_returns", "stg_prior_disbursements", "stg_units")
     assert decide.DROP_STEPS == tuple(f for f, _ in sqlsteps.STEPS if 27 <= int(f[:2]) <= 37)

@@ -1,5 +1,5 @@
--- Reads: policy, stg_contribution_accounts, unit_facts
--- Makes: unit_facts, unit_facts_before_23
+-- Reads: policy, stg_contribution_accounts, stg_units, unit_facts
+-- Makes: account_name_units, unit_facts, unit_facts_before_23
 -- unit_facts with the account the unit is paid to
 -- (bank_account, bank_code, account_name) and payee_account saying where it comes from:
 --   register               the unit's own account in units.csv (基本存款账户), as always;
@@ -30,3 +30,13 @@ FROM unit_facts_before_23 f
 LEFT JOIN fallback b USING (uscc);
 
 DROP TABLE unit_facts_before_23;
+
+-- account_name_units, one row per unit whose account is held in the name of another unit of the register (names
+-- folded), with that unit: sql/39_account_signals.sql raises ACCOUNT_NAME_OTHER_UNIT of it where the signal rules
+-- ask. Names are compared where there is an account. Of the drop alone, so kept with the drop's facts.
+CREATE OR REPLACE TABLE account_name_units AS
+SELECT f.uscc, min(s.uscc) AS account_name_unit
+FROM unit_facts f JOIN stg_units s ON fold_name(s.unit_name) = fold_name(f.account_name) AND s.uscc <> f.uscc
+WHERE f.bank_account IS NOT NULL AND f.bank_code IS NOT NULL
+  AND f.account_name IS NOT NULL AND fold_name(f.account_name) <> coalesce(fold_name(f.unit_name), '')
+GROUP BY f.uscc;

@@ -1,4 +1,4 @@
--- Reads: ledger_holds, signal_rules, stg_units, unit_facts
+-- Reads: account_name_units, ledger_holds, signal_rules, stg_units, unit_facts
 -- Makes: account_users, unit_signals
 -- unit_signals, one row per unit in scope: the fraud signals of reference/account_signals.yaml, each with
 -- what raised it, and false where a clerk cleared it for the unit's present account (autogrant clear).
@@ -14,13 +14,7 @@ FROM (SELECT bank_account, uscc FROM stg_units WHERE bank_account IS NOT NULL
 GROUP BY bank_account;
 
 CREATE OR REPLACE TEMP TABLE unit_signals AS
-WITH other_names AS (   -- a unit whose account is held in the name of another unit of the register (names folded)
-    SELECT f.uscc, min(s.uscc) AS account_name_unit
-    FROM unit_facts f JOIN stg_units s ON fold_name(s.unit_name) = fold_name(f.account_name) AND s.uscc <> f.uscc
-    WHERE f.bank_account IS NOT NULL AND f.bank_code IS NOT NULL  -- names are compared where there is an account
-      AND f.account_name IS NOT NULL AND fold_name(f.account_name) <> coalesce(fold_name(f.unit_name), '')
-    GROUP BY f.uscc
-), noticed AS (
+WITH noticed AS (
     SELECT uscc, bank_account, bank_code FROM ledger_holds WHERE hold = 'NOTICED_ACCOUNT'
 ), cleared AS (        -- the signals a clerk cleared for the unit's present account
     SELECT h.uscc, list(substr(h.hold, length('CLEARED ') + 1)) AS codes
@@ -41,7 +35,7 @@ WITH other_names AS (   -- a unit whose account is held in the name of another u
     FROM unit_facts f CROSS JOIN signal_rules r
     LEFT JOIN account_users a ON a.bank_account = f.bank_account
     LEFT JOIN noticed n ON n.uscc = f.uscc
-    LEFT JOIN other_names o ON o.uscc = f.uscc
+    LEFT JOIN account_name_units o ON o.uscc = f.uscc  -- sql/33_payee_account.sql
 )
 SELECT r.uscc, r.account_shared_units, r.account_shared_with, r.noticed_account, r.account_name_unit,
        r.shared AND NOT list_contains(coalesce(c.codes, []), 'ACCOUNT_SHARED') AS account_shared,
