@@ -63,6 +63,10 @@ def main() -> None:
     except Exception as exc:  # the click usage errors and anything unforeseen: one line, details in a log
         import click
 
+        if _interrupted(exc):  # Ctrl-C while DuckDB ran a query: it ends the query and raises this instead
+            err_console.print("autogrant: aborted")
+            sys.exit(130)
+
         if isinstance(exc, click.ClickException) or (hasattr(exc, "show") and hasattr(exc, "exit_code")):
             exc.show()
             sys.exit(exc.exit_code)
@@ -72,7 +76,15 @@ def main() -> None:
             f"autogrant: internal error: {type(exc).__name__}: {mask_text(str(exc))} (details in {log})", markup=False
         )
         sys.exit(EXIT_INTERNAL)
+    if code == 130:  # typer turns a KeyboardInterrupt (Ctrl-C) in a command into a silent Exit(130): say it
+        err_console.print("autogrant: aborted")
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted(exc: Exception) -> bool:
+    import duckdb
+
+    return isinstance(exc, duckdb.InterruptException) or (isinstance(exc, RuntimeError) and str(exc) == "Query interrupted")
 
 
 if __name__ == "__main__":

@@ -159,4 +159,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # an operator's Ctrl-C reaches the whole group: the night says it, this ends quietly
+        sys.exit(130)

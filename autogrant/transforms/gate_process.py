@@ -27,6 +27,7 @@ night raises either (RuntimeError), so no region moves money on a gate that did 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -148,20 +149,23 @@ class GateProcess:
 
 def _serve(folder: Path, answers) -> None:
     """The process: GX imported, then one job per line of stdin, each answered on ``answers`` in turn. A failed
-    setup answers every later job with its error."""
-    from autogrant.transforms.gate import Gate
+    import or setup answers every later job with its error."""
+    gate, failed = None, "the gate was not set up"
+    try:
+        from autogrant.transforms.gate import Gate
+    except Exception as exc:  # noqa: BLE001 - answered: the night raises it
+        Gate, failed = None, f"Great Expectations could not be imported: {type(exc).__name__}: {exc}".replace("\n", " ")
 
     def answer(doc: dict) -> None:
         answers.write(json.dumps(doc) + "\n")
         answers.flush()
 
-    gate, failed = None, "the gate was not set up"
     for line in sys.stdin:
         job = json.loads(line)
         got: dict = {}
         try:
             kind = job["kind"]
-            if kind == "setup":
+            if kind == "setup" and Gate is not None:
                 gate = Gate(Path(job["out"]), job["run_name"])
             elif gate is None:
                 got = {"error": failed}
@@ -186,6 +190,7 @@ def _serve(folder: Path, answers) -> None:
 
 def _main() -> None:
     folder, fd = Path(sys.argv[1]), int(sys.argv[2])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an operator's Ctrl-C is the night's to handle: it ends this process
     answers = os.fdopen(fd, "w", encoding="utf-8")
     os.dup2(2, 1)  # what GX prints goes to stderr; the answers have their own pipe
     sys.stdout = sys.stderr
