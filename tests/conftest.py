@@ -42,6 +42,17 @@ def builder() -> DropBuilder:
     return b
 
 
+def write_two_regions(path: Path) -> Path:
+    """A drop of two funded regions (210300, 210400) of three units each (5, 10 and 20 insured), written to path."""
+    b = DropBuilder(y=2020)
+    for region in ("210300", "210400"):
+        b.fund(region)
+        for start in (5, 10, 20):
+            b.unit(region, start=start)
+    write_drop(b.tables(), path)
+    return path
+
+
 def night(drop, out, today, **kw):
     return run_policy("LN-2021", drop, out, today=today, validate=False, **kw)
 

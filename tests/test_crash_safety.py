@@ -20,10 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from autogrant.data_samples.drop_files import write_drop
-from autogrant.data_samples.edge_cases import DropBuilder
 from autogrant.transforms import chain, ledger
 from autogrant.transforms.run import run_policy
+from tests.conftest import write_two_regions
 
 pytestmark = pytest.mark.slow  # an acceptance test through the CLI or whole nights: CI runs it (pytest -m slow)
 
@@ -43,12 +42,7 @@ def _night(drop, out, today):
 def prepared(tmp_path_factory):
     """A drop of two regions walked to approved batches; and the state after an uninterrupted release night."""
     root = tmp_path_factory.mktemp("crash")
-    b = DropBuilder(y=2020)
-    for region in ("210300", "210400"):
-        b.fund(region)
-        for start in (5, 10, 20):
-            b.unit(region, start=start)
-    write_drop(b.tables(), root / "drop")
+    write_two_regions(root / "drop")
     before = root / "before"
     _night(root / "drop", before, dt.date(2026, 11, 20))
     _night(root / "drop", before, dt.date(2026, 11, 30))
