@@ -24,9 +24,9 @@ def night(drop, out, env: dict) -> tuple[subprocess.CompletedProcess, list[list[
     ) as proc:
         stdout, stderr = proc.communicate(timeout=600)
     left = []
-    for p in psutil.process_iter(["pid", "cmdline"]):
+    for p in psutil.process_iter(["pid", "cmdline", "status"]):
         try:
-            if os.getsid(p.info["pid"]) == proc.pid:
+            if os.getsid(p.info["pid"]) == proc.pid and p.info["status"] != psutil.STATUS_ZOMBIE:  # ended, not reaped
                 left.append(p.info["cmdline"])
         except OSError:
             continue
