@@ -9,7 +9,7 @@ OUT/unregistered_payers.csv     USCCs with premium records (payments.csv) but no
 
 from pathlib import Path
 
-from autogrant.transforms import files, sqlsteps
+from autogrant.transforms import files
 
 APPLICATION_HEADER = ("统筹地区", "统一社会信用代码", "单位名称", "参保人数(基准日)", "应返还金额(元)", "申请截止日期", "依据")
 
@@ -35,10 +35,8 @@ def write_applications(con, out: Path, loaded, region: str) -> int:
 
 def write_unregistered(con, out: Path) -> dict:
     """OUT/unregistered_payers.csv (uscc, payment_rows, premium_paid in yuan, first/last fee month); the totals.
-    The list is made with the drop's facts (decide.compute_facts, or the drop cache); a night whose regions were
-    decided on workers makes it here, of the drop it read itself."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'unregistered_payers'").fetchall()[0][0]:
-        sqlsteps.run(con, "27_unregistered_payers.sql")
+    The list is made with the drop's facts (sql/27_unregistered_payers.sql: decide.compute_facts, the drop cache, or
+    for a night whose regions were decided on workers, run.absorb)."""
     files.copy_query(
         con,
         """SELECT uscc, payment_rows, yuan(premium_paid_fen) AS premium_paid, first_fee_month, last_fee_month

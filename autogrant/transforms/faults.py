@@ -2,8 +2,9 @@
 
 ``AUTOGRANT_KILL_AT=N`` sends SIGKILL to this process at the N-th checkpoint it passes: nothing is flushed,
 no handler runs, as when the machine loses power. With ``AUTOGRANT_KILL_SIGNAL=INT`` it sends SIGINT instead, to
-its whole process group, as an operator's Ctrl-C at the terminal does (the night and the processes beside it). ``AUTOGRANT_CHECKPOINT_LOG=FILE`` appends each name passed.
-Without these variables a checkpoint costs one dictionary lookup.
+its whole process group, as an operator's Ctrl-C at the terminal does (the night and the processes beside it).
+``AUTOGRANT_CHECKPOINT_LOG=FILE`` appends each name passed. Without these variables a checkpoint costs one
+dictionary lookup.
 """
 
 import os

@@ -52,7 +52,7 @@ class GateResult:
 
 def by_region(rows, regions: list[str]) -> dict:
     """Rows sorted by region_code, cut into each region's rows (a slice, no copy), region_code dropped: what
-    ``_decisions_frame`` reads of each region, read at once. ValueError for rows not sorted so, or of another region."""
+    ``region_frame`` reads of each region, read at once. ValueError for rows not sorted so, or of another region."""
     codes, start, cut = rows.column("region_code"), 0, {}
     for region in regions:
         n = pc.sum(pc.equal(codes, region)).as_py() or 0

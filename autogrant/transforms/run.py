@@ -272,6 +272,8 @@ def absorb(night: Night, decisions: list[RegionDecision]) -> None:
     for table in worker.FACT_TABLES:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?, union_by_name = true)",
                     [[f"{h}/{table}.parquet" for h in handed]])  # fmt: skip
+    for step in decide.DROP_LIST_STEPS:  # the clerks' lists of the whole drop, of what this process read of it
+        sqlsteps.run(con, step)
     sqlsteps.run(con, "41_decisions_out.sql")
     decide.trim_decisions_out(con, night.loaded.rules.fallback_payee is not None)
 

@@ -90,9 +90,8 @@ def read_after(steps: tuple[str, ...]) -> tuple[str, ...]:
     """What ``steps`` make that a step after the last of them reads (sorted): what must be there when they are not
     run (transforms/drop_cache.py restores it)."""
     names = [f for f, _ in STEPS]
-    made = {t for step in steps for t in header(step)[1]}
     later = {t for name in names[max(map(names.index, steps)) + 1 :] for t in header(name)[0]}
-    return tuple(sorted(made & later))
+    return tuple(t for t in makes(steps) if t in later)
 
 
 @cache
